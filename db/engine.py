@@ -1,0 +1,120 @@
+"""Opening the database: engine with SQLite pragmas, and schema upgrades through Alembic."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or upgraded; the message says what to do."""
+
+
+def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout.
+
+    WAL lets ``flightwatch history`` read while the daemon writes; the busy
+    timeout makes a writer wait for a reader's lock instead of failing.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"database.url {url!r} is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).parent
+        if not folder.is_dir():
+            raise DatabaseError(f"database.url {url!r}: folder {folder} does not exist")
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    # auto_vacuum only takes effect on a new database; it lets retention give space back.
+    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """Revisions not yet applied, oldest first."""
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    pending = [
+        rev.revision
+        for rev in script.iterate_revisions("heads", current[0] if current else "base")
+        if rev.revision not in current
+    ]
+    return list(reversed(pending))
+
+
+def upgrade(engine: Engine, *, backup: bool = True) -> list[str]:
+    """Bring the schema to the newest revision; return what was applied.
+
+    An existing SQLite file is copied aside first, so a failed migration never
+    costs the history.
+    """
+    pending = pending_migrations(engine)
+    if not pending:
+        return []
+    if backup:
+        _backup_sqlite(engine, pending[0])
+    command.upgrade(_alembic_config(engine), "head")
+    log.info("database upgraded: %s", ", ".join(pending))
+    return pending
+
+
+def _backup_sqlite(engine: Engine, first_pending: str) -> None:
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    path = Path(database)
+    with engine.connect() as conn:
+        has_schema = MigrationContext.configure(conn).get_current_heads()
+    if not path.exists() or not has_schema:
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.before-{first_pending}-{stamp}.bak")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy2(path, target)
+    log.info("backed up %s to %s before migrating", path, target)
+
+
+def connect(url: str) -> Engine:
+    """Open and upgrade: what every command that reads or writes data calls."""
+    engine = open_engine(url)
+    try:
+        upgrade(engine)
+    except Exception as exc:
+        raise DatabaseError(f"cannot open or upgrade the database at {url}: {exc}") from exc
+    return engine

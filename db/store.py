@@ -1,0 +1,226 @@
+"""The single writer: buffers positions and aircraft updates, commits them in batches.
+
+Batching is what keeps an SD card alive: one transaction every few seconds
+instead of one per position. A locked or unreachable database keeps the
+batch in memory and tries again later; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from db.models import Aircraft, CallsignPeriod, Position, Source
+from decoder.tracker import AircraftState
+from decoder.tracker import Position as TrackPosition
+
+log = logging.getLogger(__name__)
+
+_POSITIONS: Table = Position.__table__  # type: ignore[assignment]
+_AIRCRAFT: Table = Aircraft.__table__  # type: ignore[assignment]
+_CALLSIGNS: Table = CallsignPeriod.__table__  # type: ignore[assignment]
+_SOURCES: Table = Source.__table__  # type: ignore[assignment]
+
+
+@dataclass(slots=True)
+class StoreStats:
+    positions_written: int = 0
+    positions_buffered: int = 0
+    commits: int = 0
+    failed_commits: int = 0
+
+
+@dataclass(slots=True)
+class _CallsignPeriod:
+    callsign: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+def _round(value: float | None, digits: int | None = None) -> Any:
+    if value is None:
+        return None
+    return round(value) if digits is None else round(value, digits)
+
+
+def dialect_insert(engine: Engine, table: Table) -> Any:
+    """An INSERT with ON CONFLICT support for the engine's dialect."""
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class Store:
+    """Buffers writes and commits them every ``batch_rows`` rows or ``batch_seconds``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        batch_rows: int = 500,
+        batch_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.batch_rows = batch_rows
+        self.batch_seconds = batch_seconds
+        self._clock = clock
+        self._last_commit = clock()
+        self._positions: list[dict[str, Any]] = []
+        self._aircraft: dict[str, AircraftState] = {}
+        self._callsigns: dict[str, _CallsignPeriod] = {}
+        self._dirty_callsigns: dict[tuple[str, datetime], _CallsignPeriod] = {}
+        self._source_ids: dict[str, int] = {}
+        self._failing = False
+        self.stats = StoreStats()
+
+    def add_position(self, position: TrackPosition) -> None:
+        self._positions.append(
+            {
+                "icao": position.icao,
+                "time": position.time,
+                "lat": round(position.lat, 5),
+                "lon": round(position.lon, 5),
+                "altitude_ft": _round(position.altitude_ft),
+                "ground_speed_kt": _round(position.ground_speed_kt),
+                "track_deg": _round(position.track_deg, 1),
+                "vertical_rate_fpm": _round(position.vertical_rate_fpm),
+                "on_ground": position.on_ground,
+                "source": position.source,
+            }
+        )
+        if position.callsign:
+            self.note_callsign(position.icao, position.callsign, position.time)
+        self.stats.positions_buffered = len(self._positions)
+
+    def note_aircraft(self, state: AircraftState) -> None:
+        """Remember that this aircraft's summary row needs writing at the next commit."""
+        self._aircraft[state.icao] = state
+
+    def note_callsign(self, icao: str, callsign: str, when: datetime) -> None:
+        period = self._callsigns.get(icao)
+        if period is None or period.callsign != callsign:
+            period = _CallsignPeriod(callsign, when, when)
+            self._callsigns[icao] = period
+        elif when > period.last_seen:
+            period.last_seen = when
+        self._dirty_callsigns[(icao, period.first_seen)] = period
+
+    def forget(self, icaos: Iterable[str]) -> None:
+        """Drop per-aircraft memory of aircraft the tracker has expired."""
+        for icao in icaos:
+            self._callsigns.pop(icao, None)
+
+    @property
+    def pending(self) -> int:
+        return len(self._positions) + len(self._aircraft) + len(self._dirty_callsigns)
+
+    def due(self) -> bool:
+        if len(self._positions) >= self.batch_rows:
+            return True
+        return self.pending > 0 and self._clock() - self._last_commit >= self.batch_seconds
+
+    def maybe_flush(self) -> None:
+        if self.due():
+            self.flush()
+
+    def flush(self) -> bool:
+        """Commit everything buffered in one transaction; False (and keep it) on failure."""
+        if not self.pending:
+            self._last_commit = self._clock()
+            return True
+        try:
+            with self.engine.begin() as conn:
+                if self._positions:
+                    rows = [self._with_source_id(conn, row) for row in self._positions]
+                    stmt = dialect_insert(self.engine, _POSITIONS).on_conflict_do_nothing()
+                    conn.execute(stmt, rows)
+                if self._aircraft:
+                    conn.execute(self._aircraft_upsert(), [
+                        _aircraft_row(s) for s in self._aircraft.values()
+                    ])
+                if self._dirty_callsigns:
+                    conn.execute(self._callsign_upsert(), [
+                        {"icao": icao, "first_seen": first, "last_seen": p.last_seen,
+                         "callsign": p.callsign}
+                        for (icao, first), p in self._dirty_callsigns.items()
+                    ])
+        except OperationalError as exc:
+            self.stats.failed_commits += 1
+            self._source_ids.clear()  # ids created in the rolled-back transaction are gone
+            self._last_commit = self._clock()  # wait a full interval before retrying
+            if not self._failing:
+                log.warning(
+                    "database write failed, keeping %d positions in memory and retrying: %s",
+                    len(self._positions), exc.orig,
+                )
+                self._failing = True
+            return False
+        if self._failing:
+            log.warning("database writes recovered")
+            self._failing = False
+        self.stats.positions_written += len(self._positions)
+        self.stats.commits += 1
+        self._positions.clear()
+        self._aircraft.clear()
+        self._dirty_callsigns.clear()
+        self.stats.positions_buffered = 0
+        self._last_commit = self._clock()
+        return True
+
+    def _with_source_id(self, conn: Any, row: dict[str, Any]) -> dict[str, Any]:
+        out = dict(row)
+        out["source_id"] = self._source_id(conn, out.pop("source"))
+        return out
+
+    def _source_id(self, conn: Any, name: str) -> int:
+        cached = self._source_ids.get(name)
+        if cached is not None:
+            return cached
+        conn.execute(dialect_insert(self.engine, _SOURCES).on_conflict_do_nothing(), {"name": name})
+        source_id = conn.execute(select(_SOURCES.c.id).where(_SOURCES.c.name == name)).scalar_one()
+        self._source_ids[name] = source_id
+        return int(source_id)
+
+    def _aircraft_upsert(self) -> Any:
+        stmt = dialect_insert(self.engine, _AIRCRAFT)
+        excluded = stmt.excluded
+        table = _AIRCRAFT.c
+        return stmt.on_conflict_do_update(
+            index_elements=[table.icao],
+            set_={
+                "last_seen": excluded.last_seen,
+                "callsign": func.coalesce(excluded.callsign, table.callsign),
+                "registration": func.coalesce(excluded.registration, table.registration),
+                "aircraft_type": func.coalesce(excluded.aircraft_type, table.aircraft_type),
+            },
+        )
+
+    def _callsign_upsert(self) -> Any:
+        stmt = dialect_insert(self.engine, _CALLSIGNS)
+        return stmt.on_conflict_do_update(
+            index_elements=[_CALLSIGNS.c.icao, _CALLSIGNS.c.first_seen],
+            set_={"last_seen": stmt.excluded.last_seen},
+        )
+
+    def close(self) -> bool:
+        return self.flush()
+
+
+def _aircraft_row(state: AircraftState) -> dict[str, Any]:
+    return {
+        "icao": state.icao,
+        "registration": state.registration,
+        "aircraft_type": state.aircraft_type,
+        "callsign": state.callsign,
+        "first_seen": state.first_seen,
+        "last_seen": state.last_seen,
+    }

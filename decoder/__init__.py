@@ -1,0 +1,8 @@
+"""Decoding: raw Mode-S frames to observations, and the per-aircraft tracker.
+
+The only package that imports pyModeS.
+"""
+
+from decoder.observation import Frame, Observation, normalise_icao, utc_from_epoch
+
+__all__ = ["Frame", "Observation", "normalise_icao", "utc_from_epoch"]

@@ -1,0 +1,243 @@
+"""Per-aircraft state: merges observations, rejects impossible positions, thins storage.
+
+An SD card wears out with writes, so the tracker decides which positions are
+worth keeping: one per aircraft every few seconds, plus any that mark a
+change a track would otherwise hide (a turn, the start of a climb or descent,
+touchdown or lift-off).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from decoder.observation import Observation
+
+_EARTH_RADIUS_NM = 3440.065
+_LEVEL_FPM = 300.0  # below this vertical rate an aircraft counts as level
+
+
+@dataclass(slots=True, frozen=True)
+class TrackerConfig:
+    """Tuning knobs; the defaults suit a single receiver on a Raspberry Pi."""
+
+    expire_after_s: float = 60.0
+    store_interval_s: float = 5.0
+    max_speed_kt: float = 1200.0
+    turn_deg: float = 10.0
+    max_aircraft: int = 10_000
+    reanchor_after: int = 3  # consecutive rejections that move the anchor
+
+
+@dataclass(slots=True, frozen=True)
+class Position:
+    """A position worth keeping, with the latest kinematics merged in."""
+
+    icao: str
+    time: datetime
+    lat: float
+    lon: float
+    altitude_ft: float | None
+    ground_speed_kt: float | None
+    track_deg: float | None
+    vertical_rate_fpm: float | None
+    on_ground: bool | None
+    callsign: str | None
+    source: str
+
+
+@dataclass(slots=True)
+class AircraftState:
+    """What is known of one aircraft right now."""
+
+    icao: str
+    first_seen: datetime
+    last_seen: datetime
+    sources: set[str] = field(default_factory=set)
+    callsign: str | None = None
+    squawk: str | None = None
+    registration: str | None = None
+    aircraft_type: str | None = None
+    altitude_ft: float | None = None
+    ground_speed_kt: float | None = None
+    track_deg: float | None = None
+    vertical_rate_fpm: float | None = None
+    on_ground: bool | None = None
+    position: Position | None = None
+    stored: Position | None = None
+    rejected_in_row: int = 0
+    positions_rejected: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def lat(self) -> float | None:
+        return self.position.lat if self.position else None
+
+    @property
+    def lon(self) -> float | None:
+        return self.position.lon if self.position else None
+
+
+@dataclass(slots=True)
+class TrackUpdate:
+    """The tracker's verdict on one observation."""
+
+    state: AircraftState
+    is_new: bool
+    position: Position | None  # accepted position carried by the observation
+    store: bool  # the position should be written to the database
+    callsign_changed: bool
+
+
+class Tracker:
+    """Keeps ``AircraftState`` per ICAO address, bounded in time and count."""
+
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self.config = config or TrackerConfig()
+        self._aircraft: dict[str, AircraftState] = {}
+        self._expire_after = timedelta(seconds=self.config.expire_after_s)
+
+    def __len__(self) -> int:
+        return len(self._aircraft)
+
+    @property
+    def expire_after(self) -> timedelta:
+        return self._expire_after
+
+    def __contains__(self, icao: str) -> bool:
+        return icao in self._aircraft
+
+    def get(self, icao: str) -> AircraftState | None:
+        return self._aircraft.get(icao)
+
+    def states(self) -> list[AircraftState]:
+        return list(self._aircraft.values())
+
+    def update(self, obs: Observation) -> TrackUpdate | None:
+        """Merge one observation; None for an unverified address not tracked yet.
+
+        A DF4/5/20/21 reply's address comes from its parity, so a corrupted
+        reply invents one: such a reply only adds to an aircraft already known.
+        """
+        state = self._aircraft.get(obs.icao)
+        is_new = state is None
+        if state is None:
+            if not obs.verified:
+                return None
+            if len(self._aircraft) >= self.config.max_aircraft:
+                self._evict_oldest()
+            state = AircraftState(icao=obs.icao, first_seen=obs.time, last_seen=obs.time)
+            self._aircraft[obs.icao] = state
+        if obs.time > state.last_seen:
+            state.last_seen = obs.time
+        state.sources.add(obs.source)
+        callsign_changed = _merge_fields(state, obs)
+        position: Position | None = None
+        store = False
+        if obs.lat is not None and obs.lon is not None:
+            position = self._accept_position(state, obs)
+            if position is not None:
+                store = self._worth_storing(state, position)
+                state.position = position
+                if store:
+                    state.stored = position
+        return TrackUpdate(state, is_new, position, store, callsign_changed)
+
+    def expire(self, now: datetime) -> list[AircraftState]:
+        """Forget aircraft silent for longer than ``expire_after_s``; return them."""
+        cutoff = now - self._expire_after
+        lost = [s for s in self._aircraft.values() if s.last_seen < cutoff]
+        for state in lost:
+            del self._aircraft[state.icao]
+        return lost
+
+    def _evict_oldest(self) -> None:
+        oldest = min(self._aircraft.values(), key=lambda s: s.last_seen)
+        del self._aircraft[oldest.icao]
+
+    def _accept_position(self, state: AircraftState, obs: Observation) -> Position | None:
+        assert obs.lat is not None and obs.lon is not None
+        last = state.position
+        if last is not None and not self._plausible(last, obs.lat, obs.lon, obs.time):
+            state.rejected_in_row += 1
+            state.positions_rejected += 1
+            if state.rejected_in_row < self.config.reanchor_after:
+                return None
+        state.rejected_in_row = 0
+        return Position(
+            icao=state.icao,
+            time=obs.time,
+            lat=obs.lat,
+            lon=obs.lon,
+            altitude_ft=state.altitude_ft,
+            ground_speed_kt=state.ground_speed_kt,
+            track_deg=state.track_deg,
+            vertical_rate_fpm=state.vertical_rate_fpm,
+            on_ground=state.on_ground,
+            callsign=state.callsign,
+            source=obs.source,
+        )
+
+    def _plausible(self, last: Position, lat: float, lon: float, time: datetime) -> bool:
+        """Reject a jump faster than ``max_speed_kt`` (with 1 s and 1 NM of slack)."""
+        seconds = max(abs((time - last.time).total_seconds()), 1.0)
+        reach_nm = self.config.max_speed_kt * seconds / 3600.0 + 1.0
+        return distance_nm(last.lat, last.lon, lat, lon) <= reach_nm
+
+    def _worth_storing(self, state: AircraftState, position: Position) -> bool:
+        stored = state.stored
+        if stored is None:
+            return True
+        if (position.time - stored.time).total_seconds() >= self.config.store_interval_s:
+            return True
+        if position.on_ground != stored.on_ground:
+            return True
+        if _vertical_phase(position.vertical_rate_fpm) != _vertical_phase(
+            stored.vertical_rate_fpm
+        ):
+            return True
+        if position.track_deg is not None and stored.track_deg is not None:
+            turn = abs((position.track_deg - stored.track_deg + 180.0) % 360.0 - 180.0)
+            if turn >= self.config.turn_deg:
+                return True
+        return False
+
+
+def _merge_fields(state: AircraftState, obs: Observation) -> bool:
+    """Copy the fields an observation carries onto the state; True if the callsign changed."""
+    if obs.altitude_ft is not None:
+        state.altitude_ft = obs.altitude_ft
+    if obs.ground_speed_kt is not None:
+        state.ground_speed_kt = obs.ground_speed_kt
+    if obs.track_deg is not None:
+        state.track_deg = obs.track_deg
+    if obs.vertical_rate_fpm is not None:
+        state.vertical_rate_fpm = obs.vertical_rate_fpm
+    if obs.on_ground is not None:
+        state.on_ground = obs.on_ground
+    if obs.squawk is not None:
+        state.squawk = obs.squawk
+    if obs.registration is not None:
+        state.registration = obs.registration
+    if obs.aircraft_type is not None:
+        state.aircraft_type = obs.aircraft_type
+    if obs.callsign is not None and obs.callsign != state.callsign:
+        state.callsign = obs.callsign
+        return True
+    return False
+
+
+def _vertical_phase(rate_fpm: float | None) -> int:
+    if rate_fpm is None or abs(rate_fpm) < _LEVEL_FPM:
+        return 0
+    return 1 if rate_fpm > 0 else -1
+
+
+def distance_nm(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in nautical miles (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlam = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+    return 2 * _EARTH_RADIUS_NM * math.asin(min(1.0, math.sqrt(a)))

@@ -1,0 +1,141 @@
+"""Wiring of one pipeline: frames -> decoder -> tracker -> store, with listeners for alerts.
+
+Live and replay use the same object, so a replay stores exactly what the
+live run would have.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from db.store import Store
+from decoder import Frame, Observation
+from decoder.modes import ModeSDecoder
+from decoder.tracker import AircraftState, Tracker, TrackUpdate
+
+log = logging.getLogger(__name__)
+
+_EXPIRE_EVERY = timedelta(seconds=5)
+
+
+class TrackListener(Protocol):
+    """Something that judges tracks as they change (the alert rules)."""
+
+    def on_update(self, update: TrackUpdate, obs: Observation) -> None: ...
+
+    def on_unverified(self, obs: Observation) -> None: ...
+
+    def on_lost(self, state: AircraftState, now: datetime) -> None: ...
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    frames: int = 0
+    observations: int = 0
+    bad_frames: int = 0
+    positions_accepted: int = 0
+    positions_stored: int = 0
+    positions_rejected: int = 0
+    aircraft_lost: int = 0
+
+
+class Pipeline:
+    """Feeds frames and observations through decoding, tracking, storage and listeners."""
+
+    def __init__(
+        self,
+        store: Store,
+        tracker: Tracker | None = None,
+        *,
+        surface_ref: tuple[float, float] | str | None = None,
+        listeners: Iterable[TrackListener] = (),
+    ) -> None:
+        self.store = store
+        self.tracker = tracker or Tracker()
+        self.listeners = list(listeners)
+        self.stats = PipelineStats()
+        self.aircraft_seen: set[str] = set()
+        self._surface_ref = surface_ref
+        self._decoders: dict[str, ModeSDecoder] = {}
+        self._clock: datetime | None = None
+        self._next_expiry: datetime | None = None
+
+    def feed(self, item: Frame | Observation) -> None:
+        if isinstance(item, Frame):
+            self.stats.frames += 1
+            obs = self._decoder(item.source).decode(item)
+            if obs is None:
+                return
+        else:
+            obs = item
+        self.observe(obs)
+
+    def observe(self, obs: Observation) -> None:
+        stats = self.stats
+        stats.observations += 1
+        update = self.tracker.update(obs)
+        if update is None:
+            for listener in self.listeners:
+                listener.on_unverified(obs)
+        else:
+            state = update.state
+            if update.is_new:
+                self.aircraft_seen.add(state.icao)
+            if update.position is not None:
+                stats.positions_accepted += 1
+                if update.store:
+                    stats.positions_stored += 1
+                    self.store.add_position(update.position)
+            elif obs.lat is not None:
+                stats.positions_rejected += 1
+            self.store.note_aircraft(state)
+            for listener in self.listeners:
+                listener.on_update(update, obs)
+        self._advance_clock(obs.time)
+        self.store.maybe_flush()
+
+    def _decoder(self, source: str) -> ModeSDecoder:
+        decoder = self._decoders.get(source)
+        if decoder is None:
+            decoder = ModeSDecoder(surface_ref=self._surface_ref)
+            self._decoders[source] = decoder
+        return decoder
+
+    def _advance_clock(self, now: datetime) -> None:
+        if self._clock is None or now > self._clock:
+            self._clock = now
+        if self._next_expiry is None:
+            self._next_expiry = now + _EXPIRE_EVERY
+        elif now >= self._next_expiry:
+            self.expire(now)
+
+    def expire(self, now: datetime) -> None:
+        """Hand aircraft silent for too long to the listeners as lost."""
+        self._next_expiry = now + _EXPIRE_EVERY
+        lost = self.tracker.expire(now)
+        if not lost:
+            return
+        self.stats.aircraft_lost += len(lost)
+        self.store.forget(s.icao for s in lost)
+        for state in lost:
+            for listener in self.listeners:
+                listener.on_lost(state, now)
+
+    @property
+    def decode_stats(self) -> dict[str, int]:
+        """Decoder counters summed over sources."""
+        total = {"frames": 0, "observations": 0, "bad_crc": 0, "malformed": 0, "ignored": 0}
+        for decoder in self._decoders.values():
+            for key in total:
+                total[key] += getattr(decoder.stats, key)
+        return total
+
+    def close(self, *, expire_all: bool = False) -> bool:
+        """Flush everything; with ``expire_all`` treat every tracked aircraft as lost."""
+        if expire_all and self._clock is not None:
+            self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
+        return self.store.close()

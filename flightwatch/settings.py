@@ -1,0 +1,395 @@
+"""Configuration: one table of every key with its default and help, read from TOML.
+
+``check-config`` and every command report all unknown keys and bad values at
+once, each naming the key, so a user fixes the file in one pass. Secrets
+never live in the file: they come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DATABASE_URL_ENV = "FLIGHTWATCH_DATABASE_URL"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; ``problems`` lists each bad key with the reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def bundled(relative: str) -> Path:
+    """A file shipped with flightwatch in its ``config/`` data folder."""
+    return Path(str(resources.files("config").joinpath(relative)))
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$")
+_UNIT_SECONDS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0,
+                 "d": 86400.0, "w": 604800.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``15s``, ``5m``, ``6h``, ``7d``, ``2w`` or a plain number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 15s, 6h or 7d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration such as 15s, 6h or 7d")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds < 0:
+        raise ValueError("must not be negative")
+    return seconds
+
+
+# --- value parsers: each takes the raw TOML value (and the config folder) -------------
+
+Parser = Callable[[Any, Path], Any]
+
+
+def _str(value: Any, _base: Path) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value
+
+
+def _int(value: Any, _base: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _port(value: Any, base: Path) -> int:
+    port = _int(value, base)
+    if not 0 < port < 65536:
+        raise ValueError(f"{port} is not a TCP port (1-65535)")
+    return port
+
+
+def _float(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _latitude(value: Any, base: Path) -> float:
+    lat = _float(value, base)
+    if not -90 <= lat <= 90:
+        raise ValueError(f"{lat} is not a latitude (-90 to 90)")
+    return lat
+
+
+def _longitude(value: Any, base: Path) -> float:
+    lon = _float(value, base)
+    if not -180 <= lon <= 180:
+        raise ValueError(f"{lon} is not a longitude (-180 to 180)")
+    return lon
+
+
+def _bool(value: Any, _base: Path) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _duration(value: Any, _base: Path) -> float:
+    return parse_duration(value)
+
+
+def _path(value: Any, base: Path) -> Path:
+    path = Path(_str(value, base)).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _str_list(value: Any, base: Path) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of text, got {value!r}")
+    return list(value)
+
+
+def _path_list(value: Any, base: Path) -> list[Path]:
+    return [_path(v, base) for v in _str_list(value, base)]
+
+
+def _one_of(*choices: str) -> Parser:
+    def parse(value: Any, base: Path) -> str:
+        text = _str(value, base)
+        if text not in choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Key:
+    parse: Parser
+    default: Any
+    help: str
+
+
+def _k(parse: Parser, default: Any, help_text: str) -> Key:
+    return Key(parse, default, help_text)
+
+
+LOCAL_SOURCE_TYPES = ("beast", "avr", "sbs", "rtl_adsb")
+AGGREGATOR_SOURCE_TYPES = ("opensky", "adsbx", "aircraft_json")
+SOURCE_TYPES = LOCAL_SOURCE_TYPES + AGGREGATOR_SOURCE_TYPES
+DEFAULT_PORTS = {"beast": 30005, "avr": 30002, "sbs": 30003}
+
+ALERT_KINDS = (
+    "enter", "first_seen_inside", "landed", "took_off", "exit", "went_silent",
+    "approaching", "heard_nearby", "squawk",
+)
+
+# The settings table: section -> key -> (parser, default, help). README's
+# configuration reference is written from this table.
+SCHEMA: dict[str, dict[str, Key]] = {
+    "database": {
+        "url": _k(_str, "sqlite:///flightwatch.db",
+                  f"SQLAlchemy URL; sqlite paths are relative to the config file; "
+                  f"env {DATABASE_URL_ENV} wins"),
+        "batch_rows": _k(_int, 500, "commit after this many buffered positions"),
+        "batch_seconds": _k(_duration, 5.0, "commit at least this often"),
+    },
+    "receiver": {
+        "name": _k(_str, "local", "receiver id written with its positions"),
+        "lat": _k(_latitude, None, "receiver latitude; needed to decode surface positions"),
+        "lon": _k(_longitude, None, "receiver longitude"),
+    },
+    "tracker": {
+        "expire_after": _k(_duration, 60.0, "forget an aircraft after this much silence"),
+        "store_interval": _k(_duration, 5.0, "store at most one position per aircraft this often"),
+        "max_speed_kt": _k(_float, 1200.0, "reject positions implying a faster speed"),
+        "max_aircraft": _k(_int, 10_000, "bound on aircraft tracked at once"),
+    },
+    "watchlist": {
+        "files": _k(_path_list, None, "watchlist CSVs (flightwatch or plane-alert-db format)"),
+        "callsign_prefixes": _k(_str_list, None, "operator callsign prefixes to watch"),
+        "address_blocks": _k(_str_list, [],
+                             "country ICAO address blocks to watch at low confidence: RU, BY"),
+    },
+    "alerts": {
+        "cooldown": _k(_duration, 6 * 3600.0, "same aircraft, fence and kind: alert once per"),
+        "events": _k(_str_list, list(ALERT_KINDS), "alert kinds to raise"),
+        "approach_within": _k(_duration, 15 * 60.0, "warn of a fence crossing this far ahead"),
+        "squawks": _k(_str_list, [], "squawk codes to alert on inside a fence (7500, 77*)"),
+        "outbox_dir": _k(_path, None, "write each alert mail as a file here when no SMTP"),
+    },
+    "alerts.email": {
+        "host": _k(_str, None, "SMTP server; no host means no email"),
+        "port": _k(_port, 25, "SMTP port"),
+        "security": _k(_one_of("none", "starttls", "ssl"), "none", "none, starttls or ssl"),
+        "username": _k(_str, None, "SMTP user; password from env FLIGHTWATCH_SMTP_PASSWORD"),
+        "sender": _k(_str, "flightwatch@localhost", "From address"),
+        "recipients": _k(_str_list, [], "To addresses"),
+        "timeout": _k(_duration, 20.0, "SMTP timeout"),
+    },
+    "alerts.webhook": {
+        "url": _k(_str, None, "POST each alert as JSON to this URL"),
+        "timeout": _k(_duration, 10.0, "HTTP timeout"),
+    },
+    "retention": {
+        "thin_after": _k(_duration, 30 * 86400.0, "thin positions older than this"),
+        "thin_interval": _k(_duration, 60.0, "keep one position per aircraft per interval"),
+        "delete_after": _k(_duration, 0.0, "delete positions older than this; 0 keeps them"),
+    },
+    "status": {
+        "interval": _k(_duration, 60.0, "log a status line this often"),
+    },
+}
+
+SOURCE_KEYS: dict[str, Key] = {
+    "type": _k(_one_of(*SOURCE_TYPES), None, " | ".join(SOURCE_TYPES)),
+    "name": _k(_str, None, "name stored with positions; defaults to type:host:port or type"),
+    "enabled": _k(_bool, True, "false keeps the entry but does not run it"),
+    "host": _k(_str, "127.0.0.1", "beast/avr/sbs: receiver host"),
+    "port": _k(_port, None, "beast/avr/sbs: port (30005, 30002, 30003)"),
+    "command": _k(_str_list, ["rtl_adsb"], "rtl_adsb: the command and its arguments"),
+    "base_url": _k(_str, None, "opensky/adsbx: API base URL"),
+    "url": _k(_str, None, "aircraft_json: URL of aircraft.json"),
+    "path": _k(_path, None, "aircraft_json: file path of aircraft.json"),
+    "interval": _k(_duration, 60.0, "aggregators: poll interval"),
+}
+
+GEOFENCE_KEYS: dict[str, Key] = {
+    "name": _k(_str, None, "fence name used in alerts and --geofence"),
+    "file": _k(_path, None, "GeoJSON Polygon/MultiPolygon"),
+    "buffer_km": _k(_float, 0.0, "grow (or, negative, shrink) the fence by this many km"),
+}
+
+_ARRAYS = {"sources": SOURCE_KEYS, "geofences": GEOFENCE_KEYS}
+
+
+@dataclass
+class Settings:
+    """Validated configuration with defaults filled in."""
+
+    path: Path | None
+    base: Path
+    sections: dict[str, dict[str, Any]]
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    geofences: list[dict[str, Any]] = field(default_factory=list)
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.sections[section]
+
+    @property
+    def database_url(self) -> str:
+        return str(self.sections["database"]["url"])
+
+    def enabled_sources(self, kinds: tuple[str, ...] = SOURCE_TYPES) -> list[dict[str, Any]]:
+        return [s for s in self.sources if s["enabled"] and s["type"] in kinds]
+
+
+def _parse_table(
+    table: Mapping[str, Any], keys: Mapping[str, Key], where: str, base: Path,
+    problems: list[str],
+) -> dict[str, Any]:
+    out = {name: key.default for name, key in keys.items()}
+    for name, raw in table.items():
+        key = keys.get(name)
+        if key is None:
+            if not isinstance(raw, dict):
+                problems.append(f"{where}.{name}: unknown key")
+            continue
+        try:
+            out[name] = key.parse(raw, base)
+        except ValueError as exc:
+            problems.append(f"{where}.{name}: {exc}")
+    return out
+
+
+def _walk_unknown_sections(data: Mapping[str, Any], prefix: str, problems: list[str]) -> None:
+    for name, value in data.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict):
+            if dotted not in SCHEMA:
+                problems.append(f"[{dotted}]: unknown section")
+            else:
+                _walk_unknown_sections(value, f"{dotted}.", problems)
+
+
+def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate ``path`` (None: all defaults); raise ConfigError listing every problem."""
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError([f"{path}: config file not found"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+        except OSError as exc:
+            raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    base = path.resolve().parent if path is not None else Path.cwd()
+    problems: list[str] = []
+
+    sections: dict[str, dict[str, Any]] = {}
+    for section, keys in SCHEMA.items():
+        table: Any = data
+        for part in section.split("."):
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        if not isinstance(table, dict):
+            problems.append(f"[{section}]: expected a table")
+            table = {}
+        sections[section] = _parse_table(table, keys, section, base, problems)
+    for name, value in data.items():
+        if name in _ARRAYS:
+            continue
+        if name not in SCHEMA and not any(s.startswith(f"{name}.") for s in SCHEMA):
+            problems.append(f"[{name}]: unknown section" if isinstance(value, dict)
+                            else f"{name}: unknown key")
+        elif isinstance(value, dict):
+            _walk_unknown_sections(value, f"{name}.", problems)
+
+    arrays: dict[str, list[dict[str, Any]]] = {}
+    for name, keys in _ARRAYS.items():
+        raw_list = data.get(name, [])
+        if not isinstance(raw_list, list):
+            problems.append(f"{name}: expected [[{name}]] tables")
+            raw_list = []
+        arrays[name] = []
+        for i, item in enumerate(raw_list):
+            if not isinstance(item, dict):
+                problems.append(f"{name}[{i}]: expected a table")
+                continue
+            arrays[name].append(_parse_table(item, keys, f"{name}[{i}]", base, problems))
+
+    _fill_defaults(sections, arrays, base, env, problems)
+    if problems:
+        raise ConfigError([f"{path or 'defaults'}: {p}" for p in problems])
+    return Settings(path, base, sections, arrays["sources"], arrays["geofences"])
+
+
+def _fill_defaults(
+    sections: dict[str, dict[str, Any]],
+    arrays: dict[str, list[dict[str, Any]]],
+    base: Path,
+    env: Mapping[str, str],
+    problems: list[str],
+) -> None:
+    """Defaults that depend on other values, the environment or the shipped data."""
+    database = sections["database"]
+    database["url"] = env.get(DATABASE_URL_ENV) or _resolve_sqlite(database["url"], base)
+    receiver = sections["receiver"]
+    if (receiver["lat"] is None) != (receiver["lon"] is None):
+        problems.append("receiver: give both lat and lon, or neither")
+
+    watchlist = sections["watchlist"]
+    if watchlist["files"] is None:
+        watchlist["files"] = [bundled("watchlist.csv")]
+    for i, source in enumerate(arrays["sources"]):
+        kind = source["type"]
+        if kind is None:
+            problems.append(f"sources[{i}].type: missing; one of {', '.join(SOURCE_TYPES)}")
+            continue
+        if kind in DEFAULT_PORTS and source["port"] is None:
+            source["port"] = DEFAULT_PORTS[kind]
+        if source["name"] is None:
+            source["name"] = (f"{kind}:{source['host']}:{source['port']}"
+                              if kind in DEFAULT_PORTS else kind)
+        if kind == "aircraft_json" and not (source["url"] or source["path"]):
+            problems.append(f"sources[{i}]: aircraft_json needs url or path")
+    if not arrays["geofences"]:
+        arrays["geofences"] = [
+            {"name": "belarus", "file": bundled("geofences/belarus.geojson"), "buffer_km": 0.0}
+        ]
+    for i, fence in enumerate(arrays["geofences"]):
+        for required in ("name", "file"):
+            if fence[required] is None:
+                problems.append(f"geofences[{i}].{required}: missing")
+    names = [f["name"] for f in arrays["geofences"]]
+    for name in {n for n in names if names.count(n) > 1}:
+        problems.append(f"geofences: name {name!r} used twice")
+    unknown_kinds = set(sections["alerts"]["events"]) - set(ALERT_KINDS)
+    if unknown_kinds:
+        problems.append(
+            f"alerts.events: unknown event kind(s) {', '.join(sorted(unknown_kinds))}; "
+            f"known: {', '.join(ALERT_KINDS)}"
+        )
+
+
+def _resolve_sqlite(url: str, base: Path) -> str:
+    """Make a relative SQLite path relative to the config file's folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        rest = url[len(prefix):]
+        if rest and rest != ":memory:" and not Path(rest).is_absolute():
+            return prefix + str(base / rest)
+    return url
