@@ -1,0 +1,80 @@
+"""Fixtures shared by every test: test data beside the repo, real programs on loopback.
+
+Outside CI a missing program or service skips its tests with the reason; with CI=true
+it fails them, because .ci/run installs everything and a skip there would hide a gap.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from integration.dump1090 import BINARY, Dump1090Ports, run_dump1090
+
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test, or fail it under CI=true."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: .ci/run must provide it)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only ``shared`` folder beside the repo root (test data, docs)."""
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"test data folder {SHARED_DIR} is missing")
+    return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def capture(shared_dir: Path) -> Callable[[str], Path]:
+    """``capture("lax_avr_742.txt")`` -> path of a recording in shared/data/captures."""
+
+    def path(name: str) -> Path:
+        found = shared_dir / "data" / "captures" / name
+        if not found.is_file():
+            pytest.skip(f"capture {found} is missing")
+        return found
+
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """SQLAlchemy URL of a scratch PostgreSQL database that tests may fill (.ci/run makes it)."""
+    url = os.environ.get("FLIGHTWATCH_TEST_POSTGRES_URL")
+    if not url:
+        unavailable("FLIGHTWATCH_TEST_POSTGRES_URL is not set (no PostgreSQL to test against)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def dump1090_binary() -> str:
+    """Path of dump1090-mutability (Debian package of the same name)."""
+    path = shutil.which(BINARY)
+    if path is None:
+        unavailable(f"{BINARY} is not installed (apt-get install dump1090-mutability)")
+    return path
+
+
+@pytest.fixture
+def dump1090(request: pytest.FixtureRequest, dump1090_binary: str) -> Iterator[Dump1090Ports]:
+    """A fresh dump1090-mutability on free loopback ports (tests/integration/dump1090.py).
+
+    Options of ``run_dump1090`` go through indirect parametrisation:
+    ``@pytest.mark.parametrize("dump1090", [{"heartbeat_s": 0.2}], indirect=True)``.
+    """
+    options = getattr(request, "param", {})
+    with run_dump1090(dump1090_binary, **options) as ports:
+        yield ports
