@@ -1,0 +1,32 @@
+"""Receiver sources: framing parsers for Beast, AVR, SBS and capture files, and the
+TCP, rtl_adsb and file-replay sources that wrap them.
+
+Parsers are pure (``parse(buf, counter) -> (records, remainder)``); sources are
+iterables of :class:`decoder.Frame` or :class:`decoder.Observation`.
+"""
+
+from collector.detect import CaptureFormatError, detect_format
+from collector.framing import FORMATS, Format, RawMessage
+from collector.replay import CaptureClock, ReplaySource, open_capture
+from collector.rtlsdr import ExecutableNotFoundError, RtlAdsbSource
+from collector.source import Backoff, CollectorError, Framer, Source
+from collector.tcp import DEFAULT_PORTS, TcpSource
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "FORMATS",
+    "Backoff",
+    "CaptureClock",
+    "CaptureFormatError",
+    "CollectorError",
+    "ExecutableNotFoundError",
+    "Format",
+    "Framer",
+    "RawMessage",
+    "ReplaySource",
+    "RtlAdsbSource",
+    "Source",
+    "TcpSource",
+    "detect_format",
+    "open_capture",
+]
