@@ -1,0 +1,142 @@
+"""Derive the shipped data in config/ from the reference material in ../shared.
+
+Run from the repository root:  python tools/derive_config.py [--shared ../shared]
+
+Reproducible: the same inputs give byte-identical outputs. The product never
+reads ../shared at run time; it reads what this script writes. Parsing goes
+through the same alerts/ readers the product uses, so the shipped files are
+validated on the way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from alerts.airports import Airport, read_airports, write_airports  # noqa: E402
+from alerts.watchlist import read_watchlist, write_watchlist  # noqa: E402
+
+PREFIX_COLUMNS = ("prefix", "telephony", "operator", "country", "group", "confidence", "note")
+
+
+def derive_watchlist(shared: Path, config: Path) -> None:
+    result = read_watchlist(shared / "data/watchlist/plane-alert-db_ru-by-state.csv")
+    if result.problems:
+        raise SystemExit("\n".join(str(p) for p in result.problems))
+    write_watchlist(config / "watchlist.csv", result.entries)
+    print(f"watchlist.csv: {len(result.entries)} entries")
+
+
+def derive_prefixes(shared: Path, config: Path) -> None:
+    """All designators of the source with its confidence; only 'high' is on by default."""
+    with (shared / "data/watchlist/operator_icao_designators.csv").open(newline="") as src:
+        rows = list(csv.DictReader(src))
+    with (config / "callsign_prefixes.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(PREFIX_COLUMNS)
+        for r in rows:
+            writer.writerow(
+                (
+                    r["icao_designator"],
+                    r["telephony"],
+                    r["operator_name_in_source"],
+                    r["country"],
+                    r["watch_group"],
+                    r["confidence"],
+                    r["note"],
+                )
+            )
+    print(f"callsign_prefixes.csv: {len(rows)} designators")
+
+
+def _write_fence(src: Path, out: Path, name: str, licence: str, pick: tuple[str, str]) -> None:
+    """Copy the feature whose property ``pick[0]`` is ``pick[1]``, coordinates untouched."""
+    data = json.loads(src.read_text(encoding="utf-8"))
+    key, value = pick
+    features = [f for f in data["features"] if f["properties"].get(key) == value]
+    if len(features) != 1:
+        raise SystemExit(f"{src}: expected one feature, found {len(features)}")
+    feature = features[0]
+    collection = {
+        "type": "FeatureCollection",
+        "name": name,
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "name": name,
+                    "source": feature["properties"]["source"],
+                    "licence": licence,
+                },
+                "geometry": feature["geometry"],
+            }
+        ],
+    }
+    out.write_text(json.dumps(collection, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"geofences/{out.name}: {feature['geometry']['type']}")
+
+
+def _runways(path: Path) -> dict[str, list[dict[str, str]]]:
+    by_airport: dict[str, list[dict[str, str]]] = {}
+    with path.open(newline="", encoding="utf-8") as src:
+        for row in csv.DictReader(src):
+            if row["closed"] != "1" and row["surface"] != "CLOSED":
+                by_airport.setdefault(row["airport_ident"], []).append(row)
+    return by_airport
+
+
+def _with_runways(airport: Airport, runways: list[dict[str, str]]) -> Airport:
+    lengths = [int(r["length_ft"]) for r in runways if r["length_ft"]]
+    text = "; ".join(
+        f"{r['le_ident']}/{r['he_ident']} {r['length_ft'] or '?'}ft {r['surface']}"
+        for r in sorted(runways, key=lambda r: r["le_ident"])
+    )
+    return replace(airport, longest_runway_ft=max(lengths) if lengths else None, runways=text)
+
+
+def derive_airports(shared: Path, config: Path) -> None:
+    """Open airports of Belarus (closed ones dropped), heliports kept, runways summarised."""
+    geo = shared / "data/geo"
+    airports = read_airports(geo / "belarus_airports_ourairports.csv")
+    runways = _runways(geo / "belarus_runways_ourairports.csv")
+    airports = [_with_runways(a, runways.get(a.ident, [])) for a in airports]
+    write_airports(config / "airports.csv", airports)
+    print(f"airports.csv: {len(airports)} airports")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=ROOT / ".." / "shared")
+    parser.add_argument("--config", type=Path, default=ROOT / "config")
+    args = parser.parse_args()
+    shared, config = args.shared.resolve(), args.config
+    (config / "geofences").mkdir(parents=True, exist_ok=True)
+    derive_watchlist(shared, config)
+    derive_prefixes(shared, config)
+    geo = shared / "data/geo"
+    _write_fence(
+        geo / "belarus_ne10m.geojson",
+        config / "geofences/belarus.geojson",
+        "belarus",
+        "public domain (Natural Earth)",
+        pick=("iso_a2", "BY"),
+    )
+    _write_fence(
+        geo / "ummv_minsk_fir_vatspy.geojson",
+        config / "geofences/minsk_fir.geojson",
+        "minsk_fir",
+        "CC BY-SA 4.0 (VATSpy Data Project)",
+        pick=("id", "UMMV"),  # the whole FIR; the file's other features are its sectors
+    )
+    derive_airports(shared, config)
+
+
+if __name__ == "__main__":
+    main()
