@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import Engine
+
 from db.store import Store
 from decoder import Frame, Observation
 from decoder.modes import ModeSDecoder
-from decoder.tracker import AircraftState, Tracker, TrackUpdate
+from decoder.tracker import AircraftState, Tracker, TrackerConfig, TrackUpdate
+from flightwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -139,3 +142,31 @@ class Pipeline:
         if expire_all and self._clock is not None:
             self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
         return self.store.close()
+
+
+def build_pipeline(settings: Settings, engine: Engine, *, with_alerts: bool = True) -> Pipeline:
+    """The pipeline a configuration describes: tracker tuning, batching, receiver, alerts."""
+    tracker_cfg = settings["tracker"]
+    tracker = Tracker(
+        TrackerConfig(
+            expire_after_s=tracker_cfg["expire_after"],
+            store_interval_s=tracker_cfg["store_interval"],
+            max_speed_kt=tracker_cfg["max_speed_kt"],
+            max_aircraft=tracker_cfg["max_aircraft"],
+        )
+    )
+    database = settings["database"]
+    store = Store(
+        engine, batch_rows=database["batch_rows"], batch_seconds=database["batch_seconds"]
+    )
+    receiver = settings["receiver"]
+    surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
+    listeners: list[TrackListener] = []
+    if with_alerts:
+        listeners.extend(build_listeners(settings, engine))
+    return Pipeline(store, tracker, surface_ref=surface_ref, listeners=listeners)
+
+
+def build_listeners(settings: Settings, engine: Engine) -> list[TrackListener]:
+    """The alert rules, once they exist for this configuration."""
+    return []

@@ -1,0 +1,166 @@
+"""Read-side queries: positions history by aircraft, registration, callsign and time."""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One stored position; field names are the ``history`` output contract."""
+
+    icao: str
+    time: datetime
+    lat: float
+    lon: float
+    altitude_ft: int | None
+    ground_speed_kt: int | None
+    track_deg: float | None
+    vertical_rate_fpm: int | None
+    callsign: str | None
+    on_ground: bool | None
+    source: str | None
+
+
+def normalise_registration(registration: str) -> str:
+    """RA-96016, ra96016 and 'RA 96016' all compare equal."""
+    return "".join(ch for ch in registration.upper() if ch.isalnum())
+
+
+def _registration_key(column: Any) -> Any:
+    return func.replace(func.replace(func.upper(column), "-", ""), " ", "")
+
+
+def icaos_for_registration(engine: Engine, registration: str) -> list[str]:
+    """Addresses known for a registration, from the watchlist and from aggregator data."""
+    wanted = normalise_registration(registration)
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for model in (WatchlistEntry, Aircraft):
+            rows = conn.execute(
+                select(model.icao).where(_registration_key(model.registration) == wanted)
+            )
+            found.update(row[0] for row in rows)
+    return sorted(found)
+
+
+@dataclass(frozen=True, slots=True)
+class CallsignSpan:
+    icao: str
+    callsign: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+def callsign_spans(
+    engine: Engine,
+    *,
+    icaos: list[str] | None = None,
+    callsign: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[CallsignSpan]:
+    """Periods during which aircraft flew under a callsign (``*`` is a wildcard)."""
+    query = select(CallsignPeriod)
+    if icaos is not None:
+        query = query.where(CallsignPeriod.icao.in_(icaos))
+    if callsign is not None:
+        pattern = callsign.strip().upper()
+        if "*" in pattern:
+            query = query.where(CallsignPeriod.callsign.like(pattern.replace("*", "%")))
+        else:
+            query = query.where(CallsignPeriod.callsign == pattern)
+    if since is not None:
+        query = query.where(CallsignPeriod.last_seen >= since)
+    if until is not None:
+        query = query.where(CallsignPeriod.first_seen <= until)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(CallsignPeriod.icao, CallsignPeriod.first_seen))
+        return [CallsignSpan(r.icao, r.callsign, r.first_seen, r.last_seen) for r in rows]
+
+
+class _CallsignIndex:
+    """Looks up the callsign an aircraft used at a moment, from its spans."""
+
+    def __init__(self, spans: list[CallsignSpan]) -> None:
+        self._starts: dict[str, list[datetime]] = defaultdict(list)
+        self._names: dict[str, list[str]] = defaultdict(list)
+        for span in spans:
+            self._starts[span.icao].append(span.first_seen)
+            self._names[span.icao].append(span.callsign)
+
+    def at(self, icao: str, when: datetime) -> str | None:
+        starts = self._starts.get(icao)
+        if not starts:
+            return None
+        i = bisect.bisect_right(starts, when) - 1
+        return self._names[icao][i] if i >= 0 else None
+
+
+def history(
+    engine: Engine,
+    *,
+    icaos: list[str] | None = None,
+    callsign: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    batch: int = 5000,
+) -> Iterator[HistoryRow]:
+    """Stored positions ordered by aircraft then time, streamed (history can be large).
+
+    ``bbox`` is (min_lon, min_lat, max_lon, max_lat), a cheap pre-filter for
+    geofence queries.
+    """
+    conditions: list[Any] = []
+    if icaos is not None:
+        conditions.append(Position.icao.in_(icaos))
+    if since is not None:
+        conditions.append(Position.time >= since)
+    if until is not None:
+        conditions.append(Position.time <= until)
+    if bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        conditions.append(Position.lon.between(min_lon, max_lon))
+        conditions.append(Position.lat.between(min_lat, max_lat))
+    spans = None
+    if callsign is not None:
+        spans = callsign_spans(engine, icaos=icaos, callsign=callsign, since=since, until=until)
+        if not spans:
+            return
+        conditions.append(or_(*(
+            and_(Position.icao == s.icao, Position.time.between(s.first_seen, s.last_seen))
+            for s in spans
+        )))
+    query = (
+        select(
+            Position.icao, Position.time, Position.lat, Position.lon, Position.altitude_ft,
+            Position.ground_speed_kt, Position.track_deg, Position.vertical_rate_fpm,
+            Position.on_ground, Source.name,
+        )
+        .outerjoin(Source, Source.id == Position.source_id)
+        .where(*conditions)
+        .order_by(Position.icao, Position.time)
+    )
+    if spans is None:
+        spans = callsign_spans(engine, icaos=icaos, since=since, until=until)
+    names = _CallsignIndex(spans)
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=batch).execute(query)
+        for row in result:
+            yield HistoryRow(
+                icao=row.icao, time=row.time, lat=row.lat, lon=row.lon,
+                altitude_ft=row.altitude_ft, ground_speed_kt=row.ground_speed_kt,
+                track_deg=row.track_deg, vertical_rate_fpm=row.vertical_rate_fpm,
+                callsign=names.at(row.icao, row.time), on_ground=row.on_ground,
+                source=row.name,
+            )

@@ -1,0 +1,243 @@
+"""The ``flightwatch`` command.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flightwatch import __version__
+from flightwatch.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("flightwatch")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+HISTORY_FIELDS = (
+    "icao", "time", "lat", "lon", "altitude_ft", "ground_speed_kt", "track_deg",
+    "vertical_rate_fpm", "callsign", "on_ground", "source",
+)
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration: exit 2 with the message."""
+
+
+def _time_arg(text: str) -> datetime:
+    from flightwatch.timeparse import parse_time
+
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, default=None, metavar="FILE",
+        help="TOML configuration (default: built-in defaults)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flightwatch",
+        description="Watch ADS-B for state aircraft over a geofence; keep and query the history.",
+    )
+    parser.add_argument("--version", action="version", version=f"flightwatch {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="the daemon: all enabled sources, alerts, storage")
+    _add_config(run)
+    run.set_defaults(handler=cmd_run)
+
+    replay = commands.add_parser("replay", help="push recorded captures through the pipeline")
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    replay.add_argument(
+        "--format", default="auto", choices=("auto", "beast", "avr", "sbs", "csv", "tsv"),
+        help="capture format (default: detected)",
+    )
+    replay.add_argument("--realtime", action="store_true", help="pace frames by the capture clock")
+    replay.add_argument(
+        "--start", type=_time_arg, default=None, metavar="TIME",
+        help="wall-clock time of the first frame, for formats with a relative clock "
+             "(Beast, AVR); default: the file's modification time",
+    )
+    replay.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_config(replay)
+    replay.set_defaults(handler=cmd_replay)
+
+    history = commands.add_parser("history", help="stored positions of aircraft")
+    history.add_argument("--icao", action="append", metavar="HEX", help="ICAO address (repeat)")
+    history.add_argument("--registration", metavar="R", help="e.g. RA-96016")
+    history.add_argument("--callsign", metavar="C", help="e.g. RSD016; * is a wildcard")
+    history.add_argument("--since", type=_time_arg, metavar="T", help="ISO time or 24h, 7d")
+    history.add_argument("--until", type=_time_arg, metavar="T", help="ISO time or 24h, 7d")
+    history.add_argument("--geofence", metavar="NAME", help="only positions inside this fence")
+    history.add_argument(
+        "--format", default="table", choices=("table", "csv", "json", "geojson", "kml"),
+    )
+    history.add_argument("--out", type=Path, metavar="FILE", help="write here, not stdout")
+    _add_config(history)
+    history.set_defaults(handler=cmd_history)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply schema migrations")
+    _add_config(upgrade)
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    check = commands.add_parser("check-config", help="validate the configuration")
+    _add_config(check)
+    check.set_defaults(handler=cmd_check_config)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def _engine(settings: Settings) -> Any:
+    from db import connect
+
+    return connect(settings.database_url)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from db import open_engine, upgrade
+
+    settings = _settings(args)
+    applied = upgrade(open_engine(settings.database_url))
+    print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from flightwatch.checks import check
+
+    settings = _settings(args)
+    problems, lines = check(settings)
+    for line in lines:
+        print(line)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return EXIT_USAGE if problems else EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from flightwatch.replay import replay_files
+
+    settings = _settings(args)
+    show_progress = not args.no_progress and sys.stderr.isatty()
+    summary = replay_files(
+        settings, args.files, fmt=args.format, start=args.start, realtime=args.realtime,
+        progress=show_progress,
+    )
+    print(summary.render())
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from db.queries import history, icaos_for_registration
+    from decoder import normalise_icao
+    from flightwatch.formats import write
+
+    settings = _settings(args)
+    icaos: list[str] | None = None
+    if args.icao:
+        icaos = []
+        for value in args.icao:
+            icao = normalise_icao(value)
+            if icao is None:
+                raise UsageError(f"--icao {value!r}: not a 24-bit ICAO address (6 hex digits)")
+            icaos.append(icao)
+    engine = _engine(settings)
+    if args.registration:
+        found = icaos_for_registration(engine, args.registration)
+        if not found:
+            print(f"no aircraft known with registration {args.registration}", file=sys.stderr)
+            return EXIT_OK
+        icaos = sorted(set(found) & set(icaos)) if icaos is not None else found
+    fence = _geofence(settings, args.geofence) if args.geofence else None
+    rows: Any = history(
+        engine, icaos=icaos, callsign=args.callsign, since=args.since, until=args.until,
+        bbox=fence.bounds if fence is not None else None,
+    )
+    if fence is not None:
+        rows = (row for row in rows if fence.contains(row.lat, row.lon))
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        write(rows, out, args.format, HISTORY_FIELDS)
+    finally:
+        if args.out:
+            out.close()
+    return EXIT_OK
+
+
+def _geofence(settings: Settings, name: str) -> Any:
+    from alerts.geofence import Geofence
+
+    for spec in settings.geofences:
+        if spec["name"] == name:
+            return Geofence.from_file(spec["file"], spec["name"], spec["buffer_km"])
+    known = ", ".join(f["name"] for f in settings.geofences)
+    raise UsageError(f"--geofence {name!r}: no such geofence in the configuration (known: {known})")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flightwatch.daemon import run_daemon
+
+    return run_daemon(_settings(args))
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.DEBUG if verbosity > 1 else logging.INFO
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        stream=sys.stderr,
+    )
+    if verbosity < 2:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"flightwatch: configuration error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"flightwatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("flightwatch: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        from flightwatch.errors import user_error
+
+        message, code = user_error(exc)
+        if message is None:
+            raise
+        print(f"flightwatch: {message}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Output formats for query commands: table, csv, json (JSON Lines), geojson, kml.
+
+Rows are dataclasses or mappings; values are rendered the same way in every
+format (ISO 8601 UTC times, numbers as numbers).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import Any, TextIO
+from xml.sax.saxutils import escape
+
+TABULAR_FORMATS = ("table", "csv", "json")
+TRACK_FORMATS = ("geojson", "kml")
+_FEET_TO_METRES = 0.3048
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    return value
+
+
+def as_mapping(row: Any) -> Mapping[str, Any]:
+    if is_dataclass(row) and not isinstance(row, type):
+        return asdict(row)
+    if isinstance(row, Mapping):
+        return row
+    raise TypeError(f"cannot format {type(row).__name__}")
+
+
+def write_json_lines(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
+    count = 0
+    for row in rows:
+        data = as_mapping(row)
+        record = {f: data.get(f) for f in fields}
+        for key, value in record.items():
+            if isinstance(value, datetime):
+                record[key] = iso(value)
+            elif isinstance(value, tuple):
+                record[key] = list(value)
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    count = 0
+    for row in rows:
+        data = as_mapping(row)
+        writer.writerow(["" if data.get(f) is None else _plain(data.get(f)) for f in fields])
+        count += 1
+    return count
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(_plain(value))
+
+
+def write_table(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
+    """Aligned columns; widths come from the first 500 rows so output still streams."""
+    iterator = iter(rows)
+    head = [[_cell(as_mapping(r).get(f)) for f in fields] for r in itertools.islice(iterator, 500)]
+    widths = [max([len(f)] + [len(cells[i]) for cells in head]) for i, f in enumerate(fields)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip() + "\n"
+
+    out.write(line(list(fields)))
+    count = 0
+    for cells in itertools.chain(head, ([_cell(as_mapping(r).get(f)) for f in fields]
+                                        for r in iterator)):
+        out.write(line(cells))
+        count += 1
+    if count == 0:
+        out.write("(no rows)\n")
+    return count
+
+
+def _tracks(rows: Iterable[Any], key: str) -> Iterator[tuple[str, list[Mapping[str, Any]]]]:
+    for value, group in itertools.groupby((as_mapping(r) for r in rows), lambda d: d[key]):
+        yield value, list(group)
+
+
+def _track_properties(icao: str, points: list[Mapping[str, Any]]) -> dict[str, Any]:
+    callsigns = sorted({p["callsign"] for p in points if p.get("callsign")})
+    altitudes = [p["altitude_ft"] for p in points if p.get("altitude_ft") is not None]
+    return {
+        "icao": icao,
+        "callsigns": callsigns,
+        "first_time": iso(points[0]["time"]),
+        "last_time": iso(points[-1]["time"]),
+        "points": len(points),
+        "max_altitude_ft": max(altitudes) if altitudes else None,
+        "sources": sorted({p["source"] for p in points if p.get("source")}),
+    }
+
+
+def write_geojson(rows: Iterable[Any], out: TextIO, key: str = "icao") -> int:
+    """A FeatureCollection: one LineString per aircraft track, times in properties."""
+    out.write('{"type": "FeatureCollection", "features": [\n')
+    count = 0
+    for icao, points in _tracks(rows, key):
+        coords = [
+            [p["lon"], p["lat"]] if p.get("altitude_ft") is None
+            else [p["lon"], p["lat"], round(p["altitude_ft"] * _FEET_TO_METRES, 1)]
+            for p in points
+        ]
+        geometry: dict[str, Any] = (
+            {"type": "LineString", "coordinates": coords} if len(coords) > 1
+            else {"type": "Point", "coordinates": coords[0]}
+        )
+        properties = _track_properties(icao, points)
+        properties["times"] = [iso(p["time"]) for p in points]
+        feature = {"type": "Feature", "geometry": geometry, "properties": properties}
+        out.write((",\n" if count else "") + json.dumps(feature, ensure_ascii=False))
+        count += 1
+    out.write("\n]}\n")
+    return count
+
+
+def write_kml(rows: Iterable[Any], out: TextIO, key: str = "icao") -> int:
+    """KML with a ``gx:Track`` per aircraft, so Google Earth can play it back in time."""
+    out.write(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">\n'
+        "<Document><name>flightwatch</name>\n"
+    )
+    count = 0
+    for icao, points in _tracks(rows, key):
+        props = _track_properties(icao, points)
+        title = escape(f"{icao} {' '.join(props['callsigns'])}".strip())
+        out.write(f"<Placemark><name>{title}</name>\n")
+        out.write(
+            f"<description>{escape(props['first_time'])} to {escape(props['last_time'])}, "
+            f"{props['points']} positions</description>\n"
+        )
+        out.write("<gx:Track><altitudeMode>absolute</altitudeMode>\n")
+        for p in points:
+            out.write(f"<when>{iso(p['time'])}</when>\n")
+        for p in points:
+            metres = (p.get("altitude_ft") or 0) * _FEET_TO_METRES
+            out.write(f"<gx:coord>{p['lon']} {p['lat']} {metres:.0f}</gx:coord>\n")
+        out.write("</gx:Track></Placemark>\n")
+        count += 1
+    out.write("</Document></kml>\n")
+    return count
+
+
+Writer = Callable[[Iterable[Any], TextIO, Sequence[str]], int]
+TABULAR_WRITERS: dict[str, Writer] = {
+    "table": write_table,
+    "csv": write_csv,
+    "json": write_json_lines,
+}
+
+
+def write(rows: Iterable[Any], out: TextIO, fmt: str, fields: Sequence[str]) -> int:
+    """Write ``rows`` in ``fmt``; returns the number of rows (or tracks) written."""
+    if fmt == "geojson":
+        return write_geojson(rows, out)
+    if fmt == "kml":
+        return write_kml(rows, out)
+    return TABULAR_WRITERS[fmt](rows, out, fields)
