@@ -324,6 +324,11 @@ class Watchlist:
             norm = normalise_registration(entry.registration)
             if _matchable_registration(norm):
                 self._by_registration.setdefault(norm, []).append(entry)
+        # Matches are immutable: build them once, not per observation.
+        self._icao_matches = {k: Match("icao", e, "high") for k, e in self._by_icao.items()}
+        self._registration_matches = {
+            k: Match("registration", e[0], "high") for k, e in self._by_registration.items()
+        }
         self._prefixes: dict[str, CallsignPrefix] = {}
         for item in callsign_prefixes:
             p = CallsignPrefix(item.upper()) if isinstance(item, str) else item
@@ -347,13 +352,13 @@ class Watchlist:
         self, icao: str, registration: str | None = None, callsign: str | None = None
     ) -> Match | None:
         """The best reason to watch this aircraft, or None. ``icao`` is upper-case hex."""
-        entry = self._by_icao.get(icao)
-        if entry is not None:
-            return Match("icao", entry, "high")
+        found = self._icao_matches.get(icao)
+        if found is not None:
+            return found
         if registration:
-            by_reg = self._by_registration.get(normalise_registration(registration))
-            if by_reg:
-                return Match("registration", by_reg[0], "high")
+            found = self._registration_matches.get(normalise_registration(registration))
+            if found is not None:
+                return found
         if callsign:
             found = self._match_callsign(icao, callsign)
             if found is not None:
