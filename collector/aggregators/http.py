@@ -1,0 +1,319 @@
+"""Plumbing every aggregator source shares: one HTTP client per source, its errors,
+its health, and the filter that keeps a source from re-emitting what it already said.
+
+Exceptions (every message says what to do next)::
+
+    AggregatorError              a poll failed; the scheduler logs it at DEBUG and tries later
+     ├── AuthError               401/403: credentials missing or wrong
+     ├── RateLimited             429, or still inside the wait a 429 asked for
+     ├── SourceUnavailable       connection error, timeout or 5xx after all retries
+     ├── BadResponse             not JSON, or JSON of an unexpected shape
+     └── BackingOff              skipped: the source keeps failing and is waiting
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import metadata
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+
+from decoder import Observation
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+T = TypeVar("T")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("flightwatch")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+USER_AGENT = f"flightwatch/{_version()} (ADS-B monitoring; +https://github.com/flightwatch)"
+
+
+class AggregatorError(Exception):
+    """A poll failed after the source's own retries; the next scheduled poll tries again."""
+
+
+class AuthError(AggregatorError):
+    """The provider refused the credentials (HTTP 401/403)."""
+
+
+class RateLimited(AggregatorError):
+    """The provider asked us to wait (HTTP 429); ``retry_at`` is on the client's clock."""
+
+    def __init__(self, message: str, retry_at: float) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class SourceUnavailable(AggregatorError):
+    """Connection errors, timeouts or 5xx answers outlasted the retries."""
+
+
+class BadResponse(AggregatorError):
+    """The answer was not JSON or not shaped as the provider documents it."""
+
+
+class BackingOff(AggregatorError):
+    """Skipped without a request: the source failed repeatedly and waits before retrying."""
+
+
+def retry_after_seconds(headers: Mapping[str, str], now_epoch: float) -> float | None:
+    """Seconds to wait from a 429's headers, or None when none is given.
+
+    OpenSky sends ``X-Rate-Limit-Retry-After-Seconds``; everyone else the standard
+    ``Retry-After`` (seconds or an HTTP date). The longer of the two wins.
+    """
+    waits: list[float] = []
+    opensky = headers.get("X-Rate-Limit-Retry-After-Seconds")
+    standard = headers.get("Retry-After")
+    for value in (opensky, standard):
+        if value is None:
+            continue
+        try:
+            waits.append(max(0.0, float(value)))
+            continue
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            continue
+        if when.tzinfo is not None:
+            waits.append(max(0.0, when.timestamp() - now_epoch))
+    return max(waits) if waits else None
+
+
+class RateLimiter:
+    """At most one request per ``min_interval`` seconds to one host (adsb.fi: 1/s)."""
+
+    def __init__(self, min_interval: float, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep) -> None:
+        self.min_interval = min_interval
+        self._clock = clock
+        self._sleep = sleep
+        self._last: float | None = None
+
+    def wait(self) -> None:
+        if self._last is not None:
+            remaining = self._last + self.min_interval - self._clock()
+            if remaining > 0:
+                self._sleep(remaining)
+        self._last = self._clock()
+
+
+@dataclass
+class HttpClient:
+    """One ``requests.Session`` for one source, with timeouts, retries and limits.
+
+    * 5xx answers, connection errors and timeouts are retried ``retries`` times with
+      exponential backoff (``backoff``, then doubling, at most ``max_backoff`` seconds).
+    * A 429 sets ``not_before``: a short wait (≤ ``max_inline_wait``) is slept through
+      and the request retried; a longer one raises :class:`RateLimited`, and every call
+      before the deadline raises again without touching the network.
+    * Requests to one host are spaced by the per-host :class:`RateLimiter`.
+
+    ``clock`` (monotonic seconds), ``sleep`` and ``wall_clock`` are injectable so tests
+    check waits without waiting.
+    """
+
+    name: str
+    timeout: tuple[float, float] = (5.0, 20.0)
+    retries: int = 3
+    backoff: float = 1.0
+    max_backoff: float = 30.0
+    max_inline_wait: float = 10.0
+    min_interval: float = 0.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    clock: Clock = time.monotonic
+    sleep: Sleep = time.sleep
+    wall_clock: Clock = time.time
+    session: requests.Session = field(default_factory=requests.Session)
+    not_before: float = 0.0
+    last_headers: Mapping[str, str] = field(default_factory=dict)
+    _limiters: dict[str, RateLimiter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers["Accept"] = "application/json"
+        self.session.headers.update(self.headers)
+
+    def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None) -> Any:
+        return self.request_json("GET", url, params=params, headers=headers)
+
+    def request_json(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                     data: Mapping[str, str] | None = None,
+                     headers: Mapping[str, str] | None = None) -> Any:
+        """The decoded JSON body of a 2xx answer; an :class:`AggregatorError` otherwise."""
+        response = self._send(method, url, params, data, headers)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise BadResponse(
+                f"{self.name}: {_short(url)} did not return JSON ({exc}); "
+                "check base_url points at the API, not a web page"
+            ) from exc
+
+    def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
+              data: Mapping[str, str] | None,
+              headers: Mapping[str, str] | None) -> requests.Response:
+        host = urlsplit(url).netloc
+        attempt = 0
+        while True:
+            self._respect_not_before()
+            self._limiter(host).wait()
+            try:
+                response = self.session.request(method, url, params=params, data=data,
+                                                headers=headers, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            else:
+                self.last_headers = response.headers
+                status = response.status_code
+                if status == 429:
+                    if self._note_429(response) and attempt < self.retries:
+                        attempt += 1
+                        continue
+                    raise RateLimited(self._rate_limited_message(), self.not_before)
+                if status in (401, 403):
+                    raise AuthError(f"{self.name}: {_short(url)} answered HTTP {status}")
+                if status >= 500:
+                    problem = f"HTTP {status}"
+                elif status >= 400:
+                    raise AggregatorError(
+                        f"{self.name}: {_short(url)} answered HTTP {status}: "
+                        f"{response.text[:200]!r}; check base_url and the source's settings"
+                    )
+                else:
+                    return response
+            if attempt >= self.retries:
+                raise SourceUnavailable(
+                    f"{self.name}: {_short(url)} failed {attempt + 1} times ({problem}); "
+                    "check the network and the provider's status; it will be retried"
+                )
+            self.sleep(min(self.backoff * 2**attempt, self.max_backoff))
+            attempt += 1
+
+    def _limiter(self, host: str) -> RateLimiter:
+        limiter = self._limiters.get(host)
+        if limiter is None:
+            limiter = RateLimiter(self.min_interval, self.clock, self.sleep)
+            self._limiters[host] = limiter
+        return limiter
+
+    def _respect_not_before(self) -> None:
+        remaining = self.not_before - self.clock()
+        if remaining <= 0:
+            return
+        if remaining > self.max_inline_wait:
+            raise RateLimited(self._rate_limited_message(), self.not_before)
+        self.sleep(remaining)
+
+    def _note_429(self, response: requests.Response) -> bool:
+        """Record the wait a 429 asks for; True when it is short enough to sleep through."""
+        wait = retry_after_seconds(response.headers, self.wall_clock())
+        if wait is None:
+            wait = 60.0  # no hint: a minute is polite and short enough to recover quickly
+        self.not_before = max(self.not_before, self.clock() + wait)
+        return wait <= self.max_inline_wait
+
+    def _rate_limited_message(self) -> str:
+        wait = max(0.0, self.not_before - self.clock())
+        return (f"{self.name}: rate limited by the provider; next request in {wait:.0f} s "
+                "(lengthen the source's interval or shrink its area if this recurs)")
+
+
+def _short(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path}"
+
+
+class SourceHealth:
+    """Logs one line per state change (ok → failing → recovered), and backs off.
+
+    After ``n`` consecutive failures the source skips polls for
+    ``min(base_delay * 2**(n-1), max_delay)`` seconds, then tries again by itself.
+    """
+
+    def __init__(self, name: str, base_delay: float, max_delay: float = 600.0,
+                 clock: Clock = time.monotonic) -> None:
+        self.name = name
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._clock = clock
+        self.failures = 0
+        self.retry_at = 0.0
+        self._failing_since = 0.0
+
+    def run(self, poll: Callable[[], T]) -> T:
+        """Run one poll through the health gate; re-raise its :class:`AggregatorError`."""
+        now = self._clock()
+        if self.failures and now < self.retry_at:
+            raise BackingOff(
+                f"{self.name}: skipped, backing off after {self.failures} failures; "
+                f"next try in {self.retry_at - now:.0f} s"
+            )
+        try:
+            result = poll()
+        except AggregatorError as exc:
+            self._failed(exc)
+            raise
+        self._ok()
+        return result
+
+    def _failed(self, exc: AggregatorError) -> None:
+        now = self._clock()
+        if self.failures == 0:
+            self._failing_since = now
+            log.warning("%s: failing: %s", self.name, exc)
+        self.failures += 1
+        delay = min(self.base_delay * 2 ** (self.failures - 1), self.max_delay)
+        retry_at = getattr(exc, "retry_at", 0.0)
+        self.retry_at = max(now + delay, retry_at)
+
+    def _ok(self) -> None:
+        if self.failures:
+            log.info("%s: recovered after %d failed polls (%.0f s)", self.name,
+                        self.failures, self._clock() - self._failing_since)
+        self.failures = 0
+        self.retry_at = 0.0
+
+
+class NewerOnly:
+    """Passes an observation only when it is newer than the last one of that aircraft.
+
+    Consecutive polls of an aggregator repeat aircraft whose data has not changed
+    (same ``now - seen_pos``); overlapping query circles repeat them within a poll.
+    Memory stays bounded: aircraft silent for ``forget_after`` are forgotten.
+    """
+
+    def __init__(self, forget_after: timedelta = timedelta(minutes=15)) -> None:
+        self._last: dict[str, datetime] = {}
+        self._forget_after = forget_after
+
+    def __call__(self, observations: Iterable[Observation]) -> list[Observation]:
+        fresh: list[Observation] = []
+        for obs in observations:
+            last = self._last.get(obs.icao)
+            if last is None or obs.time > last:
+                self._last[obs.icao] = obs.time
+                fresh.append(obs)
+        if self._last:
+            horizon = max(self._last.values()) - self._forget_after
+            self._last = {icao: t for icao, t in self._last.items() if t >= horizon}
+        return fresh
