@@ -1,6 +1,7 @@
 """TCP client for a dump1090/readsb output port, reconnecting for as long as it runs.
 
-Frames are stamped with the wall-clock time of the read that completed them.
+Frames (and SBS observations, whose own time is the receiver's local clock) are
+stamped with the wall-clock time of the read that completed them.
 Across a reconnect only the frame in flight is lost (counted in ``bad_frames``):
 the parser's tail is dropped and the new stream resynchronises on its own.
 """
@@ -13,7 +14,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
-from datetime import UTC, tzinfo
 
 from collector.framing import Format
 from collector.source import Backoff, Framer
@@ -41,7 +41,6 @@ class TcpSource:
         fmt: Format,
         *,
         name: str | None = None,
-        tz: tzinfo = UTC,
         connect_timeout: float = 5.0,
         poll_interval: float = 1.0,
         backoff_initial: float = 1.0,
@@ -51,7 +50,7 @@ class TcpSource:
         self.host = host
         self.port = port
         self.name = name or f"{fmt}:{host}:{port}"
-        self._framer = Framer(fmt, self.name, tz=tz)
+        self._framer = Framer(fmt, self.name)
         self._connect_timeout = connect_timeout
         self._poll_interval = poll_interval
         self._backoff = Backoff(backoff_initial, backoff_max)

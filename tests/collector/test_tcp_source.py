@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from integration.dump1090 import Dump1090Ports, push_beast
+from source_helpers import collect
 
 from collector import Format, TcpSource, beast
 from decoder import Frame, Observation
@@ -27,11 +28,10 @@ class ScriptedServer:
     same port that many seconds later, so the client meets refused connections.
     """
 
-    def __init__(self, payloads: Sequence[bytes], down_between: float = 0.0) -> None:
+    def __init__(self, payloads: Sequence[bytes], down_between: float = 0.0, port: int = 0) -> None:
         self.payloads = list(payloads)
         self.down_between = down_between
-        self.accepted = 0
-        self._listener = self._listen(0)
+        self._listener = self._listen(port)
         self.port: int = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -47,7 +47,6 @@ class ScriptedServer:
     def _serve(self) -> None:
         for index, payload in enumerate(self.payloads):
             conn, _ = self._listener.accept()
-            self.accepted += 1
             with conn:
                 conn.sendall(payload)
             if self.down_between and index + 1 < len(self.payloads):
@@ -58,21 +57,6 @@ class ScriptedServer:
 
     def join(self) -> None:
         self._thread.join(5)
-
-
-def collect(source: TcpSource, count: int, timeout: float = 10.0) -> list[Frame | Observation]:
-    """The first ``count`` records, then stop; fails rather than hangs."""
-    watchdog = threading.Timer(timeout, source.stop)
-    watchdog.start()
-    got: list[Frame | Observation] = []
-    try:
-        for record in source:
-            got.append(record)
-            if len(got) == count:
-                source.stop()
-    finally:
-        watchdog.cancel()
-    return got
 
 
 def fast(port: int, fmt: str = "beast", **options: object) -> TcpSource:
@@ -130,37 +114,19 @@ def test_a_receiver_that_stays_down_logs_once_and_is_retried(
     with caplog.at_level(logging.INFO, logger="collector.tcp"):
         consumer.start()
         time.sleep(0.6)
-        server_on_port = _serve_once(port, b"*5D71BE3409274B;\n")
+        server = ScriptedServer([b"*5D71BE3409274B;\n"], port=port)
         deadline = time.monotonic() + 5
         while not records and time.monotonic() < deadline:
             time.sleep(0.02)
         source.stop()
         consumer.join(5)
-        server_on_port.join(5)
+        server.join()
     assert [r.hex for r in records if isinstance(r, Frame)] == ["5D71BE3409274B"]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert sum("cannot connect" in w for w in warnings) == 1
     connected = next(r.getMessage() for r in caplog.records if "connected to" in r.getMessage())
     retries = re.search(r"after (\d+) retries", connected)
     assert retries is not None and int(retries.group(1)) >= 5
-
-
-def _serve_once(port: int, payload: bytes) -> threading.Thread:
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((HOST, port))
-    listener.listen()
-
-    def serve() -> None:
-        with listener:
-            conn, _ = listener.accept()
-            with conn:
-                conn.sendall(payload)
-                time.sleep(0.5)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return thread
 
 
 @pytest.fixture

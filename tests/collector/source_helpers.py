@@ -1,0 +1,23 @@
+"""Reading a live source in tests: take a number of records, then stop; never hang."""
+
+from __future__ import annotations
+
+import threading
+
+from collector import Source
+from decoder import Frame, Observation
+
+
+def collect(source: Source, count: int, timeout: float = 10.0) -> list[Frame | Observation]:
+    """The first ``count`` records, then ``stop()``; whatever came if ``timeout`` passes first."""
+    watchdog = threading.Timer(timeout, source.stop)
+    watchdog.start()
+    got: list[Frame | Observation] = []
+    try:
+        for record in source:
+            got.append(record)
+            if len(got) == count:
+                source.stop()
+    finally:
+        watchdog.cancel()
+    return got
