@@ -32,7 +32,8 @@ class Source(Protocol):
 
     ``stats`` holds at least ``frames``, ``bad_frames``, ``bytes`` and
     ``reconnects`` (see :data:`collector.framing.COUNTER_KEYS` for the rest).
-    ``stop()`` may be called from another thread; iteration then ends promptly.
+    ``stop()`` may be called from another thread; iteration then ends promptly,
+    after the records of the read already in hand (none is read after it).
     """
 
     name: str

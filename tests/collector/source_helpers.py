@@ -9,7 +9,8 @@ from decoder import Frame, Observation
 
 
 def collect(source: Source, count: int, timeout: float = 10.0) -> list[Frame | Observation]:
-    """The first ``count`` records, then ``stop()``; whatever came if ``timeout`` passes first."""
+    """The records until ``count`` have come and ``stop()`` ended the source (the rest of
+    the read in hand comes too); whatever came if ``timeout`` passes first."""
     watchdog = threading.Timer(timeout, source.stop)
     watchdog.start()
     got: list[Frame | Observation] = []

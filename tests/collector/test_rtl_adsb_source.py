@@ -67,7 +67,8 @@ def test_stop_terminates_a_running_child_promptly(stand_in: list[str]) -> None:
     source = RtlAdsbSource([*stand_in, "60"])
     began = time.monotonic()
     frames = collect(source, 1)
-    assert [f.hex for f in frames if isinstance(f, Frame)] == [SHORT_HEX]
+    # Both lines may come in one read; the rest of a read in hand is still delivered.
+    assert [f.hex for f in frames if isinstance(f, Frame)] in ([SHORT_HEX], [SHORT_HEX] * 2)
     assert time.monotonic() - began < 5
     assert source.stats["reconnects"] == 0
 
