@@ -12,6 +12,8 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -87,3 +89,51 @@ class WatchlistEntry(Base):
     group: Mapped[str | None] = mapped_column("group_name", String(80))
     origin: Mapped[str | None] = mapped_column(String(200))
     updated: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertRecord(Base):
+    """One raised alert. ``dedupe_key`` makes recording the same alert twice a no-op."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    icao: Mapped[str] = mapped_column(String(6), index=True)
+    registration: Mapped[str | None] = mapped_column(String(16))
+    callsign: Mapped[str | None] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(32))
+    geofence: Mapped[str | None] = mapped_column(String(80))
+    airport: Mapped[str | None] = mapped_column(String(16))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    altitude_ft: Mapped[float | None] = mapped_column(Float)
+    ground_speed_kt: Mapped[float | None] = mapped_column(Float)
+    track_deg: Mapped[float | None] = mapped_column(Float)
+    matched_by: Mapped[str | None] = mapped_column(String(32))
+    confidence: Mapped[str] = mapped_column(String(16))
+    sources: Mapped[str] = mapped_column(Text)  # comma-separated source names
+    details: Mapped[str] = mapped_column(Text)  # JSON object
+
+
+class OutboxEntry(Base):
+    """One notification of one alert on one channel, kept until it is delivered."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("alerts.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook | mailfile
+    status: Mapped[str] = mapped_column(String(8))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel", name="uq_outbox_alert_channel"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )

@@ -1,0 +1,151 @@
+"""Notifications: every alert is logged, stored, and delivered through the outbox.
+
+The rule engine calls :meth:`AlertSink.raise_alert`; that logs the one line and
+stores the alert with a pending outbox row per configured channel in one
+transaction. The daemon's :class:`OutboxWorker` job delivers those rows (email,
+webhook, mail files) and retries them; see ``alerts.notify.outbox`` for the
+delivery guarantee. Nothing here sends anything on the caller's thread, so a
+slow or dead channel never holds up decoding.
+
+Errors: ``DeliveryError`` (retried), ``PermanentDeliveryError`` (not retried),
+``NotifierConfigError`` (settings unusable; message names the key).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from alerts.alert import Alert
+from alerts.notify.email import EmailNotifier, SmtpSettings
+from alerts.notify.log import alert_line, log_alert
+from alerts.notify.mailfile import MailFileNotifier
+from alerts.notify.outbox import (
+    Backoff,
+    DeliveryError,
+    Notifier,
+    OutboxWorker,
+    PermanentDeliveryError,
+)
+from alerts.notify.webhook import WebhookNotifier
+from db.alerts import record_alert
+
+__all__ = [
+    "PASSWORD_ENV",
+    "AlertSink",
+    "Backoff",
+    "DeliveryError",
+    "EmailNotifier",
+    "MailFileNotifier",
+    "Notifier",
+    "NotifierConfigError",
+    "OutboxWorker",
+    "PermanentDeliveryError",
+    "SmtpSettings",
+    "WebhookNotifier",
+    "alert_line",
+    "build_notifiers",
+]
+
+log = logging.getLogger(__name__)
+
+PASSWORD_ENV = "FLIGHTWATCH_SMTP_PASSWORD"
+
+
+class NotifierConfigError(Exception):
+    """The notification settings cannot work; the message names the key to fix."""
+
+
+class Sections(Protocol):
+    """What ``build_notifiers`` reads: ``flightwatch.settings.Settings`` or a plain dict."""
+
+    def __getitem__(self, section: str) -> Mapping[str, Any]: ...
+
+
+def build_notifiers(
+    sections: Sections, env: Mapping[str, str] | None = None
+) -> dict[str, Notifier]:
+    """The configured channels: ``email`` if ``alerts.email.host`` is set, ``webhook`` if
+    ``alerts.webhook.url`` is, ``mailfile`` if ``alerts.outbox_dir`` is and there is no SMTP.
+    """
+    env = os.environ if env is None else env
+    email = sections["alerts.email"]
+    webhook = sections["alerts.webhook"]
+    outbox_dir = sections["alerts"].get("outbox_dir")
+    notifiers: dict[str, Notifier] = {}
+    recipients = tuple(email.get("recipients") or ())
+    if email.get("host"):
+        if not recipients:
+            raise NotifierConfigError("alerts.email.recipients: empty; say who gets the mail")
+        password = env.get(PASSWORD_ENV)
+        if email.get("username") and not password:
+            raise NotifierConfigError(
+                f"alerts.email.username is set but env {PASSWORD_ENV} is empty; "
+                "export the SMTP password or remove the username"
+            )
+        notifiers["email"] = EmailNotifier(SmtpSettings(
+            host=email["host"], port=email["port"], security=email["security"],
+            username=email.get("username"), password=password, sender=email["sender"],
+            recipients=recipients, timeout=email["timeout"],
+        ))
+        if outbox_dir:
+            log.info("alerts.outbox_dir ignored: alerts.email.host is set, mail goes by SMTP")
+    elif outbox_dir:
+        notifiers["mailfile"] = MailFileNotifier(outbox_dir, email["sender"], recipients)
+    if webhook.get("url"):
+        notifiers["webhook"] = WebhookNotifier(webhook["url"], webhook["timeout"])
+    return notifiers
+
+
+class AlertSink:
+    """What the rule engine calls: log the alert, then store it with its notifications.
+
+    A database that is locked or down does not lose the alert: it is kept in
+    memory and stored by the next :meth:`raise_alert` or :meth:`flush` (the
+    daemon calls ``flush`` from the outbox job). Never raises.
+    """
+
+    def __init__(self, engine: Engine, channels: Iterable[str]) -> None:
+        self.engine = engine
+        self.channels = tuple(channels)
+        self._unrecorded: list[Alert] = []
+        self._lock = threading.Lock()
+        self._failing = False
+
+    def raise_alert(self, alert: Alert) -> int | None:
+        """Log and store ``alert``; its id, or None (already stored, or kept for later)."""
+        log_alert(alert)
+        with self._lock:
+            self._unrecorded.append(alert)
+            ids = self._record_kept()
+        return ids.get(id(alert))
+
+    def flush(self) -> int:
+        """Store alerts kept after a database failure; return how many are still waiting."""
+        with self._lock:
+            self._record_kept()
+            return len(self._unrecorded)
+
+    def _record_kept(self) -> dict[int, int | None]:
+        ids: dict[int, int | None] = {}
+        while self._unrecorded:
+            alert = self._unrecorded[0]
+            try:
+                ids[id(alert)] = record_alert(self.engine, alert, self.channels)
+            except SQLAlchemyError as exc:
+                if not self._failing:
+                    self._failing = True
+                    log.warning("cannot store alerts, keeping %d in memory: %s",
+                                len(self._unrecorded), exc)
+                break
+            self._unrecorded.pop(0)
+            if self._failing:
+                self._failing = False
+                log.warning("storing alerts again")
+        return ids

@@ -1,0 +1,201 @@
+"""Alert mail: the message (subject, plain-text body, headers) and its SMTP delivery.
+
+The Message-ID is derived from the alert's dedupe key, so the rare copy sent
+again after a crash (see alerts.notify.outbox) carries the same Message-ID and
+mail clients and list servers that drop duplicates do so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from alerts.alert import Alert
+from alerts.notify.outbox import DeliveryError, PermanentDeliveryError
+from db.alerts import dedupe_key
+
+log = logging.getLogger(__name__)
+
+MAP_LINKS = (
+    "https://globe.adsb.lol/?icao={icao}",
+    "https://globe.adsbexchange.com/?icao={icao}",
+)
+
+
+def fence_title(name: str | None) -> str:
+    """``belarus`` -> ``Belarus``: fence names are identifiers, subjects are prose."""
+    if not name:
+        return "the geofence"
+    return " ".join(word[:1].upper() + word[1:] for word in name.replace("_", " ").split())
+
+
+def what_happened(alert: Alert) -> str:
+    """The verb phrase of the subject: ``entered Belarus``, ``landed at UMMS (Belarus)``."""
+    fence = fence_title(alert.geofence)
+    airport = alert.airport or "an airport"
+    squawk = alert.details.get("squawk")
+    phrases = {
+        "enter": f"entered {fence}",
+        "exit": f"left {fence}",
+        "first_seen_inside": f"seen inside {fence}",
+        "landed": f"landed at {airport} ({fence})",
+        "took_off": f"took off from {airport}",
+        "went_silent": f"went silent over {fence}",
+        "approaching": f"approaching {fence}",
+        "heard_nearby": "heard nearby (Mode S only, lower confidence)",
+        "squawk": f"squawking {squawk} over {fence}" if squawk else f"squawking over {fence}",
+    }
+    return phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
+
+
+def aircraft_title(alert: Alert) -> str:
+    """``RA-96016 Il-96-300PU (Rossiya)``; the ICAO address when there is no registration."""
+    name = alert.registration or alert.icao
+    aircraft_type = alert.details.get("aircraft_type") or alert.details.get("type")
+    operator = alert.details.get("operator")
+    parts = [name, str(aircraft_type) if aircraft_type else "", f"({operator})" if operator else ""]
+    return " ".join(p for p in parts if p)
+
+
+def subject(alert: Alert) -> str:
+    return f"[flightwatch] {aircraft_title(alert)} {what_happened(alert)}"
+
+
+def _number(value: float | None, unit: str, digits: int = 0) -> str:
+    return "unknown" if value is None else f"{value:,.{digits}f} {unit}".rstrip()
+
+
+def body(alert: Alert) -> str:
+    """The plain-text body: what, where, how it was matched, where to look it up."""
+    position = (
+        "unknown" if alert.lat is None or alert.lon is None
+        else f"{alert.lat:.4f}, {alert.lon:.4f}"
+    )
+    lines = [
+        f"{aircraft_title(alert)} {what_happened(alert)}.",
+        "",
+        f"Time (UTC):    {alert.time.strftime('%Y-%m-%d %H:%M:%S')}",
+        f"Position:      {position}",
+        f"Altitude:      {_number(alert.altitude_ft, 'ft')}",
+        f"Ground speed:  {_number(alert.ground_speed_kt, 'kt')}",
+        f"Track:         {_number(alert.track_deg, 'deg')}",
+        f"Callsign:      {alert.callsign or 'unknown'}",
+        f"ICAO address:  {alert.icao}",
+        f"Registration:  {alert.registration or 'unknown'}",
+    ]
+    if alert.geofence:
+        lines.append(f"Geofence:      {alert.geofence}")
+    if alert.airport:
+        lines.append(f"Airport:       {alert.airport}")
+    lines += [
+        "",
+        f"Why it matched: {alert.matched_by or 'unknown'} (confidence {alert.confidence})",
+    ]
+    lines += [f"  {key}: {value}" for key, value in sorted(alert.details.items()) if value != ""]
+    lines += [
+        f"Sources:       {', '.join(alert.sources) or 'unknown'}",
+        "",
+        "On a map:",
+    ]
+    lines += [f"  {link.format(icao=alert.icao.lower())}" for link in MAP_LINKS]
+    return "\n".join(lines) + "\n"
+
+
+def message_id(alert: Alert, sender: str) -> str:
+    """The same Message-ID for the same alert, every time it is built."""
+    digest = hashlib.sha256(dedupe_key(alert).encode()).hexdigest()[:32]
+    domain = sender.rpartition("@")[2] or "flightwatch.invalid"
+    return f"<{digest}.alert@{domain}>"
+
+
+def build_message(alert: Alert, sender: str, recipients: Sequence[str]) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject(alert)
+    message["From"] = sender
+    if recipients:
+        message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(alert.time)
+    message["Message-ID"] = message_id(alert, sender)
+    message.set_content(body(alert))
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """The ``[alerts.email]`` section, with the password taken from the environment."""
+
+    host: str
+    port: int = 25
+    security: str = "none"  # none | starttls | ssl
+    username: str | None = None
+    password: str | None = None
+    sender: str = "flightwatch@localhost"
+    recipients: tuple[str, ...] = ()
+    timeout: float = 20.0
+
+
+class EmailNotifier:
+    """Sends each alert as one mail over SMTP (plain, STARTTLS or implicit TLS)."""
+
+    channel = "email"
+
+    def __init__(self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None):
+        self.settings = settings
+        # The context is a seam for tests (a self-signed server); default: system CAs.
+        self._ssl_context = ssl_context or ssl.create_default_context()
+
+    def send(self, alert: Alert) -> None:
+        s = self.settings
+        message = build_message(alert, s.sender, s.recipients)
+        try:
+            smtp = self._connect()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP {s.host}:{s.port}: {exc}") from exc
+        try:
+            refused = smtp.send_message(message, s.sender, list(s.recipients))
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise _refused(exc.recipients) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP {s.host}:{s.port}: {exc}") from exc
+        finally:
+            # The message is accepted once send_message returns: a failing QUIT
+            # must not turn that into a retry (a duplicate).
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
+            smtp.close()
+        if refused:
+            log.warning("mail for alert on %s not accepted for %s", alert.icao,
+                        ", ".join(f"{r} ({code} {text!r})" for r, (code, text) in refused.items()))
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        smtp: smtplib.SMTP
+        if s.security == "ssl":
+            smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._ssl_context)
+        else:
+            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
+            if s.security == "starttls":
+                smtp.starttls(context=self._ssl_context)
+            if s.username:
+                smtp.login(s.username, s.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+def _refused(recipients: dict[str, Any]) -> DeliveryError:
+    """Every recipient refused: permanent if every refusal is a 5xx, else retry."""
+    text = ", ".join(f"{r} ({code} {msg!r})" for r, (code, msg) in recipients.items())
+    if all(500 <= code < 600 for code, _msg in recipients.values()):
+        return PermanentDeliveryError(f"all recipients refused: {text}")
+    return DeliveryError(f"recipients refused for now: {text}")

@@ -1,0 +1,42 @@
+"""Alert mails written as ``.eml`` files to a folder: email without an SMTP server.
+
+Any mail client opens them. The file name comes from the alert's dedupe key,
+so writing the same alert again replaces the file instead of adding a copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from alerts.alert import Alert
+from alerts.notify.email import build_message
+from db.alerts import dedupe_key
+
+
+class MailFileNotifier:
+    channel = "mailfile"
+
+    def __init__(self, folder: Path, sender: str, recipients: Sequence[str] = ()) -> None:
+        self.folder = Path(folder)
+        self.sender = sender
+        self.recipients = tuple(recipients)
+
+    def path_for(self, alert: Alert) -> Path:
+        stamp = alert.time.strftime("%Y%m%dT%H%M%SZ")
+        digest = hashlib.sha256(dedupe_key(alert).encode()).hexdigest()[:8]
+        return self.folder / f"{stamp}-{alert.icao}-{alert.kind}-{digest}.eml"
+
+    def send(self, alert: Alert) -> None:
+        """Write atomically (temporary file, fsync, rename): a reader never sees half a mail."""
+        message = build_message(alert, self.sender, self.recipients)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(alert)
+        partial = target.with_name(f".{target.name}.partial")
+        with open(partial, "wb") as handle:
+            handle.write(message.as_bytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)

@@ -1,0 +1,196 @@
+"""Alerts and their outbox: record once, query for ``flightwatch alerts``, hand out due work.
+
+An alert and one outbox row per notification channel are written in one
+transaction, so the alert is durable before any delivery is tried and a crash
+can never leave an alert without its pending notifications (or the reverse).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, Table, func, select, update
+
+from alerts.alert import Alert
+from db.models import AlertRecord, OutboxEntry
+from db.store import dialect_insert
+
+_ALERTS: Table = AlertRecord.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+
+_ALERT_COLUMNS = (
+    "time", "icao", "kind", "registration", "callsign", "geofence", "airport", "lat", "lon",
+    "altitude_ft", "ground_speed_kt", "track_deg", "matched_by", "confidence",
+)
+_ERROR_CHARS = 2000
+
+
+def dedupe_key(alert: Alert) -> str:
+    """What makes two alerts the same event: aircraft, kind, place and the second it happened.
+
+    A replay of the same capture (e.g. after a crash) yields the same keys.
+    """
+    when = alert.time.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return "|".join((alert.icao, alert.kind, alert.geofence or "", alert.airport or "", when))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A pending notification with the alert it carries."""
+
+    id: int
+    alert_id: int
+    channel: str
+    attempts: int
+    created_at: datetime
+    alert: Alert
+
+
+def record_alert(
+    engine: Engine, alert: Alert, channels: Iterable[str], *, now: datetime | None = None
+) -> int | None:
+    """Store ``alert`` and a pending outbox row per channel; None if it was already stored.
+
+    ``now`` (wall-clock time of recording) starts each notification's clock;
+    it is not the alert's time, which may be old when a capture is replayed.
+    """
+    created = now or datetime.now(UTC)
+    row = {name: getattr(alert, name) for name in _ALERT_COLUMNS}
+    row["dedupe_key"] = dedupe_key(alert)
+    row["sources"] = ",".join(alert.sources)
+    row["details"] = json.dumps(alert.details, sort_keys=True, default=str)
+    insert = dialect_insert(engine, _ALERTS).on_conflict_do_nothing(
+        index_elements=[_ALERTS.c.dedupe_key]
+    )
+    with engine.begin() as conn:
+        result = conn.execute(insert.returning(_ALERTS.c.id), row)
+        alert_id = result.scalar_one_or_none()
+        if alert_id is None:
+            return None
+        outbox = [
+            {"alert_id": alert_id, "channel": channel, "status": PENDING, "attempts": 0,
+             "next_attempt_at": created, "created_at": created}
+            for channel in dict.fromkeys(channels)
+        ]
+        if outbox:
+            conn.execute(_OUTBOX.insert(), outbox)
+    return int(alert_id)
+
+
+def _alert_from_row(row: Row[Any]) -> Alert:
+    values = {name: getattr(row, name) for name in _ALERT_COLUMNS}
+    sources = tuple(s for s in row.sources.split(",") if s)
+    return Alert(**values, sources=sources, details=json.loads(row.details))
+
+
+def query_alerts(
+    engine: Engine,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    icao: str | None = None,
+    kind: str | None = None,
+) -> list[Alert]:
+    """Alerts in [since, until), oldest first, optionally for one aircraft or one kind."""
+    stmt = select(_ALERTS).order_by(_ALERTS.c.time, _ALERTS.c.id)
+    if since is not None:
+        stmt = stmt.where(_ALERTS.c.time >= since)
+    if until is not None:
+        stmt = stmt.where(_ALERTS.c.time < until)
+    if icao is not None:
+        stmt = stmt.where(_ALERTS.c.icao == icao.upper())
+    if kind is not None:
+        stmt = stmt.where(_ALERTS.c.kind == kind)
+    with engine.connect() as conn:
+        return [_alert_from_row(row) for row in conn.execute(stmt)]
+
+
+def due_outbox(
+    engine: Engine, now: datetime, limit: int = 50, exclude_channels: Iterable[str] = ()
+) -> list[OutboxItem]:
+    """Pending notifications whose time has come, oldest first."""
+    stmt = (
+        select(_OUTBOX.c.id, _OUTBOX.c.alert_id, _OUTBOX.c.channel, _OUTBOX.c.attempts,
+               _OUTBOX.c.created_at, _ALERTS)
+        .join(_ALERTS, _ALERTS.c.id == _OUTBOX.c.alert_id)
+        .where(_OUTBOX.c.status == PENDING, _OUTBOX.c.next_attempt_at <= now)
+        .order_by(_OUTBOX.c.id)
+        .limit(limit)
+    )
+    excluded = list(exclude_channels)
+    if excluded:
+        stmt = stmt.where(_OUTBOX.c.channel.not_in(excluded))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [
+        OutboxItem(row[0], row[1], row[2], row[3], row[4], _alert_from_row(row)) for row in rows
+    ]
+
+
+def claim(engine: Engine, item: OutboxItem, retry_at: datetime) -> bool:
+    """Count an attempt and push the row's next try to ``retry_at`` before sending it.
+
+    Returns False when another worker got there first. Because the retry is
+    scheduled before the send, a crash during the send delays the row by one
+    backoff step instead of losing or hot-looping it.
+    """
+    stmt = (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == item.id, _OUTBOX.c.status == PENDING,
+               _OUTBOX.c.attempts == item.attempts)
+        .values(attempts=item.attempts + 1, next_attempt_at=retry_at)
+    )
+    with engine.begin() as conn:
+        return conn.execute(stmt).rowcount == 1
+
+
+def mark_sent(engine: Engine, outbox_id: int, now: datetime) -> None:
+    _set(engine, outbox_id, status=SENT, sent_at=now, last_error=None)
+
+
+def mark_retry(engine: Engine, outbox_id: int, next_attempt: datetime, error: str) -> None:
+    _set(engine, outbox_id, next_attempt_at=next_attempt, last_error=error[:_ERROR_CHARS])
+
+
+def mark_failed(engine: Engine, outbox_id: int, error: str) -> None:
+    """Give up on a notification for good (the alert itself stays in ``alerts``)."""
+    _set(engine, outbox_id, status=FAILED, last_error=error[:_ERROR_CHARS])
+
+
+def _set(engine: Engine, outbox_id: int, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == outbox_id).values(**values))
+
+
+def reschedule_pending(engine: Engine, now: datetime) -> int:
+    """Make every pending notification due now (at start: settings may have been fixed)."""
+    stmt = (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.status == PENDING, _OUTBOX.c.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
+    with engine.begin() as conn:
+        return int(conn.execute(stmt).rowcount)
+
+
+def pending_count(engine: Engine) -> int:
+    """Notifications not yet delivered (for the status line)."""
+    stmt = select(func.count()).select_from(_OUTBOX).where(_OUTBOX.c.status == PENDING)
+    with engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
+def outbox_status(engine: Engine, alert_id: int) -> dict[str, tuple[str, int]]:
+    """Channel -> (status, attempts) for one alert."""
+    stmt = select(_OUTBOX.c.channel, _OUTBOX.c.status, _OUTBOX.c.attempts).where(
+        _OUTBOX.c.alert_id == alert_id
+    )
+    with engine.connect() as conn:
+        return {row.channel: (row.status, row.attempts) for row in conn.execute(stmt)}

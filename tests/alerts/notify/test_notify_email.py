@@ -1,0 +1,174 @@
+"""Alert mail through a real SMTP server (aiosmtpd on 127.0.0.1): plain, STARTTLS, SSL."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from pathlib import Path
+
+import pytest
+
+from alerts.notify import (
+    DeliveryError,
+    EmailNotifier,
+    MailFileNotifier,
+    PermanentDeliveryError,
+    SmtpSettings,
+)
+from alerts.notify.email import subject
+
+pytestmark = pytest.mark.integration
+
+# Subjects as the issue specifies them, for RA-96016 Il-96-300PU (Rossiya):
+# (kind, airport, squawk, expected phrase).
+SUBJECTS = [
+    ("enter", None, None, "entered Belarus"),
+    ("exit", None, None, "left Belarus"),
+    ("first_seen_inside", None, None, "seen inside Belarus"),
+    ("landed", "UMMS", None, "landed at UMMS (Belarus)"),
+    ("took_off", "UMMS", None, "took off from UMMS"),
+    ("went_silent", None, None, "went silent over Belarus"),
+    ("approaching", None, None, "approaching Belarus"),
+    ("heard_nearby", None, None, "heard nearby (Mode S only, lower confidence)"),
+    ("squawk", None, "7700", "squawking 7700 over Belarus"),
+]
+
+
+@pytest.mark.parametrize(("kind", "airport", "squawk", "phrase"), SUBJECTS)
+def test_subject_says_who_and_what(make_alert, kind, airport, squawk, phrase):
+    details = dict(make_alert().details)
+    if squawk:
+        details["squawk"] = squawk
+    alert = make_alert(kind=kind, airport=airport, details=details)
+    assert subject(alert) == f"[flightwatch] RA-96016 Il-96-300PU (Rossiya) {phrase}"
+
+
+def test_mail_reaches_the_smtp_server_with_every_field(smtp_server, make_alert):
+    server = smtp_server()
+    notifier = EmailNotifier(SmtpSettings(
+        host="127.0.0.1", port=server.port, sender="fw@pi.example",
+        recipients=("me@example.org", "you@example.org"), timeout=5,
+    ))
+    alert = make_alert()
+    notifier.send(alert)
+
+    [envelope] = server.mailbox.envelopes
+    assert envelope.mail_from == "fw@pi.example"
+    assert envelope.rcpt_tos == ["me@example.org", "you@example.org"]
+    [message] = server.mailbox.messages()
+    assert message["Subject"] == "[flightwatch] RA-96016 Il-96-300PU (Rossiya) entered Belarus"
+    assert message["To"] == "me@example.org, you@example.org"
+    assert email.utils.parsedate_to_datetime(message["Date"]) == alert.time
+    assert re.fullmatch(r"<[0-9a-f]{32}\.alert@pi\.example>", message["Message-ID"])
+    text = message.get_content()
+    for expected in (
+        r"Time \(UTC\):\s+2026-11-25 10:15:30",
+        r"Position:\s+53\.9012, 27\.5500",
+        r"Altitude:\s+12,000 ft",
+        r"Ground speed:\s+432 kt",
+        r"Track:\s+272 deg",
+        r"Callsign:\s+RSD016",
+        r"ICAO address:\s+157710",
+        r"Why it matched: icao \(confidence high\)",
+        r"group: RU_STATE_TRANSPORT_RSD",
+        r"operator: Rossiya",
+        r"Sources:\s+beast:127\.0\.0\.1:30005",
+        r"https://globe\.adsb\.lol/\?icao=157710",
+    ):
+        assert re.search(expected, text), expected
+
+
+def test_same_alert_same_message_id_another_alert_another(smtp_server, make_alert):
+    server = smtp_server()
+    notifier = EmailNotifier(SmtpSettings(host="127.0.0.1", port=server.port,
+                                          recipients=("me@example.org",), timeout=5))
+    notifier.send(make_alert())
+    notifier.send(make_alert())
+    notifier.send(make_alert(kind="exit"))
+    ids = [m["Message-ID"] for m in server.mailbox.messages()]
+    assert ids[0] == ids[1] != ids[2]
+
+
+def test_starttls_with_login(smtp_server, tls, password_checker, make_alert):
+    server = smtp_server(tls_context=tls.server, require_starttls=True,
+                         authenticator=password_checker("fw", "s3cret"), auth_required=True)
+    settings = SmtpSettings(host="127.0.0.1", port=server.port, security="starttls",
+                            username="fw", password="s3cret", recipients=("me@example.org",),
+                            timeout=5)
+    EmailNotifier(settings, ssl_context=tls.client).send(make_alert())
+    assert len(server.mailbox.envelopes) == 1
+
+
+def test_starttls_wrong_password_is_retried_not_sent(smtp_server, tls, password_checker,
+                                                     make_alert):
+    server = smtp_server(tls_context=tls.server, require_starttls=True,
+                         authenticator=password_checker("fw", "s3cret"), auth_required=True)
+    settings = SmtpSettings(host="127.0.0.1", port=server.port, security="starttls",
+                            username="fw", password="wrong", recipients=("me@example.org",),
+                            timeout=5)
+    with pytest.raises(DeliveryError) as caught:
+        EmailNotifier(settings, ssl_context=tls.client).send(make_alert())
+    assert not isinstance(caught.value, PermanentDeliveryError)
+    assert server.mailbox.envelopes == []
+
+
+def test_implicit_ssl(smtp_server, tls, make_alert):
+    server = smtp_server(ssl_context=tls.server)
+    settings = SmtpSettings(host="127.0.0.1", port=server.port, security="ssl",
+                            recipients=("me@example.org",), timeout=5)
+    EmailNotifier(settings, ssl_context=tls.client).send(make_alert())
+    assert len(server.mailbox.envelopes) == 1
+
+
+def test_untrusted_certificate_is_not_sent_to(smtp_server, tls, make_alert):
+    server = smtp_server(ssl_context=tls.server)
+    settings = SmtpSettings(host="127.0.0.1", port=server.port, security="ssl",
+                            recipients=("me@example.org",), timeout=5)
+    with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+        EmailNotifier(settings).send(make_alert())  # system CAs do not know our cert
+    assert server.mailbox.envelopes == []
+
+
+def test_every_recipient_refused_is_permanent(smtp_server, make_alert):
+    server = smtp_server()
+    server.mailbox.refuse = {"nobody@example.org"}
+    notifier = EmailNotifier(SmtpSettings(host="127.0.0.1", port=server.port,
+                                          recipients=("nobody@example.org",), timeout=5))
+    with pytest.raises(PermanentDeliveryError, match="550"):
+        notifier.send(make_alert())
+
+
+def test_some_recipients_refused_still_delivers_to_the_rest(smtp_server, make_alert, caplog):
+    server = smtp_server()
+    server.mailbox.refuse = {"nobody@example.org"}
+    notifier = EmailNotifier(SmtpSettings(
+        host="127.0.0.1", port=server.port,
+        recipients=("nobody@example.org", "me@example.org"), timeout=5,
+    ))
+    notifier.send(make_alert())
+    assert server.mailbox.envelopes[0].rcpt_tos == ["me@example.org"]
+    assert "nobody@example.org" in caplog.text
+
+
+def test_no_server_listening_is_a_delivery_error(free_port, make_alert):
+    notifier = EmailNotifier(SmtpSettings(host="127.0.0.1", port=free_port(),
+                                          recipients=("me@example.org",), timeout=2))
+    with pytest.raises(DeliveryError, match=r"127\.0\.0\.1"):
+        notifier.send(make_alert())
+
+
+def test_mail_file_is_written_once_per_alert(tmp_path: Path, make_alert):
+    notifier = MailFileNotifier(tmp_path / "mail", "fw@pi.example", ["me@example.org"])
+    notifier.send(make_alert())
+    notifier.send(make_alert())  # the same alert again replaces, never duplicates
+    notifier.send(make_alert(kind="exit"))
+    files = sorted((tmp_path / "mail").iterdir())
+    assert [f.suffix for f in files] == [".eml", ".eml"]
+    messages = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+                for f in files]
+    assert sorted(m["Subject"] for m in messages) == [
+        "[flightwatch] RA-96016 Il-96-300PU (Rossiya) entered Belarus",
+        "[flightwatch] RA-96016 Il-96-300PU (Rossiya) left Belarus",
+    ]
+    assert "Position:      53.9012, 27.5500" in messages[0].get_content()
