@@ -231,9 +231,10 @@ class _Config:
         value = self.raw.get(key)
         if value is None:
             value = DEFAULT_INTERVAL[self.kind] if key == "interval" else default
-        minimum_ok = value > 0 if key == "interval" else value >= 0  # type: ignore[operator]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not minimum_ok:
-            raise ValueError(f"{self.kind}: {key} must be a non-negative number, not {value!r}")
+        if (isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+                or (key == "interval" and value == 0)):
+            raise ValueError(f"{self.kind}: {key} must be a number (seconds for times), "
+                             f"not {value!r}")
         return float(value)
 
     def numbers(self, key: str) -> list[float] | None:

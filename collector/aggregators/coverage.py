@@ -4,7 +4,8 @@ The ADS-B Exchange v2 family answers "aircraft within R NM of a point" with R â‰
 so a country needs a few circles. The polygon is projected to an azimuthal
 equidistant plane centred on it (metres, distances true to well under 1 % over a
 country), covered by a hexagonal lattice of circles, and only circles that touch the
-polygon are kept. The lattice offset that needs the fewest circles wins.
+polygon are kept; the lattice offset, or the rectangular grid, that needs the fewest
+circles wins.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 NM = 1852.0
 # Circles are laid out 1 % smaller than the radius they are queried with: slack for
@@ -43,7 +43,7 @@ def covering_circles(geometry: BaseGeometry, max_radius_nm: float = 250.0,
         always_xy=True,
     )
     to_lonlat = Transformer.from_crs(to_plane.target_crs, "EPSG:4326", always_xy=True)
-    shape = transform(to_plane.transform, geometry)
+    shape = shapely.transform(geometry, to_plane.transform, interleaved=False)
     if margin_nm > 0:
         shape = shape.buffer(margin_nm * NM)
 
@@ -54,7 +54,8 @@ def covering_circles(geometry: BaseGeometry, max_radius_nm: float = 250.0,
         centres = [(circle.centroid.x, circle.centroid.y)]
         radius_nm = min(max_radius_nm, math.ceil(needed_nm))
     else:
-        centres = _fewest_lattice_centres(shape, radius)
+        centres = min(_fewest_lattice_centres(shape, radius), _fewest_grid_centres(shape, radius),
+                      key=len)
         radius_nm = max_radius_nm
 
     result = []
@@ -83,6 +84,34 @@ def _fewest_lattice_centres(shape: BaseGeometry, radius: float) -> list[tuple[fl
             keep = shapely.distance(shape, shapely.points(xs, ys)) <= radius
             if best is None or keep.sum() < len(best):
                 best = list(zip(xs[keep].tolist(), ys[keep].tolist(), strict=True))
+    assert best is not None
+    return best
+
+
+def _fewest_grid_centres(shape: BaseGeometry, radius: float) -> list[tuple[float, float]]:
+    """Centres of the n-by-m grid over the bounds whose cells fit in a circle, fewest kept.
+
+    Beats the lattice on compact, box-like shapes (a rectangle a little too big for one
+    circle takes two here, three on the lattice).
+    """
+    minx, miny, maxx, maxy = shape.bounds
+    width, height = maxx - minx, maxy - miny
+    best: list[tuple[float, float]] | None = None
+    for columns in range(1, 200):
+        half_w = width / (2 * columns)
+        if half_w >= radius:
+            continue
+        rows = max(1, math.ceil(height / (2 * math.sqrt(radius**2 - half_w**2))))
+        xs = minx + (np.arange(columns) + 0.5) * width / columns
+        ys = miny + (np.arange(rows) + 0.5) * height / rows
+        cx, cy = (a.ravel() for a in np.meshgrid(xs, ys))
+        cells = shapely.box(cx - half_w, cy - height / (2 * rows), cx + half_w,
+                            cy + height / (2 * rows))
+        keep = shapely.intersects(shape, cells)
+        if best is None or keep.sum() < len(best):
+            best = list(zip(cx[keep].tolist(), cy[keep].tolist(), strict=True))
+        if columns * rows > 4 * len(best) + 16:
+            break  # finer grids only get worse
     assert best is not None
     return best
 
