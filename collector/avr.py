@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from collector.framing import RawMessage, frame_hex, split_lines
+from collector.framing import RawMessage, frame_hex, parse_lines
 
 _STAR, _AT, _SEMI = 0x2A, 0x40, b";"
 _HEARTBEAT = b"*0000;"  # dump1090 sends it on an idle raw port
@@ -17,38 +17,22 @@ _TICK_DIGITS = 12
 
 def parse(buf: bytes, counter: Counter[str] | None = None) -> tuple[list[RawMessage], bytes]:
     """Frames on the complete lines of ``buf`` and the unterminated last line."""
-    if counter is None:
-        counter = Counter()
-    lines, rest = split_lines(buf, counter)
-    out: list[RawMessage] = []
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            continue
-        message = _message(line)
-        if message is not None:
-            out.append(message)
-        elif line == _HEARTBEAT:
-            counter["heartbeats"] += 1
-        else:
-            counter["bad_frames"] += 1
-    return out, rest
+    return parse_lines(buf, counter, _message)
 
 
-def _message(line: bytes) -> RawMessage | None:
+def _message(line: bytes) -> RawMessage | str | None:
     if not line.endswith(_SEMI):
         return None
     head = line[0]
     if head == _STAR:
         digits = frame_hex(line[1:-1])
-        return None if digits is None else RawMessage(digits, None, None)
+        if digits is None:
+            return "heartbeats" if line == _HEARTBEAT else None
+        return RawMessage(digits, None, None)
     if head == _AT:
         ticks = line[1 : 1 + _TICK_DIGITS]
         digits = frame_hex(line[1 + _TICK_DIGITS : -1])
         if digits is None or len(ticks) != _TICK_DIGITS:
             return None
-        try:
-            return RawMessage(digits, int(ticks, 16), None)
-        except ValueError:
-            return None
+        return RawMessage(digits, int(ticks, 16), None)
     return None

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
-from collector.framing import frame_hex, split_lines
+from collector.framing import frame_hex, parse_lines
 from decoder import Frame
 
 _Row = Callable[[bytes], tuple[float, bytes]]
@@ -47,22 +47,9 @@ def _csv_row(line: bytes) -> tuple[float, bytes]:
 def _parse(
     buf: bytes, counter: Counter[str] | None, source: str, row: _Row
 ) -> tuple[list[Frame], bytes]:
-    if counter is None:
-        counter = Counter()
-    lines, rest = split_lines(buf, counter)
-    out: list[Frame] = []
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            continue
-        try:
-            time, digits = row(line)
-        except (ValueError, UnicodeDecodeError):
-            counter["bad_frames"] += 1
-            continue
+    def line_frame(line: bytes) -> Frame | None:
+        time, digits = row(line)
         hex_ = frame_hex(digits)
-        if hex_ is None:
-            counter["bad_frames"] += 1
-        else:
-            out.append(Frame(hex_, time, source))
-    return out, rest
+        return None if hex_ is None else Frame(hex_, time, source)
+
+    return parse_lines(buf, counter, line_frame)

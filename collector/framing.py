@@ -8,7 +8,8 @@ the keys listed in :data:`COUNTER_KEYS`.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Literal, NamedTuple
+from collections.abc import Callable
+from typing import Literal, NamedTuple, TypeVar
 
 Format = Literal["beast", "avr", "sbs", "csv", "tsv"]
 FORMATS: tuple[Format, ...] = ("beast", "avr", "sbs", "csv", "tsv")
@@ -32,6 +33,7 @@ COUNTER_KEYS = (
 MAX_LINE_BYTES = 4096
 
 _HEX_BYTES = b"0123456789abcdefABCDEF"
+R = TypeVar("R")
 
 
 class RawMessage(NamedTuple):
@@ -47,17 +49,38 @@ def new_counter() -> Counter[str]:
     return Counter(dict.fromkeys(COUNTER_KEYS, 0))
 
 
-def split_lines(buf: bytes, counter: Counter[str]) -> tuple[list[bytes], bytes]:
-    """Complete lines (without the newline) and the unterminated tail.
+def parse_lines(
+    buf: bytes, counter: Counter[str] | None, parse_line: Callable[[bytes], R | str | None]
+) -> tuple[list[R], bytes]:
+    """Records from the complete lines of ``buf``, and the unterminated tail.
 
-    A tail longer than :data:`MAX_LINE_BYTES` is counted as one bad frame and
-    dropped, so a stream without newlines cannot grow the buffer forever.
+    ``parse_line`` gets a stripped, non-blank line and returns a record, the
+    counter key of a valid line that is not kept (e.g. ``"heartbeats"``), or None
+    (or raises ValueError) for a bad line. A tail longer than
+    :data:`MAX_LINE_BYTES` is one bad line, dropped so the buffer cannot grow forever.
     """
+    if counter is None:
+        counter = Counter()
     *lines, rest = buf.split(b"\n")
     if len(rest) > MAX_LINE_BYTES:
         counter["bad_frames"] += 1
         rest = b""
-    return lines, rest
+    out: list[R] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            record = parse_line(line)
+        except ValueError:
+            record = None
+        if record is None:
+            counter["bad_frames"] += 1
+        elif isinstance(record, str):
+            counter[record] += 1
+        else:
+            out.append(record)
+    return out, rest
 
 
 def frame_hex(digits: bytes) -> str | None:

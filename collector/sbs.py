@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, tzinfo
 
-from collector.framing import split_lines
+from collector.framing import parse_lines
 from decoder import Observation, normalise_icao, utc_from_epoch
 
 _FIELDS = 22
@@ -31,55 +31,43 @@ def parse(
     generated time is the receiver's local clock — else the message's
     date/time-generated fields read in ``tz`` (replay), else its logged fields.
     """
-    if counter is None:
-        counter = Counter()
-    lines, rest = split_lines(buf, counter)
     when = None if received is None else utc_from_epoch(received)
-    out: list[Observation] = []
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            continue
+
+    def line_observation(line: bytes) -> Observation | str | None:
         fields = line.decode("ascii", "replace").split(",")
         if fields[0] in _OTHER_RECORDS:
-            counter["skipped_records"] += 1
-            continue
-        observation = _observation(fields, source, tz, when)
-        if observation is None:
-            counter["bad_frames"] += 1
-        else:
-            out.append(observation)
-    return out, rest
+            return "skipped_records"
+        return _observation(fields, source, tz, when)
+
+    return parse_lines(buf, counter, line_observation)
 
 
 def _observation(
     fields: list[str], source: str, tz: tzinfo, when: datetime | None
 ) -> Observation | None:
+    """None (or ValueError) when the line is not a usable MSG record."""
     if len(fields) < _FIELDS or fields[0] != "MSG" or fields[1] not in _MSG_TYPES:
         return None
     icao = normalise_icao(fields[4])
     if icao is None:
         return None
-    try:
-        time = when or _time(fields[6], fields[7], tz) or _time(fields[8], fields[9], tz)
-        if time is None:
-            return None
-        return Observation(
-            icao=icao,
-            time=time,
-            source=source,
-            callsign=fields[10].strip() or None,
-            altitude_ft=_number(fields[11]),
-            ground_speed_kt=_number(fields[12]),
-            track_deg=_number(fields[13]),
-            lat=_number(fields[14]),
-            lon=_number(fields[15]),
-            vertical_rate_fpm=_number(fields[16]),
-            squawk=fields[17].strip() or None,
-            on_ground=_flag(fields[21]),
-        )
-    except ValueError:
+    time = when or _time(fields[6], fields[7], tz) or _time(fields[8], fields[9], tz)
+    if time is None:
         return None
+    return Observation(
+        icao=icao,
+        time=time,
+        source=source,
+        callsign=fields[10].strip() or None,
+        altitude_ft=_number(fields[11]),
+        ground_speed_kt=_number(fields[12]),
+        track_deg=_number(fields[13]),
+        lat=_number(fields[14]),
+        lon=_number(fields[15]),
+        vertical_rate_fpm=_number(fields[16]),
+        squawk=fields[17].strip() or None,
+        on_ground=_flag(fields[21]),
+    )
 
 
 def _number(text: str) -> float | None:
