@@ -161,8 +161,8 @@ class Tracker:
         last = state.position
         if last is not None and not self._plausible(last, obs.lat, obs.lon, obs.time):
             state.rejected_in_row += 1
-            state.positions_rejected += 1
             if state.rejected_in_row < self.config.reanchor_after:
+                state.positions_rejected += 1
                 return None
         state.rejected_in_row = 0
         return Position(

@@ -208,6 +208,7 @@ def _setup_logging(verbosity: int) -> None:
     )
     if verbosity < 2:
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

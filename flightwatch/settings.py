@@ -219,11 +219,27 @@ SOURCE_KEYS: dict[str, Key] = {
     "host": _k(_str, "127.0.0.1", "beast/avr/sbs: receiver host"),
     "port": _k(_port, None, "beast/avr/sbs: port (30005, 30002, 30003)"),
     "command": _k(_str_list, ["rtl_adsb"], "rtl_adsb: the command and its arguments"),
-    "base_url": _k(_str, None, "opensky/adsbx: API base URL"),
-    "url": _k(_str, None, "aircraft_json: URL of aircraft.json"),
+    "interval": _k(_duration, None, "aggregators: poll interval (opensky 60s, adsbx 15s, "
+                                    "aircraft_json 5s)"),
+    "timeout": _k(_duration, None, "aggregators: HTTP read timeout"),
     "path": _k(_path, None, "aircraft_json: file path of aircraft.json"),
-    "interval": _k(_duration, 60.0, "aggregators: poll interval"),
 }
+_LOCAL_KEYS = {"type", "name", "enabled", "host", "port", "command"}
+
+
+def _source_keys(kind: Any) -> dict[str, Key]:
+    """The keys a source of this type takes; aggregator options are checked by the collector."""
+    from collector.aggregators import AGGREGATOR_KEYS
+
+    if kind in AGGREGATOR_KEYS:
+        raw_keys = AGGREGATOR_KEYS[kind] | {"enabled"}
+        return {k: SOURCE_KEYS.get(k, _k(_any, None, "see the README")) for k in raw_keys}
+    return {k: v for k, v in SOURCE_KEYS.items() if k in _LOCAL_KEYS}
+
+
+def _any(value: Any, _base: Path) -> Any:
+    return value
+
 
 GEOFENCE_KEYS: dict[str, Key] = {
     "name": _k(_str, None, "fence name used in alerts and --geofence"),
@@ -231,7 +247,10 @@ GEOFENCE_KEYS: dict[str, Key] = {
     "buffer_km": _k(_float, 0.0, "grow (or, negative, shrink) the fence by this many km"),
 }
 
-_ARRAYS = {"sources": SOURCE_KEYS, "geofences": GEOFENCE_KEYS}
+_ARRAYS: dict[str, Callable[[Any], dict[str, Key]]] = {
+    "sources": _source_keys,
+    "geofences": lambda _kind: GEOFENCE_KEYS,
+}
 
 
 @dataclass
@@ -319,7 +338,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
             _walk_unknown_sections(value, f"{name}.", problems)
 
     arrays: dict[str, list[dict[str, Any]]] = {}
-    for name, keys in _ARRAYS.items():
+    for name, keys_for in _ARRAYS.items():
         raw_list = data.get(name, [])
         if not isinstance(raw_list, list):
             problems.append(f"{name}: expected [[{name}]] tables")
@@ -329,6 +348,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
             if not isinstance(item, dict):
                 problems.append(f"{name}[{i}]: expected a table")
                 continue
+            keys = keys_for(item.get("type"))
             arrays[name].append(_parse_table(item, keys, f"{name}[{i}]", base, problems))
 
     _fill_defaults(sections, arrays, base, env, problems)
@@ -361,11 +381,11 @@ def _fill_defaults(
             continue
         if kind in DEFAULT_PORTS and source["port"] is None:
             source["port"] = DEFAULT_PORTS[kind]
-        if source["name"] is None:
+        if source["name"] is None and kind in LOCAL_SOURCE_TYPES:
             source["name"] = (f"{kind}:{source['host']}:{source['port']}"
                               if kind in DEFAULT_PORTS else kind)
-        if kind == "aircraft_json" and not (source["url"] or source["path"]):
-            problems.append(f"sources[{i}]: aircraft_json needs url or path")
+        if kind in AGGREGATOR_SOURCE_TYPES:
+            _check_aggregator(source, f"sources[{i}]", problems)
     if not arrays["geofences"]:
         arrays["geofences"] = [
             {"name": "belarus", "file": bundled("geofences/belarus.geojson"), "buffer_km": 0.0}
@@ -383,6 +403,24 @@ def _fill_defaults(
             f"alerts.events: unknown event kind(s) {', '.join(sorted(unknown_kinds))}; "
             f"known: {', '.join(ALERT_KINDS)}"
         )
+
+
+def aggregator_options(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A source table as the aggregator factory takes it: set keys only, paths as text."""
+    return {
+        key: str(value) if isinstance(value, Path) else value
+        for key, value in source.items()
+        if value is not None and key != "enabled"
+    }
+
+
+def _check_aggregator(source: dict[str, Any], where: str, problems: list[str]) -> None:
+    from collector.aggregators import make_aggregator
+
+    try:
+        make_aggregator(aggregator_options(source), fences=(23.0, 51.0, 33.0, 57.0), environ={})
+    except ValueError as exc:
+        problems.append(f"{where}: {exc}")
 
 
 def _resolve_sqlite(url: str, base: Path) -> str:

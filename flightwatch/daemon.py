@@ -1,0 +1,256 @@
+"""``flightwatch run``: every enabled source feeding one pipeline until SIGTERM.
+
+Local receivers run in threads, aggregators as APScheduler jobs; all of them
+put frames and observations on one bounded queue, and this thread alone
+decodes, tracks and writes, so the database has a single writer. SIGTERM and
+SIGINT stop the sources, drain the queue, flush, and exit 0; SIGHUP reloads
+the watchlist and geofences.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from collector import RtlAdsbSource, Source, TcpSource
+from collector.aggregators import AggregatorSource, make_aggregator
+from db import connect
+from decoder import Frame, Observation
+from flightwatch.pipeline import Pipeline, build_pipeline
+from flightwatch.settings import (
+    AGGREGATOR_SOURCE_TYPES,
+    LOCAL_SOURCE_TYPES,
+    Settings,
+    aggregator_options,
+)
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 50_000
+SHUTDOWN_GRACE_S = 3.0
+_STOP = object()
+
+
+def make_local_source(spec: dict[str, Any]) -> Source:
+    if spec["type"] == "rtl_adsb":
+        return RtlAdsbSource(spec["command"], name=spec["name"])
+    return TcpSource(spec["host"], spec["port"], spec["type"], name=spec["name"])
+
+
+def _fence_bounds(settings: Settings) -> tuple[float, float, float, float] | None:
+    from alerts.geofence import Geofence
+
+    bounds = [
+        Geofence.from_file(spec["file"], spec["name"], spec["buffer_km"]).bounds
+        for spec in settings.geofences
+    ]
+    if not bounds:
+        return None
+    return (min(b[0] for b in bounds), min(b[1] for b in bounds),
+            max(b[2] for b in bounds), max(b[3] for b in bounds))
+
+
+@dataclass
+class Housekeeping:
+    """A periodic job run by the scheduler: name, interval in seconds, function."""
+
+    name: str
+    interval_s: float
+    run: Callable[[], object]
+
+
+@dataclass
+class Daemon:
+    settings: Settings
+    pipeline: Pipeline
+    local_sources: list[Source] = field(default_factory=list)
+    aggregators: list[AggregatorSource] = field(default_factory=list)
+    housekeeping: list[Housekeeping] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.items: queue.Queue[Frame | Observation | object] = queue.Queue(QUEUE_SIZE)
+        self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._started = time.monotonic()
+        self._last_status: tuple[float, int] = (self._started, 0)
+        self.reloaders: list[Callable[[], None]] = []
+
+    # --- producers -------------------------------------------------------------------
+    def _put(self, item: Frame | Observation | object) -> bool:
+        while not self.stopping.is_set():
+            try:
+                self.items.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self, source: Source) -> None:
+        try:
+            for item in source:
+                if not self._put(item):
+                    break
+        except Exception:
+            log.exception("source %s failed; the other sources go on", source.name)
+
+    def _poll(self, aggregator: AggregatorSource) -> None:
+        try:
+            observations = aggregator.poll()
+        except Exception as exc:  # every failure is logged by the source's own health
+            log.debug("%s: poll failed: %s", aggregator.name, exc)
+            return
+        for obs in observations:
+            if not self._put(obs):
+                return
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        for source in self.local_sources:
+            thread = threading.Thread(target=self._read, args=(source,), name=source.name,
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        for aggregator in self.aggregators:
+            self._scheduler.add_job(
+                self._poll, "interval", args=(aggregator,), seconds=aggregator.interval,
+                jitter=min(5.0, aggregator.interval / 10), max_instances=1, coalesce=True,
+                next_run_time=datetime.now(UTC), id=f"poll:{aggregator.name}",
+            )
+        for job in self.housekeeping:
+            self._scheduler.add_job(
+                _contained(job), "interval", seconds=job.interval_s, max_instances=1,
+                coalesce=True, id=job.name,
+            )
+        self._scheduler.start()
+        names = [s.name for s in self.local_sources] + [a.name for a in self.aggregators]
+        log.info("flightwatch running: %s", ", ".join(names) or "no sources configured")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for source in self.local_sources:
+            source.stop()
+
+    def run_forever(self) -> None:
+        """Consume the queue until stopped, then drain it and flush."""
+        pipeline = self.pipeline
+        next_tick = time.monotonic() + 1.0
+        while not self.stopping.is_set():
+            try:
+                item = self.items.get(timeout=0.5)
+            except queue.Empty:
+                item = None
+            if item is not None and item is not _STOP:
+                pipeline.feed(item)  # type: ignore[arg-type]
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + 1.0
+                self._tick()
+        self._shutdown()
+
+    def _tick(self) -> None:
+        self.pipeline.expire(datetime.now(UTC))
+        self.pipeline.store.maybe_flush()
+        if self.reload_requested.is_set():
+            self.reload_requested.clear()
+            for reload in self.reloaders:
+                try:
+                    reload()
+                except Exception:
+                    log.exception("reload failed; keeping the previous watchlist and fences")
+
+    def _shutdown(self) -> None:
+        self._scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        drained = 0
+        while True:
+            try:
+                item = self.items.get_nowait()
+            except queue.Empty:
+                break
+            if item is not _STOP:
+                self.pipeline.feed(item)  # type: ignore[arg-type]
+                drained += 1
+        ok = self.pipeline.close()
+        log.info(
+            "flightwatch stopped: %d queued items decoded at shutdown, %d positions written%s",
+            drained, self.pipeline.store.stats.positions_written,
+            "" if ok else "; the last batch could NOT be written",
+        )
+
+    def status_line(self) -> str:
+        now = time.monotonic()
+        then, frames_then = self._last_status
+        stats = self.pipeline.stats
+        rate = (stats.frames - frames_then) / max(now - then, 1e-6)
+        self._last_status = (now, stats.frames)
+        per_source = ", ".join(
+            f"{s.name} {s.stats.get('frames', 0):,} frames" for s in self.local_sources
+        )
+        return (
+            f"status: {rate:,.0f} frames/s, {len(self.pipeline.tracker)} aircraft tracked, "
+            f"{self.pipeline.store.stats.positions_written:,} positions stored, "
+            f"{self.items.qsize()} queued"
+            + (f"; {per_source}" if per_source else "")
+        )
+
+
+def _contained(job: Housekeeping) -> Callable[[], None]:
+    """A failing housekeeping job logs and tries again next time; it never stops the daemon."""
+
+    def run() -> None:
+        try:
+            job.run()
+        except Exception:
+            log.exception("housekeeping job %s failed; will retry", job.name)
+
+    return run
+
+
+def build_daemon(settings: Settings, pipeline: Pipeline) -> Daemon:
+    local = [make_local_source(s) for s in settings.enabled_sources(LOCAL_SOURCE_TYPES)]
+    aggregator_specs = settings.enabled_sources(AGGREGATOR_SOURCE_TYPES)
+    bounds = _fence_bounds(settings) if aggregator_specs else None
+    aggregators = [make_aggregator(aggregator_options(s), bounds) for s in aggregator_specs]
+    daemon = Daemon(settings, pipeline, local, aggregators)
+    daemon.housekeeping.append(
+        Housekeeping("status", settings["status"]["interval"],
+                     lambda: log.info("%s", daemon.status_line()))
+    )
+    return daemon
+
+
+def install_signal_handlers(daemon: Daemon) -> None:
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        daemon.stop()
+
+    def reload(_signum: int, _frame: FrameType | None) -> None:
+        log.info("received SIGHUP: reloading watchlist and geofences")
+        daemon.reload_requested.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
+
+
+def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> int:
+    pipeline = build_pipeline(settings, connect(settings.database_url))
+    daemon = build_daemon(settings, pipeline)
+    daemon.housekeeping.extend(extra_jobs)
+    install_signal_handlers(daemon)
+    daemon.start()
+    daemon.run_forever()
+    return 0

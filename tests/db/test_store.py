@@ -1,0 +1,146 @@
+"""The batched writer: batching, dedupe, callsign periods, and a locked database."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from db import Store, connect, open_engine
+from db.models import Position as PositionRow
+from db.queries import history
+from decoder.tracker import Position
+
+T0 = datetime(2020, 8, 19, 9, 0, tzinfo=UTC)
+
+
+def position(
+    t: float,
+    icao: str = "157710",
+    callsign: str | None = "RSD016",
+    source: str = "beast:127.0.0.1:30005",
+) -> Position:
+    return Position(
+        icao=icao,
+        time=T0 + timedelta(seconds=t),
+        lat=53.9 + t / 1000,
+        lon=27.5,
+        altitude_ft=12000.0,
+        ground_speed_kt=300.4,
+        track_deg=271.26,
+        vertical_rate_fpm=-640.0,
+        on_ground=False,
+        callsign=callsign,
+        source=source,
+    )
+
+
+def count(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(PositionRow)).scalar_one())
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'fw.db'}"
+    connect(url)
+    return url
+
+
+def test_positions_are_committed_in_batches(db_url: str) -> None:
+    now = [0.0]
+    store = Store(open_engine(db_url), batch_rows=3, batch_seconds=10.0, clock=lambda: now[0])
+    for t in range(2):
+        store.add_position(position(t))
+        store.maybe_flush()
+    assert count(store.engine) == 0  # below both thresholds
+    store.add_position(position(2))
+    store.maybe_flush()
+    assert count(store.engine) == 3
+    store.add_position(position(3))
+    now[0] = 11.0
+    store.maybe_flush()
+    assert count(store.engine) == 4
+
+
+def test_the_same_aircraft_and_second_from_two_sources_is_one_row(db_url: str) -> None:
+    store = Store(open_engine(db_url))
+    store.add_position(position(1.2, source="beast:127.0.0.1:30005"))
+    store.add_position(position(1.7, source="opensky"))
+    store.flush()
+    store.add_position(position(1.0, source="adsb.lol"))
+    store.flush()
+    assert count(store.engine) == 1
+
+
+def test_history_reads_back_rounded_values_and_the_callsign(db_url: str) -> None:
+    store = Store(open_engine(db_url))
+    store.add_position(position(0, callsign="RSD016"))
+    store.add_position(position(30, callsign="RSD016"))
+    store.add_position(position(60, callsign="RSD017"))
+    store.flush()
+    rows = list(history(store.engine, icaos=["157710"]))
+    assert [r.callsign for r in rows] == ["RSD016", "RSD016", "RSD017"]
+    first = rows[0]
+    assert first.time == T0 and first.time.tzinfo is not None
+    assert (first.ground_speed_kt, first.track_deg, first.vertical_rate_fpm) == (300, 271.3, -640)
+    assert first.source == "beast:127.0.0.1:30005"
+    only_017 = list(history(store.engine, callsign="RSD017"))
+    assert [r.time for r in only_017] == [T0 + timedelta(seconds=60)]
+    assert (
+        next(
+            iter(
+                history(
+                    store.engine, since=T0 + timedelta(seconds=30), until=T0 + timedelta(seconds=30)
+                )
+            )
+        ).callsign
+        == "RSD016"
+    )
+
+
+def test_a_locked_database_keeps_the_batch_and_writes_it_later(db_url: str, tmp_path: Path) -> None:
+    store = Store(open_engine(db_url, busy_timeout_s=0.2))
+    blocker = sqlite3.connect(tmp_path / "fw.db", timeout=0.2)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    for t in range(5):
+        store.add_position(position(t))
+    assert store.flush() is False
+    assert store.stats.failed_commits == 1
+    assert store.pending >= 5
+    blocker.rollback()
+    blocker.close()
+    assert store.flush() is True
+    assert count(store.engine) == 5
+    assert store.flush() is True
+    assert count(store.engine) == 5  # nothing written twice
+
+
+def test_naive_times_are_refused(db_url: str) -> None:
+    store = Store(open_engine(db_url))
+    bad = position(0)
+    object.__setattr__(bad, "time", datetime(2020, 8, 19, 9, 0))  # noqa: DTZ001
+    store.add_position(bad)
+    with pytest.raises(Exception, match="naive"):
+        store.flush()
+
+
+def test_upgrade_backs_up_an_existing_database(tmp_path: Path) -> None:
+    from db.engine import pending_migrations
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url)
+    from alembic import command
+
+    from db.engine import _alembic_config, upgrade
+
+    command.upgrade(_alembic_config(engine), "0001")
+    assert pending_migrations(engine)
+    applied = upgrade(engine)
+    assert applied and applied[0] != "0001"
+    backups = list(tmp_path.glob("old.db.before-*.bak"))
+    assert len(backups) == 1
+    assert pending_migrations(engine) == []
