@@ -187,7 +187,8 @@ class OpenSkySource:
 
     def _states(self) -> object:
         lamin, lomin, lamax, lomax = self.bbox
-        params = {"lamin": lamin, "lomin": lomin, "lamax": lamax, "lomax": lomax}
+        params = {"lamin": lamin, "lomin": lomin, "lamax": lamax, "lomax": lomax,
+                  "extended": 1}  # adds the emitter category (index 17)
         url = f"{self.base_url}/states/all"
         if self._tokens is None:
             try:

@@ -33,7 +33,8 @@ def make_source(httpserver, clock, *, credentials: bool = False, **kwargs) -> Op
 
 def test_anonymous_poll_maps_state_vectors(httpserver, clock, recorded):
     httpserver.expect_request(
-        STATES, query_string={"lamin": "51.2", "lomin": "23.2", "lamax": "56.2", "lomax": "32.8"},
+        STATES, query_string={"lamin": "51.2", "lomin": "23.2", "lamax": "56.2", "lomax": "32.8",
+                      "extended": "1"},
     ).respond_with_json(recorded("opensky_states.json"),
                         headers={"X-Rate-Limit-Remaining": "398"})
     source = make_source(httpserver, clock)
