@@ -60,12 +60,22 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def dump1090_binary() -> str:
-    """Path of dump1090-mutability (Debian package of the same name)."""
-    path = shutil.which(BINARY)
-    if path is None:
-        unavailable(f"{BINARY} is not installed (apt-get install dump1090-mutability)")
-    return path
+def executable() -> Callable[[str, str], str]:
+    """``executable("systemd-analyze", "systemd")`` -> path of a program on PATH; skips
+    (fails under CI=true) naming the Debian package when it is missing."""
+
+    def find(name: str, package: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            unavailable(f"{name} is not installed (apt-get install {package})")
+        return path
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def dump1090_binary(executable: Callable[[str, str], str]) -> str:
+    return executable(BINARY, "dump1090-mutability")
 
 
 @pytest.fixture

@@ -100,8 +100,9 @@ def test_capture_comes_out_on_beast_avr_and_sbs(
 @pytest.mark.parametrize(
     ("output", "heartbeat"),
     [("beast_out", b"\x1a1" + bytes(9)), ("avr_out", b"*0000;\n"), ("sbs_out", b"\r\n")],
+    ids=["beast", "avr", "sbs"],
 )
-@pytest.mark.parametrize("dump1090", [{"heartbeat_s": 0.1}], indirect=True)
+@pytest.mark.parametrize("dump1090", [{"heartbeat_s": 0.1}], ids=["heartbeat"], indirect=True)
 def test_heartbeats_when_idle(dump1090: Dump1090Ports, output: str, heartbeat: bytes) -> None:
     """What collectors must ignore on an idle receiver (60 s apart by default)."""
     with connect(dump1090, getattr(dump1090, output)) as sock:
