@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate the configuration")
     _add_config(check)
     check.set_defaults(handler=cmd_check_config)
+    from flightwatch import cmd_alerts, cmd_watchlist  # here: they import this module
+    cmd_watchlist.register(commands)
+    cmd_alerts.register(commands)
     return parser
 
 
