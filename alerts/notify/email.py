@@ -52,6 +52,7 @@ def what_happened(alert: Alert) -> str:
         "approaching": f"approaching {fence}",
         "heard_nearby": "heard nearby (Mode S only, lower confidence)",
         "squawk": f"squawking {squawk} over {fence}" if squawk else f"squawking over {fence}",
+        "identity_anomaly": f"heard from an unexpected address ({alert.icao})",
     }
     return phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
 

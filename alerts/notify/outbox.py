@@ -71,8 +71,10 @@ class Backoff:
 
 
 def describe(exc: BaseException) -> str:
-    """``ExceptionName: message`` in one line, for logs and ``outbox.last_error``."""
+    """One line for logs and ``outbox.last_error``; a notifier bug also names its type."""
     text = " ".join(str(exc).split())
+    if isinstance(exc, DeliveryError) and text:
+        return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -99,6 +101,8 @@ class OutboxWorker:
         self._held_until: dict[str, datetime] = {}
         self._failing: set[str] = set()
         self._unconfigured_logged: set[str] = set()
+        # Delivered, but the database refused the "sent" mark: never send these again.
+        self._unmarked: dict[int, datetime] = {}
 
     def resume(self, now: datetime | None = None) -> tuple[int, int]:
         """At start: make everything pending due now and deliver it.
@@ -119,8 +123,9 @@ class OutboxWorker:
         now = now or datetime.now(UTC)
         sent = failed = 0
         try:
+            self._mark_unmarked()
             for item in self._due(now):
-                if self._held(item.channel, now):
+                if self._held(item.channel, now) or item.id in self._unmarked:
                     continue
                 outcome = self._deliver(item, now)
                 sent += outcome is True
@@ -158,13 +163,19 @@ class OutboxWorker:
         except Exception as exc:  # any notifier bug must not stop the others
             self._failed(item, exc, retry_at)
             return False
-        store.mark_sent(self.engine, item.id, datetime.now(UTC))
+        self._unmarked[item.id] = datetime.now(UTC)
+        self._mark_unmarked()
         self._held_until.pop(item.channel, None)
         if item.channel in self._failing:
             self._failing.discard(item.channel)
             log.warning("%s notifications recovered: delivered alert %d after %d attempts",
                         item.channel, item.alert_id, item.attempts + 1)
         return True
+
+    def _mark_unmarked(self) -> None:
+        for outbox_id, sent_at in list(self._unmarked.items()):
+            store.mark_sent(self.engine, outbox_id, sent_at)
+            del self._unmarked[outbox_id]
 
     def _failed(self, item: store.OutboxItem, exc: Exception, retry_at: datetime) -> None:
         error = describe(exc)

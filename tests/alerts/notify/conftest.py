@@ -99,6 +99,7 @@ class Mailbox:
 
     envelopes: list[Any] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    on_data: Callable[[], None] | None = None  # runs just before the server answers 250
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -109,6 +110,8 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
+        if self.on_data is not None:
+            self.on_data()
         return "250 OK: queued"
 
     def messages(self) -> list[EmailMessage]:
@@ -200,3 +203,9 @@ def _password_checker(user: str, password: str) -> Callable[..., AuthResult]:
 def password_checker() -> Callable[[str, str], Callable[..., AuthResult]]:
     """``password_checker(user, password)``: an aiosmtpd authenticator accepting only them."""
     return _password_checker
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver on 127.0.0.1 (not whatever ``localhost`` resolves to)."""
+    return ("127.0.0.1", 0)

@@ -32,6 +32,8 @@ SUBJECTS = [
     ("approaching", None, None, "approaching Belarus"),
     ("heard_nearby", None, None, "heard nearby (Mode S only, lower confidence)"),
     ("squawk", None, "7700", "squawking 7700 over Belarus"),
+    # Raised by the rules for a watched registration heard from another address.
+    ("identity_anomaly", None, None, "heard from an unexpected address (157710)"),
 ]
 
 
