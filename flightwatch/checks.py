@@ -28,7 +28,9 @@ def _sources(settings: Settings, problems: list[str], lines: list[str]) -> None:
     for i, source in enumerate(settings.sources):
         if not source["enabled"]:
             continue
-        lines.append(f"source: {source['name']} ({source['type']})")
+        lines.append(f"source: {source['name'] or source['type']} ({source['type']})")
+        if source["type"] == "opensky":
+            lines.append(_opensky_credits(settings, source))
         if source["type"] == "rtl_adsb":
             program = source["command"][0]
             if shutil.which(program) is None:
@@ -36,6 +38,15 @@ def _sources(settings: Settings, problems: list[str], lines: list[str]) -> None:
                     f"sources[{i}].command: {program!r} not found; install the rtl-sdr package "
                     f"(apt install rtl-sdr) and plug in the dongle, or use a dump1090 source"
                 )
+
+
+def _opensky_credits(settings: Settings, source: dict[str, object]) -> str:
+    from collector.aggregators import make_aggregator, opensky_credit_line
+    from flightwatch.daemon import fences_union
+    from flightwatch.settings import aggregator_options
+
+    aggregator = make_aggregator(aggregator_options(source), fences_union(settings))
+    return f"  {opensky_credit_line(aggregator)}"
 
 
 def _geofences(settings: Settings, problems: list[str], lines: list[str]) -> None:

@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
+import shapely
 from apscheduler.schedulers.background import BackgroundScheduler
+from shapely.geometry.base import BaseGeometry
 
 from collector import RtlAdsbSource, Source, TcpSource
-from collector.aggregators import AggregatorSource, make_aggregator
+from collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
 from db import connect
 from decoder import Frame, Observation
 from flightwatch.pipeline import Pipeline, build_pipeline
@@ -47,17 +49,15 @@ def make_local_source(spec: dict[str, Any]) -> Source:
     return TcpSource(spec["host"], spec["port"], spec["type"], name=spec["name"])
 
 
-def _fence_bounds(settings: Settings) -> tuple[float, float, float, float] | None:
+def fences_union(settings: Settings) -> BaseGeometry | None:
+    """All configured fences as one shape: what aggregators must cover."""
     from alerts.geofence import Geofence
 
-    bounds = [
-        Geofence.from_file(spec["file"], spec["name"], spec["buffer_km"]).bounds
+    shapes = [
+        Geofence.from_file(spec["file"], spec["name"], spec["buffer_km"]).geometry
         for spec in settings.geofences
     ]
-    if not bounds:
-        return None
-    return (min(b[0] for b in bounds), min(b[1] for b in bounds),
-            max(b[2] for b in bounds), max(b[3] for b in bounds))
+    return shapely.union_all(shapes) if shapes else None
 
 
 @dataclass
@@ -108,8 +108,11 @@ class Daemon:
     def _poll(self, aggregator: AggregatorSource) -> None:
         try:
             observations = aggregator.poll()
-        except Exception as exc:  # every failure is logged by the source's own health
+        except AggregatorError as exc:  # the source logs its own failing/recovered lines
             log.debug("%s: poll failed: %s", aggregator.name, exc)
+            return
+        except Exception:
+            log.exception("%s: poll failed unexpectedly; will try again", aggregator.name)
             return
         for obs in observations:
             if not self._put(obs):
@@ -222,8 +225,8 @@ def _contained(job: Housekeeping) -> Callable[[], None]:
 def build_daemon(settings: Settings, pipeline: Pipeline) -> Daemon:
     local = [make_local_source(s) for s in settings.enabled_sources(LOCAL_SOURCE_TYPES)]
     aggregator_specs = settings.enabled_sources(AGGREGATOR_SOURCE_TYPES)
-    bounds = _fence_bounds(settings) if aggregator_specs else None
-    aggregators = [make_aggregator(aggregator_options(s), bounds) for s in aggregator_specs]
+    fences = fences_union(settings) if aggregator_specs else None
+    aggregators = [make_aggregator(aggregator_options(s), fences) for s in aggregator_specs]
     daemon = Daemon(settings, pipeline, local, aggregators)
     daemon.housekeeping.append(
         Housekeeping("status", settings["status"]["interval"],

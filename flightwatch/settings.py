@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from collector import DEFAULT_PORTS
+
 DATABASE_URL_ENV = "FLIGHTWATCH_DATABASE_URL"
 
 
@@ -148,11 +150,10 @@ def _k(parse: Parser, default: Any, help_text: str) -> Key:
 LOCAL_SOURCE_TYPES = ("beast", "avr", "sbs", "rtl_adsb")
 AGGREGATOR_SOURCE_TYPES = ("opensky", "adsbx", "aircraft_json")
 SOURCE_TYPES = LOCAL_SOURCE_TYPES + AGGREGATOR_SOURCE_TYPES
-DEFAULT_PORTS = {"beast": 30005, "avr": 30002, "sbs": 30003}
 
 ALERT_KINDS = (
     "enter", "first_seen_inside", "landed", "took_off", "exit", "went_silent",
-    "approaching", "heard_nearby", "squawk",
+    "approaching", "heard_nearby", "squawk", "identity_anomaly",
 )
 
 # The settings table: section -> key -> (parser, default, help). README's
@@ -188,6 +189,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "approach_within": _k(_duration, 15 * 60.0, "warn of a fence crossing this far ahead"),
         "squawks": _k(_str_list, [], "squawk codes to alert on inside a fence (7500, 77*)"),
         "outbox_dir": _k(_path, None, "write each alert mail as a file here when no SMTP"),
+        "airports": _k(_path_list, None,
+                       "airports CSVs (flightwatch or OurAirports format) for landed/took_off; "
+                       "default the shipped config/airports.csv"),
+        "airport_radius_km": _k(_float, 5.0, "landed/took_off: at most this far from an airport"),
+        "landed_below_ft": _k(_float, 1500.0,
+                              "landed without surface messages: below this height above the "
+                              "field and slower than landed_slower_kt"),
+        "landed_slower_kt": _k(_float, 80.0, "landed without surface messages: ground speed below"),
+        "border_margin_km": _k(_float, 0.5,
+                               "enter/exit: count a side change at once when this far past the "
+                               "border (after two positions)"),
+        "border_hold": _k(_duration, 20.0,
+                          "enter/exit: otherwise count it once the new side held this long"),
+        "heard_nearby_replies": _k(_int, 5,
+                                   "heard_nearby: Mode-S replies from a watched address needed "
+                                   "within heard_nearby_window"),
+        "heard_nearby_window": _k(_duration, 60.0, "heard_nearby: the counting window"),
     },
     "alerts.email": {
         "host": _k(_str, None, "SMTP server; no host means no email"),
@@ -418,7 +436,8 @@ def _check_aggregator(source: dict[str, Any], where: str, problems: list[str]) -
     from collector.aggregators import make_aggregator
 
     try:
-        make_aggregator(aggregator_options(source), fences=(23.0, 51.0, 33.0, 57.0), environ={})
+        # Any fence will do for checking keys; the daemon passes the real ones.
+        make_aggregator(aggregator_options(source), fences=(23.0, 51.0, 33.0, 57.0))
     except ValueError as exc:
         problems.append(f"{where}: {exc}")
 
