@@ -136,13 +136,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from db.watchlist import add
-
     icaos = _addresses(args.icaos)
     if isinstance(icaos, str):
         return _usage(icaos)
     if args.registration and len(icaos) > 1:
         return _usage("--registration names one airframe: give a single HEX with it")
+    from db.watchlist import add
+
     engine = _engine(_settings(args))
     for icao in icaos:
         new = add(
@@ -154,11 +154,11 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from db.watchlist import get, is_file_owned, remove
-
     icaos = _addresses(args.icaos)
     if isinstance(icaos, str):
         return _usage(icaos)
+    from db.watchlist import get, is_file_owned, remove
+
     engine = _engine(_settings(args))
     missing = 0
     for icao in icaos:

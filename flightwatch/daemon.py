@@ -28,6 +28,7 @@ from collector import RtlAdsbSource, Source, TcpSource
 from collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
 from db import connect
 from decoder import Frame, Observation
+from flightwatch.alerting import build_alerting
 from flightwatch.pipeline import Pipeline, build_pipeline
 from flightwatch.settings import (
     AGGREGATOR_SOURCE_TYPES,
@@ -39,6 +40,7 @@ from flightwatch.settings import (
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 50_000
+OUTBOX_INTERVAL_S = 5.0
 SHUTDOWN_GRACE_S = 3.0
 _STOP = object()
 
@@ -86,6 +88,7 @@ class Daemon:
         self._started = time.monotonic()
         self._last_status: tuple[float, int] = (self._started, 0)
         self.reloaders: list[Callable[[], None]] = []
+        self.pending_notifications: Callable[[], int] = lambda: 0
 
     # --- producers -------------------------------------------------------------------
     def _put(self, item: Frame | Observation | object) -> bool:
@@ -205,7 +208,7 @@ class Daemon:
         return (
             f"status: {rate:,.0f} frames/s, {len(self.pipeline.tracker)} aircraft tracked, "
             f"{self.pipeline.store.stats.positions_written:,} positions stored, "
-            f"{self.items.qsize()} queued"
+            f"{self.items.qsize()} queued, {self.pending_notifications()} notifications pending"
             + (f"; {per_source}" if per_source else "")
         )
 
@@ -250,10 +253,17 @@ def install_signal_handlers(daemon: Daemon) -> None:
 
 
 def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> int:
-    pipeline = build_pipeline(settings, connect(settings.database_url))
+    engine = connect(settings.database_url)
+    alerting = build_alerting(settings, engine)
+    pipeline = build_pipeline(settings, engine, alerting=alerting)
     daemon = build_daemon(settings, pipeline)
+    # Notifications left undelivered by the last run (a crash, a dead SMTP server) go first.
+    alerting.worker.resume()
+    daemon.housekeeping.append(Housekeeping("outbox", OUTBOX_INTERVAL_S, alerting.deliver))
+    daemon.pending_notifications = alerting.pending
     daemon.housekeeping.extend(extra_jobs)
     install_signal_handlers(daemon)
     daemon.start()
     daemon.run_forever()
+    alerting.deliver()
     return 0

@@ -8,13 +8,15 @@ EXIT_FAILURE, EXIT_USAGE = 1, 2
 def user_error(exc: BaseException) -> tuple[str | None, int]:
     """(message, exit code) for an error a user can act on; (None, 1) for a bug."""
     from alerts.geofence import GeofenceError
+    from alerts.notify import NotifierConfigError
     from alerts.watchlist import WatchlistError
     from collector import CollectorError
     from db import DatabaseError
 
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return f"{exc.filename}: no such file", EXIT_USAGE
-    if isinstance(exc, CollectorError | GeofenceError | WatchlistError | IsADirectoryError):
+    if isinstance(exc, CollectorError | GeofenceError | WatchlistError | NotifierConfigError
+                  | IsADirectoryError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, DatabaseError | OSError):
         return str(exc), EXIT_FAILURE

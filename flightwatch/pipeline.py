@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
@@ -19,6 +19,9 @@ from decoder import Frame, Observation
 from decoder.modes import ModeSDecoder
 from decoder.tracker import AircraftState, Tracker, TrackerConfig, TrackUpdate
 from flightwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from flightwatch.alerting import Alerting
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +147,9 @@ class Pipeline:
         return self.store.close()
 
 
-def build_pipeline(settings: Settings, engine: Engine, *, with_alerts: bool = True) -> Pipeline:
+def build_pipeline(
+    settings: Settings, engine: Engine, *, alerting: Alerting | None = None
+) -> Pipeline:
     """The pipeline a configuration describes: tracker tuning, batching, receiver, alerts."""
     tracker_cfg = settings["tracker"]
     tracker = Tracker(
@@ -162,11 +167,19 @@ def build_pipeline(settings: Settings, engine: Engine, *, with_alerts: bool = Tr
     receiver = settings["receiver"]
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
     listeners: list[TrackListener] = []
-    if with_alerts:
+    if alerting is not None:
         listeners.extend(build_listeners(settings, engine))
     return Pipeline(store, tracker, surface_ref=surface_ref, listeners=listeners)
 
 
 def build_listeners(settings: Settings, engine: Engine) -> list[TrackListener]:
-    """The alert rules, once they exist for this configuration."""
-    return []
+    """The alert rules for this configuration."""
+    from alerts.engine import build_rule_engine
+    from flightwatch.settings import bundled
+
+    return [
+        build_rule_engine(
+            settings, engine, default_airports=bundled("airports.csv"),
+            prefix_table=bundled("callsign_prefixes.csv"),
+        )
+    ]

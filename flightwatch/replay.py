@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from collector import ReplaySource, open_capture
 from db import connect
+from flightwatch.alerting import build_alerting
 from flightwatch.pipeline import Pipeline, build_pipeline
 from flightwatch.settings import Settings
 
@@ -34,6 +35,9 @@ class ReplaySummary:
     positions_rejected: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    alerts: int = 0
+    notifications_sent: int = 0
+    notifications_pending: int = 0
     per_file: list[str] = field(default_factory=list)
 
     @property
@@ -105,8 +109,11 @@ def replay_files(
 ) -> ReplaySummary:
     """Replay each file in order through one pipeline; positions are flushed at the end."""
     sources = [open_capture(path, fmt, start=start, realtime=realtime) for path in files]
+    alerting = None
     if pipeline is None:
-        pipeline = build_pipeline(settings, connect(settings.database_url))
+        engine = connect(settings.database_url)
+        alerting = build_alerting(settings, engine)
+        pipeline = build_pipeline(settings, engine, alerting=alerting)
     summary = ReplaySummary()
     began = time.perf_counter()
     with _StopOnSignal() as stopper:
@@ -128,6 +135,9 @@ def replay_files(
         summary.interrupted = stopper.stopped.is_set()
         if not pipeline.close():
             log.error("could not write the last batch to the database")
+    if alerting is not None:
+        summary.notifications_sent, _failed = alerting.deliver()
+        summary.notifications_pending = alerting.pending()
     summary.seconds = time.perf_counter() - began
     decode = pipeline.decode_stats
     summary.bad_crc = decode["bad_crc"]

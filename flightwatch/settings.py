@@ -189,6 +189,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "approach_within": _k(_duration, 15 * 60.0, "warn of a fence crossing this far ahead"),
         "squawks": _k(_str_list, [], "squawk codes to alert on inside a fence (7500, 77*)"),
         "outbox_dir": _k(_path, None, "write each alert mail as a file here when no SMTP"),
+        "retry_first": _k(_duration, 30.0, "first retry of a failed notification after"),
+        "retry_max": _k(_duration, 3600.0, "longest wait between notification retries"),
+        "give_up_after": _k(_duration, 7 * 86400.0, "drop an undeliverable notification after"),
         "airports": _k(_path_list, None,
                        "airports CSVs (flightwatch or OurAirports format) for landed/took_off; "
                        "default the shipped config/airports.csv"),

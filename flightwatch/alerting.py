@@ -1,0 +1,41 @@
+"""Alert delivery for one process: the sink the rules raise into, and the outbox worker."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from alerts.notify import AlertSink, Backoff, OutboxWorker, build_notifiers
+from db.alerts import pending_count
+from flightwatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Alerting:
+    sink: AlertSink
+    worker: OutboxWorker
+    engine: Engine
+
+    def deliver(self) -> tuple[int, int]:
+        """Store alerts the sink still holds (database was locked), then send what is due."""
+        self.sink.flush()
+        return self.worker.deliver_due()
+
+    def pending(self) -> int:
+        return pending_count(self.engine)
+
+
+def build_alerting(settings: Settings, engine: Engine) -> Alerting:
+    """Raises ``NotifierConfigError`` (exit 2) when a channel is misconfigured."""
+    notifiers = build_notifiers(settings)
+    alerts = settings["alerts"]
+    backoff = Backoff(first=alerts["retry_first"], cap=alerts["retry_max"],
+                      give_up_after=alerts["give_up_after"])
+    if notifiers:
+        log.info("alert channels: %s", ", ".join(sorted(notifiers)))
+    return Alerting(AlertSink(engine, notifiers), OutboxWorker(engine, notifiers, backoff=backoff),
+                    engine)
