@@ -1,0 +1,131 @@
+"""``flightwatch alerts`` on alerts recorded through db.alerts: filters and the field contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from alerts.alert import Alert
+from db import connect
+from flightwatch.cli import main
+
+db_alerts = pytest.importorskip("db.alerts", reason="db/alerts.py (query_alerts) has not landed")
+
+T = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+# ARCHITECTURE.md, command-line contract: the alerts fields, in this order.
+CONTRACT = ["time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat",
+            "lon", "altitude_ft", "matched_by", "sources"]
+
+
+@pytest.fixture(autouse=True)
+def _no_database_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLIGHTWATCH_DATABASE_URL", raising=False)
+
+
+@pytest.fixture
+def recorded(config_file: Path) -> Path:
+    """Three alerts in the database the config points at; returns the config file."""
+    engine = connect(f"sqlite:///{config_file.parent / 'fw.db'}")
+    alerts = [
+        Alert(time=T, icao="157710", kind="enter", registration="RA-96016", callsign="RSD016",
+              geofence="belarus", lat=53.9, lon=27.55, altitude_ft=12000.0, matched_by="icao",
+              sources=("beast:127.0.0.1:30005", "adsbx")),
+        Alert(time=T + timedelta(minutes=40), icao="157710", kind="landed",
+              registration="RA-96016", callsign="RSD016", geofence="belarus", airport="UMMS",
+              lat=53.888, lon=28.04, altitude_ft=None, matched_by="icao",
+              sources=("beast:127.0.0.1:30005",)),
+        Alert(time=T + timedelta(hours=2), icao="51003A", kind="first_seen_inside",
+              geofence="belarus", lat=53.5, lon=27.0, altitude_ft=3000.0,
+              matched_by="address_block", confidence="low", sources=("opensky",)),
+    ]
+    for alert in alerts:
+        assert db_alerts.record_alert(engine, alert, channels=()) is not None
+    engine.dispose()
+    return config_file
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_lines_carry_the_contract_fields(
+    capsys: pytest.CaptureFixture[str], recorded: Path
+) -> None:
+    code, out, _ = run(capsys, "alerts", "--format", "json", "--config", str(recorded))
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [list(r) for r in rows] == [CONTRACT] * 3
+    assert rows[0] == {
+        "time": "2026-11-25T10:00:00Z", "icao": "157710", "registration": "RA-96016",
+        "callsign": "RSD016", "kind": "enter", "geofence": "belarus", "airport": None,
+        "lat": 53.9, "lon": 27.55, "altitude_ft": 12000.0, "matched_by": "icao",
+        "sources": ["beast:127.0.0.1:30005", "adsbx"],
+    }
+    assert [(r["kind"], r["airport"]) for r in rows] == [
+        ("enter", None), ("landed", "UMMS"), ("first_seen_inside", None)]
+
+
+def test_csv_and_table_render_sources_as_text(
+    capsys: pytest.CaptureFixture[str], recorded: Path
+) -> None:
+    _, out, _ = run(capsys, "alerts", "--format", "csv", "--config", str(recorded))
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == CONTRACT
+    assert rows[0]["sources"] == "beast:127.0.0.1:30005,adsbx"
+    assert rows[1]["altitude_ft"] == ""
+
+    _, out, _ = run(capsys, "alerts", "--config", str(recorded))
+    lines = out.splitlines()
+    assert lines[0].split() == CONTRACT
+    assert lines[1].split()[-1] == "beast:127.0.0.1:30005,adsbx"
+    assert lines[3].split()[:5] == ["2026-11-25T12:00:00Z", "51003A", "-", "-",
+                                    "first_seen_inside"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "kinds"),
+    [
+        (("--since", "2026-11-25T10:30Z"), ["landed", "first_seen_inside"]),
+        (("--until", "2026-11-25T10:40Z"), ["enter"]),  # until is exclusive
+        (("--icao", "157710"), ["enter", "landed"]),
+        (("--icao", "51003A", "--kind", "enter"), []),
+        (("--kind", "landed"), ["landed"]),
+        (("--since", "1h"), []),  # relative to now: these alerts are older
+    ],
+)
+def test_filters(
+    capsys: pytest.CaptureFixture[str], recorded: Path, argv: tuple[str, ...], kinds: list[str]
+) -> None:
+    code, out, _ = run(capsys, "alerts", *argv, "--format", "json", "--config", str(recorded))
+    assert code == 0
+    assert [json.loads(line)["kind"] for line in out.splitlines()] == kinds
+
+
+def test_lower_case_icao_is_accepted_and_a_bad_one_exits_2(
+    capsys: pytest.CaptureFixture[str], recorded: Path
+) -> None:
+    _, out, _ = run(capsys, "alerts", "--icao", "51003a", "--format", "csv",
+                    "--config", str(recorded))
+    assert [row["icao"] for row in csv.DictReader(io.StringIO(out))] == ["51003A"]
+    code, out, err = run(capsys, "alerts", "--icao", "RA-96016", "--config", str(recorded))
+    assert code == 2 and "--icao 'RA-96016'" in err and out == ""
+
+
+@pytest.mark.parametrize("argv", [("--kind", "arrived"), ("--since", "yesterday")])
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["alerts", *argv])
+    assert exc.value.code == 2
+    assert argv[1] in capsys.readouterr().err
+
+
+def test_empty_database_says_so(capsys: pytest.CaptureFixture[str], config_file: Path) -> None:
+    code, out, _ = run(capsys, "alerts", "--config", str(config_file))
+    assert code == 0 and out.splitlines()[-1] == "(no rows)"
