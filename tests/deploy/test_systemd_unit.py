@@ -58,10 +58,11 @@ def test_unit_verifies_without_warnings(systemd_analyze: str, testable_unit: Pat
 def test_only_complaint_about_shipped_unit_is_the_missing_install(systemd_analyze: str) -> None:
     result = run(systemd_analyze, "verify", str(UNIT))
     complaints = (result.stdout + result.stderr).strip().splitlines()
-    assert complaints == [
+    missing = [
         f"flightwatch.service: Command {INSTALLED_BINARY} is not executable: "
         "No such file or directory"
     ]
+    assert complaints == ([] if os.access(INSTALLED_BINARY, os.X_OK) else missing)
 
 
 def test_verify_catches_a_typo(systemd_analyze: str, testable_unit: Path) -> None:
