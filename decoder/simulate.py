@@ -185,6 +185,7 @@ class Flight:
         self.category = category
         self.start_time = start.timestamp()
         self.touchdown_time: float | None = None
+        self.stop_time: float | None = None
         legs: list[_Leg] = []
         t = self.start_time
         for (lat0, lon0, alt0, v0), (lat1, lon1, alt1, v1) in pairwise(waypoints):
@@ -204,6 +205,8 @@ class Flight:
         self._legs = legs
         self._starts = [leg.t0 for leg in legs]
         self.end_time = legs[-1].end
+        if on_ground_at_end:
+            self.stop_time = self.end_time - parked_s
 
     @staticmethod
     def _ground_legs(

@@ -67,11 +67,11 @@ def demo_flights() -> list[Flight]:
         squawk="4615",
         category=5,  # heavy
     )
-    # Lufthansa-style overflight on a similar east-west path: not on the watchlist.
+    # Lufthansa-style overflight across all of Belarus, east to west: not on the watchlist.
     overflight = Flight(
         "3C6DD4",
         "DLH1447",
-        [(54.60, 32.30, 38000, 470), (53.40, 25.00, 38000, 470)],
+        [(54.55, 31.90, 38000, 470), (53.35, 23.30, 38000, 470)],
         _day(9, 38, 30),
         squawk="2251",
     )
@@ -126,8 +126,10 @@ def main(argv: list[str]) -> int:
         print(f"{WATCHED_ICAO} {WATCHED_CALLSIGN} enters Belarus {_iso(crossing)}")
     if watched.touchdown_time is not None:
         print(f"{WATCHED_ICAO} touches down at UMMS {_iso(watched.touchdown_time)}")
-    stopped = watched.end_time - 120.0  # parked_s default of Flight
-    print(f"{WATCHED_ICAO} stops {_iso(stopped)}, last frame by {_iso(watched.end_time)}")
+    if watched.stop_time is not None:
+        print(
+            f"{WATCHED_ICAO} stops {_iso(watched.stop_time)}, sends until {_iso(watched.end_time)}"
+        )
     return 0
 
 
