@@ -1,0 +1,40 @@
+"""Watchlist, geofences, airports, the alert rules and their notifiers.
+
+Names are imported on first use (PEP 562): ``db`` imports ``alerts.alert`` and
+must not pay for geopandas or import the notifiers that import ``db``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alerts.alert import Alert
+    from alerts.engine import build_rule_engine, load_configured_watchlist
+    from alerts.rules import KINDS, AlertRules, RuleConfig
+
+_EXPORTS = {
+    "Alert": "alerts.alert",
+    "AlertRules": "alerts.rules",
+    "KINDS": "alerts.rules",
+    "RuleConfig": "alerts.rules",
+    "build_rule_engine": "alerts.engine",
+    "load_configured_watchlist": "alerts.engine",
+}
+
+__all__ = [
+    "KINDS",
+    "Alert",
+    "AlertRules",
+    "RuleConfig",
+    "build_rule_engine",
+    "load_configured_watchlist",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'alerts' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -1,0 +1,144 @@
+"""Building the rule engine from the configuration: watchlist, fences, airports, sink.
+
+Takes anything shaped like ``flightwatch.settings.Settings`` (sections by name
+plus ``geofences``), so ``alerts`` never imports the application shell.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+
+from alerts.airports import AirportIndex, read_airports
+from alerts.geofence import Geofence
+from alerts.notify import AlertSink, build_notifiers
+from alerts.rules import KINDS, AlertRules, RuleConfig
+from alerts.watchlist import (
+    DEFAULT_ADDRESS_BLOCKS,
+    AddressBlock,
+    CallsignPrefix,
+    Watchlist,
+    default_prefixes,
+    load_watchlist,
+    read_callsign_prefixes,
+)
+
+log = logging.getLogger(__name__)
+
+_SHOWN_PROBLEMS = 5
+
+
+class SettingsLike(Protocol):
+    """What the builders read: ``Settings`` sections and its ``[[geofences]]`` tables."""
+
+    geofences: list[dict[str, Any]]
+
+    def __getitem__(self, section: str) -> Mapping[str, Any]: ...
+
+
+def rule_config(alerts: Mapping[str, Any]) -> RuleConfig:
+    """``[alerts]`` as rule tuning."""
+    return RuleConfig(
+        cooldown_s=alerts["cooldown"],
+        events=frozenset(alerts["events"]) & frozenset(KINDS),
+        approach_within_s=alerts["approach_within"],
+        squawks=tuple(alerts["squawks"]),
+        border_margin_km=alerts["border_margin_km"],
+        border_hold_s=alerts["border_hold"],
+        heard_nearby_replies=alerts["heard_nearby_replies"],
+        heard_nearby_window_s=alerts["heard_nearby_window"],
+        airport_radius_km=alerts["airport_radius_km"],
+        landed_below_ft=alerts["landed_below_ft"],
+        landed_slower_kt=alerts["landed_slower_kt"],
+    )
+
+
+def address_blocks(countries: Iterable[str]) -> list[AddressBlock]:
+    """The ICAO address blocks of the named states (``RU``, ``BY``)."""
+    wanted = {c.strip().upper() for c in countries}
+    known = {b.country for b in DEFAULT_ADDRESS_BLOCKS}
+    unknown = wanted - known
+    if unknown:
+        raise ValueError(
+            f"watchlist.address_blocks: unknown country {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    return [b for b in DEFAULT_ADDRESS_BLOCKS if b.country in wanted]
+
+
+def callsign_prefixes(configured: Sequence[str] | None, table_file: Path) -> list[CallsignPrefix]:
+    """Configured prefixes (with the shipped table's operator and confidence where it has
+    them), or the table's high-confidence ones when none are configured."""
+    table = read_callsign_prefixes(table_file)
+    by_prefix = {p.prefix: p for p in table}
+    chosen = default_prefixes(table) if configured is None else [c.upper() for c in configured]
+    return [by_prefix.get(p, CallsignPrefix(p)) for p in chosen]
+
+
+def load_configured_watchlist(section: Mapping[str, Any], prefix_table: Path) -> Watchlist:
+    """The watchlist ``[watchlist]`` describes, from its files.
+
+    The single place to swap for the database-backed watchlist.
+    """
+    watchlist, problems = load_watchlist(
+        section["files"],
+        callsign_prefixes(section["callsign_prefixes"], prefix_table),
+        address_blocks(section["address_blocks"]),
+    )
+    if problems:
+        shown = "; ".join(str(p) for p in problems[:_SHOWN_PROBLEMS])
+        log.warning("watchlist: %d row(s) skipped or merged: %s%s", len(problems), shown,
+                    " ..." if len(problems) > _SHOWN_PROBLEMS else "")
+    log.info("watchlist: %d aircraft", len(watchlist))
+    return watchlist
+
+
+def load_fences(specs: Iterable[Mapping[str, Any]]) -> list[Geofence]:
+    """The ``[[geofences]]`` tables as loaded fences."""
+    return [Geofence.from_file(s["file"], s["name"], s["buffer_km"]) for s in specs]
+
+
+def load_airports(paths: Iterable[Path]) -> AirportIndex:
+    return AirportIndex(a for path in paths for a in read_airports(path))
+
+
+def build_rule_engine(
+    settings: SettingsLike,
+    db: Engine,
+    *,
+    default_airports: Path,
+    prefix_table: Path,
+) -> AlertRules:
+    """The rules a configuration describes, raising into the database-backed sink.
+
+    ``default_airports`` is used when ``alerts.airports`` is not set;
+    ``prefix_table`` is the shipped callsign-prefix table.
+    """
+    alerts = settings["alerts"]
+    sink = AlertSink(db, build_notifiers(settings))
+    return AlertRules(
+        load_configured_watchlist(settings["watchlist"], prefix_table),
+        load_fences(settings.geofences),
+        sink,
+        load_airports(alerts["airports"] or [default_airports]),
+        rule_config(alerts),
+    )
+
+
+def reloader(
+    rules: AlertRules, settings: SettingsLike, prefix_table: Path
+) -> Callable[[], None]:
+    """A callable for the daemon's SIGHUP reload: watchlist and fences read again."""
+
+    def reload() -> None:
+        rules.reload(
+            load_configured_watchlist(settings["watchlist"], prefix_table),
+            load_fences(settings.geofences),
+        )
+        log.info("alert rules reloaded")
+
+    return reload

@@ -1,0 +1,479 @@
+"""The rule engine: watched aircraft against geofences and airports, turned into alerts.
+
+:class:`AlertRules` is a pipeline ``TrackListener``. It keeps its per-aircraft
+memory in ``AircraftState.extra`` so it lives and dies with the tracker's state:
+an unwatched aircraft costs one dictionary lookup per observation (plus the
+squawk rule when ``squawks`` are configured), and only watched aircraft are
+ever tested against a fence.
+
+Why each guard exists:
+
+- *Hysteresis.* A track along the border must not flap. A side change counts
+  only once the new side has held for ``confirm_positions`` consecutive
+  positions **and** either ``border_hold_s`` seconds or ``border_margin_km``
+  from the border. So a single position can never raise an enter/exit pair.
+- *Stale positions.* The same aircraft from the local receiver and a delayed
+  aggregator is one ``AircraftState``; positions older than the last one judged
+  are skipped, so interleaved sources cannot walk a track back across a border.
+- *Cooldown.* One alert per (aircraft, fence, kind) per ``cooldown_s`` on the
+  observation clock, so a replay alerts exactly as the live run would have.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import Any, Protocol
+
+from alerts.airports import Airport, AirportIndex
+from alerts.alert import Alert
+from alerts.geofence import Geofence
+from alerts.watchlist import Match, Watchlist
+from decoder import Observation
+from decoder.simulate import destination
+from decoder.tracker import AircraftState, Position, TrackUpdate
+
+log = logging.getLogger(__name__)
+
+KINDS = (
+    "enter", "first_seen_inside", "landed", "took_off", "exit", "went_silent",
+    "approaching", "heard_nearby", "squawk", "identity_anomaly",
+)  # fmt: skip
+
+_EXTRA_KEY = "alerts"
+_APPROACH_EVERY = timedelta(seconds=10)  # re-project a watched track at most this often
+_APPROACH_STEP_NM = 1.0  # fences are tested every nautical mile along the projection
+_APPROACH_MAX_STEPS = 240
+_APPROACH_MIN_SPEED_KT = 30.0  # slower than this, a projection says nothing
+_PRUNE_COOLDOWNS_AT = 4096
+
+
+class AlertSinkLike(Protocol):
+    """Where alerts go (``alerts.notify.AlertSink``: log line, alerts table, outbox)."""
+
+    def raise_alert(self, alert: Alert) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuleConfig:
+    """Rule tuning; each field has an ``[alerts]`` key of the same meaning."""
+
+    cooldown_s: float = 6 * 3600.0
+    events: frozenset[str] = frozenset(KINDS)
+    approach_within_s: float = 15 * 60.0
+    squawks: tuple[str, ...] = ()
+    border_margin_km: float = 0.5
+    border_hold_s: float = 20.0
+    confirm_positions: int = 2
+    heard_nearby_replies: int = 5
+    heard_nearby_window_s: float = 60.0
+    airport_radius_km: float = 5.0
+    landed_below_ft: float = 1500.0  # above field elevation
+    landed_slower_kt: float = 80.0
+
+
+@dataclass(slots=True)
+class _Latch:
+    """A yes/no (inside a fence, on the ground) that flips only once the new value holds."""
+
+    value: bool | None = None
+    pending: bool | None = None
+    count: int = 0
+    since: datetime | None = None
+
+    def propose(self, value: bool, time: datetime) -> float | None:
+        """Seconds a value differing from the current one has held; None if it is the same."""
+        if value == self.value:
+            self.pending = None
+            return None
+        if value != self.pending or self.since is None:
+            self.pending, self.count, self.since = value, 0, time
+        self.count += 1
+        return (time - self.since).total_seconds()
+
+    def settle(self) -> bool | None:
+        """Adopt the pending value; return the previous one (None: first judgement)."""
+        previous = self.value
+        self.value, self.pending, self.count, self.since = self.pending, None, 0, None
+        return previous
+
+
+@dataclass(slots=True, eq=False)
+class _Tracked:
+    """What the rules remember of one aircraft (kept in ``AircraftState.extra``)."""
+
+    match: Match | None
+    registration: str | None
+    generation: int
+    fences: list[_Latch] = field(default_factory=list)
+    ground: _Latch = field(default_factory=_Latch)
+    airport: Airport | None = None  # where it is (or last was) on the ground
+    last_time: datetime | None = None
+    next_approach: datetime | None = None
+
+
+def squawk_matcher(patterns: Iterable[str]) -> dict[str, bool] | None:
+    """Every squawk (4 octal digits) that one of the fnmatch ``patterns`` covers; None if none.
+
+    There are only 4,096 codes, so the wildcards are expanded once and the hot
+    path is a dictionary lookup.
+    """
+    chosen = [p.strip() for p in patterns if p.strip()]
+    if not chosen:
+        return None
+    codes = (f"{n:04o}" for n in range(0o10000))
+    return {code: True for code in codes if any(fnmatchcase(code, p) for p in chosen)}
+
+
+def first_crossing_s(
+    fence: Geofence, lat: float, lon: float, track_deg: float, speed_kt: float, within_s: float
+) -> tuple[float, float, float] | None:
+    """(seconds, lat, lon) of the first point inside ``fence`` on the projected great circle.
+
+    The path is walked in steps of about a nautical mile up to ``within_s`` ahead.
+    """
+    total_nm = speed_kt * within_s / 3600.0
+    steps = max(1, min(_APPROACH_MAX_STEPS, math.ceil(total_nm / _APPROACH_STEP_NM)))
+    for i in range(1, steps + 1):
+        distance = total_nm * i / steps
+        plat, plon = destination(lat, lon, track_deg, distance)
+        if fence.contains(plat, plon):
+            return distance / speed_kt * 3600.0, plat, plon
+    return None
+
+
+def _entry_details(match: Match | None) -> dict[str, Any]:
+    """The watchlist row behind a match, empty fields left out."""
+    if match is None:
+        return {}
+    e = match.entry
+    values = {
+        "operator": e.operator,
+        "aircraft_type": e.aircraft_type,
+        "category": e.category,
+        "group": e.group,
+        "watchlist_icao": e.icao,
+        "watchlist_registration": e.registration,
+    }
+    return {k: v for k, v in values.items() if v}
+
+
+class AlertRules:
+    """The alert rules as a pipeline ``TrackListener``; alerts go to ``sink``."""
+
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        fences: Sequence[Geofence],
+        sink: AlertSinkLike,
+        airports: AirportIndex | None = None,
+        config: RuleConfig | None = None,
+    ) -> None:
+        self.config = config or RuleConfig()
+        self.sink = sink
+        self.watchlist = watchlist
+        self.fences = list(fences)
+        self.airports = airports
+        self._generation = 0
+        cfg = self.config
+        self._events = cfg.events
+        self._cooldown = timedelta(seconds=cfg.cooldown_s)
+        self._squawks = squawk_matcher(cfg.squawks) if "squawk" in cfg.events else None
+        self._approach = cfg.approach_within_s > 0 and "approaching" in cfg.events
+        self._heard_window = timedelta(seconds=cfg.heard_nearby_window_s)
+        self._last_alert: dict[tuple[str, str, str, str], datetime] = {}
+        self._replies: dict[str, deque[tuple[datetime, str, int | None]]] = {}
+        self.alerts_raised = 0
+
+    def reload(self, watchlist: Watchlist, fences: Sequence[Geofence]) -> None:
+        """Swap the watchlist and fences (SIGHUP); every aircraft is matched and judged anew."""
+        self.watchlist = watchlist
+        self.fences = list(fences)
+        self._generation += 1
+
+    # --- TrackListener ------------------------------------------------------------
+
+    def on_update(self, update: TrackUpdate, obs: Observation) -> None:
+        state = update.state
+        tracked: _Tracked | None = state.extra.get(_EXTRA_KEY)  # type: ignore[assignment]
+        if (
+            tracked is None
+            or update.callsign_changed
+            or (obs.registration is not None and obs.registration != tracked.registration)
+            or tracked.generation != self._generation
+        ):
+            tracked = self._rematch(state, tracked, obs.time)
+        if tracked.match is not None:
+            position = update.position
+            if position is not None:
+                self._judge_position(state, tracked, position)
+            elif not obs.verified and state.position is None:
+                self._heard(obs, tracked.match)
+        if self._squawks is not None and state.squawk is not None and state.position is not None:
+            self._check_squawk(state, tracked, obs.time)
+
+    def on_unverified(self, obs: Observation) -> None:
+        if obs.icao not in self.watchlist:
+            return
+        match = self.watchlist.match(obs.icao)
+        if match is not None and match.matched_by == "icao":
+            self._heard(obs, match)
+
+    def on_lost(self, state: AircraftState, now: datetime) -> None:
+        tracked = state.extra.get(_EXTRA_KEY)
+        if not isinstance(tracked, _Tracked) or tracked.match is None:
+            return
+        if tracked.ground.value or state.on_ground:
+            return
+        for fence, latch in zip(self.fences, tracked.fences, strict=False):
+            if latch.value:
+                self._raise(
+                    "went_silent", state.last_seen, state.icao, tracked.match, fence=fence.name,
+                    details={"silent_for_s": round((now - state.last_seen).total_seconds())},
+                    **_state_fields(state, state.position),
+                )
+
+    # --- matching -----------------------------------------------------------------
+
+    def _rematch(
+        self, state: AircraftState, tracked: _Tracked | None, time: datetime
+    ) -> _Tracked:
+        """Match again (new aircraft, new callsign or registration, reloaded watchlist)."""
+        match = self.watchlist.match(state.icao, state.registration, state.callsign)
+        if tracked is None or tracked.generation != self._generation:
+            tracked = _Tracked(match, state.registration, self._generation)
+            state.extra[_EXTRA_KEY] = tracked
+        else:
+            tracked.match, tracked.registration = match, state.registration
+        if state.registration or state.callsign:
+            self._check_identity(state, time)
+        return tracked
+
+    def _check_identity(self, state: AircraftState, time: datetime) -> None:
+        anomaly = self.watchlist.identity_anomaly(state.icao, state.registration, state.callsign)
+        if anomaly is None:
+            return
+        log.warning(
+            "identity anomaly: watched %s heard as %s from %s, the watchlist has %s; "
+            "a candidate for the watchlist",
+            anomaly.registration, anomaly.seen_as, anomaly.seen_icao,
+            ", ".join(anomaly.expected_icaos),
+        )
+        match = Match("registration", anomaly.entry, "low")
+        details = {
+            "seen_as": anomaly.seen_as,
+            "expected_icaos": list(anomaly.expected_icaos),
+        }
+        fields = _state_fields(state, state.position)
+        fields["registration"] = state.registration or anomaly.registration
+        self._raise("identity_anomaly", time, state.icao, match, details=details, **fields)
+
+    # --- position rules -----------------------------------------------------------
+
+    def _judge_position(self, state: AircraftState, tracked: _Tracked, position: Position) -> None:
+        time = position.time
+        if tracked.last_time is not None and time <= tracked.last_time:
+            return  # older than what was judged already: a delayed second source
+        tracked.last_time = time
+        if len(tracked.fences) != len(self.fences):
+            tracked.fences = [_Latch() for _ in self.fences]
+        self._judge_fences(state, tracked, position)
+        self._judge_ground(state, tracked, position)
+        if self._approach and not tracked.ground.value:
+            self._judge_approach(state, tracked, position)
+
+    def _judge_fences(self, state: AircraftState, tracked: _Tracked, position: Position) -> None:
+        cfg = self.config
+        lat, lon, time = position.lat, position.lon, position.time
+        for fence, latch in zip(self.fences, tracked.fences, strict=True):
+            inside = fence.contains(lat, lon)
+            held = latch.propose(inside, time)
+            if held is None or latch.count < cfg.confirm_positions:
+                continue
+            if held < cfg.border_hold_s and fence.distance_km(lat, lon) < cfg.border_margin_km:
+                continue
+            previous = latch.settle()
+            if inside:
+                kind = "first_seen_inside" if previous is None else "enter"
+            elif previous:
+                kind = "exit"
+            else:
+                continue
+            self._raise(
+                kind, time, state.icao, tracked.match, fence=fence.name,
+                **_state_fields(state, position),
+            )
+
+    def _judge_ground(self, state: AircraftState, tracked: _Tracked, position: Position) -> None:
+        down, airport = self._on_the_ground(position)
+        latch = tracked.ground
+        held = latch.propose(down, position.time)
+        if held is None or latch.count < self.config.confirm_positions:
+            return
+        previous = latch.settle()
+        place = (airport if down else tracked.airport) or position
+        tracked.airport = airport if down else None
+        if previous is None:
+            return
+        kind = "landed" if down else "took_off"
+        for fence in self.fences:
+            if fence.contains(place.lat, place.lon):
+                details = {"airport_name": place.name} if isinstance(place, Airport) else {}
+                self._raise(
+                    kind, position.time, state.icao, tracked.match, fence=fence.name,
+                    airport=place.code if isinstance(place, Airport) else None,
+                    details=details, **_state_fields(state, position),
+                )
+
+    def _on_the_ground(self, position: Position) -> tuple[bool, Airport | None]:
+        """On the ground (surface messages), or low and slow near an airport (aggregators)."""
+        cfg = self.config
+        speed = position.ground_speed_kt
+        if position.on_ground is not True and (speed is None or speed >= cfg.landed_slower_kt):
+            return False, None
+        airport = (
+            self.airports.nearest(position.lat, position.lon, cfg.airport_radius_km)
+            if self.airports is not None
+            else None
+        )
+        if position.on_ground:
+            return True, airport
+        if airport is None or position.altitude_ft is None:
+            return False, None
+        height_ft = position.altitude_ft - (airport.elevation_ft or 0.0)
+        return height_ft < cfg.landed_below_ft, airport
+
+    def _judge_approach(self, state: AircraftState, tracked: _Tracked, position: Position) -> None:
+        time = position.time
+        if tracked.next_approach is not None and time < tracked.next_approach:
+            return
+        if not any(latch.value is False for latch in tracked.fences):
+            return  # inside, or not judged yet
+        tracked.next_approach = time + _APPROACH_EVERY
+        speed, track = position.ground_speed_kt, position.track_deg
+        if speed is None or track is None or speed < _APPROACH_MIN_SPEED_KT:
+            return
+        for fence, latch in zip(self.fences, tracked.fences, strict=True):
+            if latch.value is not False:
+                continue
+            crossing = first_crossing_s(
+                fence, position.lat, position.lon, track, speed, self.config.approach_within_s
+            )
+            if crossing is None:
+                continue
+            seconds, lat, lon = crossing
+            details = {
+                "eta_s": round(seconds),
+                "expected_at": (time + timedelta(seconds=seconds)).isoformat(),
+                "crossing_lat": round(lat, 4),
+                "crossing_lon": round(lon, 4),
+            }
+            self._raise(
+                "approaching", time, state.icao, tracked.match, fence=fence.name,
+                details=details, **_state_fields(state, position),
+            )
+
+    # --- rules without a track ----------------------------------------------------
+
+    def _heard(self, obs: Observation, match: Match) -> None:
+        """Count replies from a watched address; enough in the window rule out chance parity."""
+        window = self._replies.get(obs.icao)
+        if window is None:
+            window = self._replies[obs.icao] = deque()
+        window.append((obs.time, obs.source, obs.downlink_format))
+        cutoff = obs.time - self._heard_window
+        while window and window[0][0] < cutoff:
+            window.popleft()
+        if len(window) < self.config.heard_nearby_replies:
+            return
+        details = {
+            "replies": len(window),
+            "window_s": self.config.heard_nearby_window_s,
+            "downlink_formats": sorted({df for _, _, df in window if df is not None}),
+        }
+        if obs.squawk is not None:
+            details["squawk"] = obs.squawk
+        self._raise(
+            "heard_nearby", obs.time, obs.icao, match, confidence="low", details=details,
+            registration=match.entry.registration or None, altitude_ft=obs.altitude_ft,
+            sources=tuple(sorted({source for _, source, _ in window})),
+        )
+
+    def _check_squawk(self, state: AircraftState, tracked: _Tracked, time: datetime) -> None:
+        assert self._squawks is not None and state.position is not None
+        code = state.squawk
+        if code is None or not self._squawks.get(code):
+            return
+        for fence in self.fences:
+            if fence.contains(state.position.lat, state.position.lon):
+                self._raise(
+                    "squawk", time, state.icao, tracked.match, fence=fence.name, key_extra=code,
+                    details={"squawk": code}, **_state_fields(state, state.position),
+                )
+
+    # --- raising ------------------------------------------------------------------
+
+    def _raise(
+        self,
+        kind: str,
+        time: datetime,
+        icao: str,
+        match: Match | None,
+        *,
+        fence: str | None = None,
+        airport: str | None = None,
+        confidence: str | None = None,
+        details: dict[str, Any] | None = None,
+        key_extra: str = "",
+        **fields: Any,
+    ) -> None:
+        """Hand one alert to the sink unless its kind is off or its cooldown runs."""
+        if kind not in self._events:
+            return
+        key = (icao, fence or "", kind, key_extra)
+        last = self._last_alert.get(key)
+        if last is not None and time - last < self._cooldown:
+            return
+        self._remember(key, time)
+        if fields.get("registration") is None and match is not None:
+            fields["registration"] = match.entry.registration or None
+        alert = Alert(
+            time=time, icao=icao, kind=kind, geofence=fence, airport=airport,
+            matched_by=match.matched_by if match else None,
+            confidence=confidence or (match.confidence if match else "high"),
+            details={**_entry_details(match), **(details or {})},
+            **fields,
+        )
+        self.alerts_raised += 1
+        try:
+            self.sink.raise_alert(alert)
+        except Exception:  # a failing sink must not stop decoding; the sink logs its own
+            log.exception("could not hand over the %s alert for %s", kind, icao)
+
+    def _remember(self, key: tuple[str, str, str, str], time: datetime) -> None:
+        last = self._last_alert
+        if len(last) >= _PRUNE_COOLDOWNS_AT:
+            self._last_alert = last = {
+                k: t for k, t in last.items() if abs(time - t) < self._cooldown
+            }
+        last[key] = time
+
+
+def _state_fields(state: AircraftState, position: Position | None) -> dict[str, Any]:
+    """The Alert fields an aircraft's state fills in: identity, position, provenance."""
+    fields: dict[str, Any] = {
+        "registration": state.registration,
+        "callsign": state.callsign,
+        "sources": tuple(sorted(state.sources)),
+    }
+    if position is not None:
+        fields.update(
+            lat=position.lat, lon=position.lon, altitude_ft=position.altitude_ft,
+            ground_speed_kt=position.ground_speed_kt, track_deg=position.track_deg,
+        )
+    return fields
