@@ -1,0 +1,116 @@
+"""A capture built with the encoder, replayed through the real pipeline into SQLite:
+the watched arrival into Minsk alerts once per event, nobody else alerts at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from alerts.geofence import Geofence
+from db import connect
+from db.alerts import query_alerts
+from decoder.capture_writer import write_tsv
+from decoder.simulate import Flight, Rates, destination, frames
+from flightwatch.replay import replay_files
+from flightwatch.settings import load_settings
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+START = datetime(2024, 5, 1, 9, 40, tzinfo=UTC)
+UMMS = (53.888071, 28.039964)
+FINAL_TRACK = 318.0  # landing towards the north-west, as on runway 31
+RATES = Rates(position_s=2.0, velocity_s=6.0, identification_s=12.0, surveillance_s=30.0)
+
+WATCHED = "157710"  # RA-96016 (config/watchlist.csv)
+WATCHED_OUTSIDE = "1400AA"  # RF-00170, Russian Customs Ka-32 (config/watchlist.csv)
+UNWATCHED = "3C6DD4"
+
+
+def on_final(distance_nm: float) -> tuple[float, float]:
+    return destination(*UMMS, (FINAL_TRACK + 180) % 360, distance_nm)
+
+
+def flights() -> list[Flight]:
+    arrival = Flight(
+        WATCHED, "RSD016",
+        [
+            (54.30, 32.30, 33000, 450),  # over Russia, west of Smolensk
+            (54.10, 30.50, 25000, 400),  # inside Belarus, descending
+            (*on_final(20), 4500, 220),
+            (*on_final(8), 3200, 155),
+            (*on_final(0.5), 670, 135),  # touchdown; Minsk National is at 670 ft
+        ],
+        START, on_ground_at_end=True, parked_s=60.0,
+    )
+    overflight = Flight(
+        UNWATCHED, "DLH1447", [(54.55, 32.20, 38000, 470), (54.00, 27.00, 38000, 470)],
+        START + timedelta(minutes=2),
+    )
+    stays_outside = Flight(  # a helicopter north-east of Smolensk, flying away from Belarus
+        WATCHED_OUTSIDE, "RF00170", [(54.90, 32.80, 3000, 120), (55.30, 33.60, 3000, 120)],
+        START + timedelta(minutes=1),
+    )
+    return [arrival, overflight, stays_outside]
+
+
+def first_inside(flight: Flight, fence: Geofence) -> datetime:
+    """When the simulated truth first crosses into the fence (1-s resolution)."""
+    t = flight.start_time
+    while not fence.contains(*flight.state_at(t)[:2]):
+        t += 1.0
+        assert t <= flight.end_time, "the flight never enters the fence"
+    return datetime.fromtimestamp(t, UTC)
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Flight]]:
+    folder = tmp_path_factory.mktemp("e2e")
+    chosen = flights()
+    capture = folder / "arrival.tsv"
+    with capture.open("w", encoding="ascii", newline="\n") as out:
+        write_tsv(frames(chosen, RATES, seed=7), out)
+    config = folder / "flightwatch.toml"
+    config.write_text(
+        '[database]\nurl = "sqlite:///fw.db"\n\n'
+        "[receiver]\nlat = 53.93\nlon = 27.60\n",  # Minsk: surface positions need a reference
+        encoding="utf-8",
+    )
+    return config, chosen
+
+
+def test_replay_alerts_once_for_the_watched_arrival_only(
+    scenario: tuple[Path, list[Flight]],
+) -> None:
+    config, chosen = scenario
+    settings = load_settings(config)
+    capture = config.parent / "arrival.tsv"
+    summary = replay_files(settings, [capture])
+    assert summary.aircraft == 3 and summary.bad_crc == 0
+
+    engine = connect(settings.database_url)
+    alerts = query_alerts(engine)
+    assert [a.icao for a in alerts if a.icao != WATCHED] == []
+    assert [a.kind for a in alerts] == ["approaching", "enter", "landed"]
+    approaching, enter, landed = alerts
+
+    belarus = Geofence.from_file(CONFIG / "geofences" / "belarus.geojson")
+    crossed = first_inside(chosen[0], belarus)
+    assert enter.geofence == "belarus"
+    assert crossed <= enter.time <= crossed + timedelta(seconds=30)
+    assert approaching.time < crossed
+    assert approaching.details["eta_s"] > 0
+
+    touchdown = datetime.fromtimestamp(chosen[0].touchdown_time or 0, UTC)
+    assert (landed.airport, landed.geofence) == ("UMMS", "belarus")
+    assert touchdown <= landed.time <= touchdown + timedelta(seconds=30)
+
+    for alert in alerts:
+        assert alert.registration == "RA-96016" and alert.callsign == "RSD016"
+        assert (alert.matched_by, alert.confidence) == ("icao", "high")
+        assert alert.sources == ("replay:arrival.tsv",)
+        assert alert.details["group"] == "RU_STATE_TRANSPORT_RSD"
+
+    again = replay_files(settings, [capture])
+    assert again.frames == summary.frames
+    assert [a.kind for a in query_alerts(engine)] == ["approaching", "enter", "landed"]
