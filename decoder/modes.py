@@ -9,8 +9,7 @@ counters a user sees in the replay summary and status line.
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyModeS import PipeDecoder
 
@@ -31,7 +30,6 @@ class DecodeStats:
     bad_crc: int = 0
     malformed: int = 0
     ignored: int = 0
-    by_df: Counter[int] = field(default_factory=Counter)
 
 
 class ModeSDecoder:
@@ -58,7 +56,6 @@ class ModeSDecoder:
         if df is None:
             stats.malformed += 1
             return None
-        stats.by_df[df] += 1
         if df in _SQUITTER_DFS:
             if result.get("crc_valid") is not True:
                 stats.bad_crc += 1

@@ -28,14 +28,16 @@ class Frame:
     mlat_ticks: int | None = None  # 48-bit 12 MHz counter, where the format has one
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Observation:
     """What one message or one state vector says about one aircraft at one moment.
 
     Fields a message does not carry are ``None``. ``icao`` is always six
     upper-case hex digits. ``verified`` is False for an address recovered from
     the parity of a DF4/5/20/21 reply that has not been seen in clear yet: such
-    an address may be the product of a corrupted frame.
+    an address may be the product of a corrupted frame. ``extra`` holds what a
+    source knows beyond these fields (an aggregator's geometric altitude).
+    Not frozen, like ``Frame``: one is built per message on the hot path.
     """
 
     icao: str
@@ -54,7 +56,7 @@ class Observation:
     aircraft_type: str | None = None
     downlink_format: int | None = None
     verified: bool = True
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
+    extra: dict[str, object] | None = field(default=None, compare=False)
 
     @property
     def has_position(self) -> bool:

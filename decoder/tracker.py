@@ -30,7 +30,7 @@ class TrackerConfig:
     reanchor_after: int = 3  # consecutive rejections that move the anchor
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Position:
     """A position worth keeping, with the latest kinematics merged in."""
 

@@ -96,13 +96,13 @@ class Pipeline:
                 if update.store:
                     stats.positions_stored += 1
                     self.store.add_position(update.position)
+                    self.store.maybe_flush()  # the daemon's tick flushes the rest
             elif obs.lat is not None:
                 stats.positions_rejected += 1
             self.store.note_aircraft(state)
             for listener in self.listeners:
                 listener.on_update(update, obs)
         self._advance_clock(obs.time)
-        self.store.maybe_flush()
 
     def _decoder(self, source: str) -> ModeSDecoder:
         decoder = self._decoders.get(source)
