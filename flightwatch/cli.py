@@ -9,42 +9,28 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flightwatch import __version__
-from flightwatch.settings import ConfigError, Settings, load_settings
+from flightwatch.cli_common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_config,
+    engine_for,
+    settings_from,
+    time_arg,
+)
+from flightwatch.settings import ConfigError, Settings
 
 log = logging.getLogger("flightwatch")
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 HISTORY_FIELDS = (
     "icao", "time", "lat", "lon", "altitude_ft", "ground_speed_kt", "track_deg",
     "vertical_rate_fpm", "callsign", "on_ground", "source",
 )
-
-
-class UsageError(Exception):
-    """Bad arguments or configuration: exit 2 with the message."""
-
-
-def _time_arg(text: str) -> datetime:
-    from flightwatch.timeparse import parse_time
-
-    try:
-        return parse_time(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _add_config(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", type=Path, default=None, metavar="FILE",
-        help="TOML configuration (default: built-in defaults)",
-    )
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -56,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="the daemon: all enabled sources, alerts, storage")
-    _add_config(run)
+    add_config(run)
     run.set_defaults(handler=cmd_run)
 
     replay = commands.add_parser("replay", help="push recorded captures through the pipeline")
@@ -67,36 +53,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--realtime", action="store_true", help="pace frames by the capture clock")
     replay.add_argument(
-        "--start", type=_time_arg, default=None, metavar="TIME",
+        "--start", type=time_arg, default=None, metavar="TIME",
         help="wall-clock time of the first frame, for formats with a relative clock "
              "(Beast, AVR); default: the file's modification time",
     )
     replay.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _add_config(replay)
+    add_config(replay)
     replay.set_defaults(handler=cmd_replay)
 
     history = commands.add_parser("history", help="stored positions of aircraft")
     history.add_argument("--icao", action="append", metavar="HEX", help="ICAO address (repeat)")
     history.add_argument("--registration", metavar="R", help="e.g. RA-96016")
     history.add_argument("--callsign", metavar="C", help="e.g. RSD016; * is a wildcard")
-    history.add_argument("--since", type=_time_arg, metavar="T", help="ISO time or 24h, 7d")
-    history.add_argument("--until", type=_time_arg, metavar="T", help="ISO time or 24h, 7d")
+    history.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
+    history.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
     history.add_argument("--geofence", metavar="NAME", help="only positions inside this fence")
     history.add_argument(
         "--format", default="table", choices=("table", "csv", "json", "geojson", "kml"),
     )
     history.add_argument("--out", type=Path, metavar="FILE", help="write here, not stdout")
-    _add_config(history)
+    add_config(history)
     history.set_defaults(handler=cmd_history)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply schema migrations")
-    _add_config(upgrade)
+    add_config(upgrade)
     upgrade.set_defaults(handler=cmd_db_upgrade)
 
     check = commands.add_parser("check-config", help="validate the configuration")
-    _add_config(check)
+    add_config(check)
     check.set_defaults(handler=cmd_check_config)
     from flightwatch import cmd_alerts, cmd_watchlist  # here: they import this module
     cmd_watchlist.register(commands)
@@ -104,20 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
-
-
-def _engine(settings: Settings) -> Any:
-    from db import connect
-
-    return connect(settings.database_url)
-
-
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from db import open_engine, upgrade
 
-    settings = _settings(args)
+    settings = settings_from(args)
     applied = upgrade(open_engine(settings.database_url))
     print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
     return EXIT_OK
@@ -126,7 +102,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     from flightwatch.checks import check
 
-    settings = _settings(args)
+    settings = settings_from(args)
     problems, lines = check(settings)
     for line in lines:
         print(line)
@@ -138,7 +114,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from flightwatch.replay import replay_files
 
-    settings = _settings(args)
+    settings = settings_from(args)
     show_progress = not args.no_progress and sys.stderr.isatty()
     summary = replay_files(
         settings, args.files, fmt=args.format, start=args.start, realtime=args.realtime,
@@ -153,7 +129,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from decoder import normalise_icao
     from flightwatch.formats import write
 
-    settings = _settings(args)
+    settings = settings_from(args)
     icaos: list[str] | None = None
     if args.icao:
         icaos = []
@@ -162,7 +138,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             if icao is None:
                 raise UsageError(f"--icao {value!r}: not a 24-bit ICAO address (6 hex digits)")
             icaos.append(icao)
-    engine = _engine(settings)
+    engine = engine_for(settings)
     if args.registration:
         found = icaos_for_registration(engine, args.registration)
         if not found:
@@ -198,7 +174,7 @@ def _geofence(settings: Settings, name: str) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from flightwatch.daemon import run_daemon
 
-    return run_daemon(_settings(args))
+    return run_daemon(settings_from(args))
 
 
 def _setup_logging(verbosity: int) -> None:

@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from flightwatch.cli import EXIT_OK, EXIT_USAGE, _add_config, _engine, _settings, _time_arg
+from flightwatch.cli_common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_config,
+    engine_for,
+    settings_from,
+    time_arg,
+)
 from flightwatch.settings import ALERT_KINDS
 
 # The output contract (ARCHITECTURE.md): more fields may be added, none renamed.
@@ -19,13 +26,13 @@ ALERT_FIELDS = (
 def register(commands: Any) -> None:
     """Add the ``alerts`` command to the CLI's subparsers."""
     alerts = commands.add_parser("alerts", help="alerts raised so far")
-    alerts.add_argument("--since", type=_time_arg, metavar="T", help="ISO time or 24h, 7d")
-    alerts.add_argument("--until", type=_time_arg, metavar="T", help="ISO time or 24h, 7d")
+    alerts.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
+    alerts.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
     alerts.add_argument("--icao", metavar="HEX", help="only this aircraft")
     alerts.add_argument("--kind", choices=ALERT_KINDS, metavar="K",
                         help=f"only this kind: {', '.join(ALERT_KINDS)}")
     alerts.add_argument("--format", default="table", choices=("table", "csv", "json"))
-    _add_config(alerts)
+    add_config(alerts)
     alerts.set_defaults(handler=cmd_alerts)
 
 
@@ -41,7 +48,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             print(f"flightwatch: --icao {args.icao!r}: not a 24-bit ICAO address (6 hex digits)",
                   file=sys.stderr)
             return EXIT_USAGE
-    engine = _engine(_settings(args))
+    engine = engine_for(settings_from(args))
     rows = query_alerts(engine, since=args.since, until=args.until, icao=icao, kind=args.kind)
     write(rows, sys.stdout, args.format, ALERT_FIELDS)
     return EXIT_OK

@@ -16,7 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, _add_config, _engine, _settings
+from flightwatch.cli_common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_config,
+    engine_for,
+    settings_from,
+)
 
 LIST_FIELDS = (
     "icao", "registration", "operator", "aircraft_type", "category", "group", "origin",
@@ -34,13 +41,13 @@ def register(commands: Any) -> None:
     )
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _add_config(imp)
+    add_config(imp)
     imp.set_defaults(handler=cmd_import)
 
     show = actions.add_parser("list", help="the watched aircraft and where each came from")
     show.add_argument("--format", default="table", choices=("table", "csv", "json"))
     show.add_argument("--group", metavar="G", help="only this group, e.g. RU_MOD")
-    _add_config(show)
+    add_config(show)
     show.set_defaults(handler=cmd_list)
 
     add = actions.add_parser("add", help="watch aircraft by ICAO address (added by hand)")
@@ -50,12 +57,12 @@ def register(commands: Any) -> None:
     add.add_argument("--type", dest="aircraft_type", metavar="T", help="aircraft type")
     add.add_argument("--category", metavar="C")
     add.add_argument("--group", metavar="G", help="why it is watched, e.g. RU_MOD")
-    _add_config(add)
+    add_config(add)
     add.set_defaults(handler=cmd_add)
 
     remove = actions.add_parser("remove", help="stop watching aircraft")
     remove.add_argument("icaos", nargs="+", metavar="HEX")
-    _add_config(remove)
+    add_config(remove)
     remove.set_defaults(handler=cmd_remove)
 
 
@@ -102,7 +109,7 @@ class _ProgressBar:
 def cmd_import(args: argparse.Namespace) -> int:
     from db.watchlist import import_file
 
-    engine = _engine(_settings(args))
+    engine = engine_for(settings_from(args))
     bar = _ProgressBar(not args.no_progress and sys.stderr.isatty())
     try:
         report = import_file(engine, args.file, progress=bar)
@@ -130,7 +137,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from db.watchlist import stored_entries
     from flightwatch.formats import write
 
-    rows = stored_entries(_engine(_settings(args)), group=args.group)
+    rows = stored_entries(engine_for(settings_from(args)), group=args.group)
     write(rows, sys.stdout, args.format, LIST_FIELDS)
     return EXIT_OK
 
@@ -143,7 +150,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         return _usage("--registration names one airframe: give a single HEX with it")
     from db.watchlist import add
 
-    engine = _engine(_settings(args))
+    engine = engine_for(settings_from(args))
     for icao in icaos:
         new = add(
             engine, icao, registration=args.registration, operator=args.operator,
@@ -159,7 +166,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
         return _usage(icaos)
     from db.watchlist import get, is_file_owned, remove
 
-    engine = _engine(_settings(args))
+    engine = engine_for(settings_from(args))
     missing = 0
     for icao in icaos:
         stored = get(engine, icao)

@@ -1,0 +1,137 @@
+"""End-to-end replay throughput against bare pyModeS, peak memory, and bytes per position.
+
+Builds a Beast capture of synthetic traffic (1,000 aircraft at once, 500,000 frames by
+default, valid DF17/DF4/DF5 with correct CRCs) once, then in this one process:
+
+1. replays it through the whole pipeline (framing, decoding, tracking, SQLite storage)
+   without alert rules, and again with the watchlist and the full-resolution Belarus
+   border loaded, each into a fresh database;
+2. decodes the same frames with a bare ``pyModeS.PipeDecoder`` (the baseline).
+
+It prints ratios against the baseline, never asserts times. Targets (issue 3/4):
+end-to-end / bare >= 0.6; peak RSS < 200 MB with 1,000 aircraft; < 120 bytes per
+stored position (indexes included); alert rules add <= 10 %.
+
+    python benchmarks/throughput.py [--frames N] [--aircraft N] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def make_capture(path: Path, n_aircraft: int, n_frames: int) -> None:
+    from decoder.capture_writer import write_beast
+    from decoder.simulate import synthetic_traffic
+
+    with open(path, "wb") as out:
+        write_beast(synthetic_traffic(n_aircraft=n_aircraft, n_frames=n_frames, seed=1), out)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def database_bytes(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        freelist = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    return int((pages - freelist) * size)
+
+
+def run_pipeline(capture: Path, workdir: Path, name: str, with_alerts: bool) -> dict[str, float]:
+    from db import connect
+    from flightwatch.alerting import build_alerting
+    from flightwatch.pipeline import build_pipeline
+    from flightwatch.replay import replay_files
+    from flightwatch.settings import load_settings
+
+    db_path = workdir / f"{name}.db"
+    config = workdir / f"{name}.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{db_path}"\n', encoding="utf-8")
+    settings = load_settings(config, env={})
+    engine = connect(settings.database_url)
+    empty_bytes = database_bytes(db_path)
+    alerting = build_alerting(settings, engine) if with_alerts else None
+    pipeline = build_pipeline(settings, engine, alerting=alerting)
+    began = time.perf_counter()
+    summary = replay_files(settings, [capture], fmt="beast", pipeline=pipeline)
+    seconds = time.perf_counter() - began
+    stored = summary.positions_stored
+    return {
+        "frames": summary.frames,
+        "seconds": seconds,
+        "frames_per_s": summary.frames / seconds,
+        "positions": stored,
+        "aircraft_tracked_at_end": len(pipeline.tracker),
+        "bytes_per_position": (database_bytes(db_path) - empty_bytes) / max(stored, 1),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def run_bare_pymodes(capture: Path) -> dict[str, float]:
+    from pyModeS import PipeDecoder
+
+    from collector import open_capture
+
+    frames = [(f.hex, f.time) for f in open_capture(capture, "beast")]  # type: ignore[union-attr]
+    decoder = PipeDecoder()
+    decode = decoder.decode
+    began = time.perf_counter()
+    for message, t in frames:
+        decode(message, timestamp=t)
+    seconds = time.perf_counter() - began
+    return {"frames": len(frames), "seconds": seconds, "frames_per_s": len(frames) / seconds}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=500_000)
+    parser.add_argument("--aircraft", type=int, default=1_000)
+    parser.add_argument("--keep", type=Path, help="keep the capture and databases here")
+    args = parser.parse_args()
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="flightwatch-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    capture = workdir / f"synthetic_{args.aircraft}ac_{args.frames}.beast"
+    if not capture.exists():
+        print(f"building {capture.name} ...", flush=True)
+        # In a child process, so generating the capture does not count in our peak RSS.
+        child = multiprocessing.get_context("spawn").Process(
+            target=make_capture, args=(capture, args.aircraft, args.frames))
+        child.start()
+        child.join()
+    print(f"capture: {capture} ({capture.stat().st_size / 1e6:.1f} MB)")
+
+    plain = run_pipeline(capture, workdir, "plain", with_alerts=False)
+    alerts = run_pipeline(capture, workdir, "alerts", with_alerts=True)
+    bare = run_bare_pymodes(capture)
+
+    print(f"frames: {bare['frames']:,}; aircraft tracked at the end: "
+          f"{plain['aircraft_tracked_at_end']:,}")
+    print(f"bare pyModeS PipeDecoder:            {bare['frames_per_s']:>10,.0f} frames/s")
+    print(f"end-to-end, no alert rules:          {plain['frames_per_s']:>10,.0f} frames/s"
+          f"   ratio {plain['frames_per_s'] / bare['frames_per_s']:.2f}  (target >= 0.6)")
+    print(f"end-to-end, watchlist + Belarus:     {alerts['frames_per_s']:>10,.0f} frames/s"
+          f"   ratio {alerts['frames_per_s'] / bare['frames_per_s']:.2f}")
+    overhead = alerts["seconds"] / plain["seconds"] - 1
+    print(f"alert rules overhead:                {overhead:>+10.1%}  (target <= +10 %)")
+    print(f"positions stored: {plain['positions']:,}; database growth "
+          f"{plain['bytes_per_position']:.0f} bytes/position incl. indexes (target < 120)")
+    print(f"peak RSS after both end-to-end runs: {alerts['peak_rss_mb']:.0f} MB (target < 200)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""What every command module shares: exit codes, common options, settings and engine."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flightwatch.settings import Settings, load_settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+class UsageError(Exception):
+    """Bad arguments or configuration: exit 2 with the message."""
+
+
+def time_arg(text: str) -> datetime:
+    from flightwatch.timeparse import parse_time
+
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, default=None, metavar="FILE",
+        help="TOML configuration (default: built-in defaults)",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def engine_for(settings: Settings) -> Any:
+    from db import connect
+
+    return connect(settings.database_url)
+
+
