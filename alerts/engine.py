@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from alerts.airports import AirportIndex, read_airports
 from alerts.geofence import Geofence
 from alerts.notify import AlertSink, build_notifiers
-from alerts.rules import KINDS, AlertRules, RuleConfig
+from alerts.rules import KINDS, AlertRules, AlertSinkLike, RuleConfig
 from alerts.watchlist import (
     DEFAULT_ADDRESS_BLOCKS,
     AddressBlock,
@@ -112,14 +112,18 @@ def build_rule_engine(
     *,
     default_airports: Path,
     prefix_table: Path,
+    sink: AlertSinkLike | None = None,
 ) -> AlertRules:
-    """The rules a configuration describes, raising into the database-backed sink.
+    """The rules a configuration describes, raising into ``sink``.
 
-    ``default_airports`` is used when ``alerts.airports`` is not set;
+    ``sink`` defaults to a new database-backed ``AlertSink`` with the configured
+    channels; pass the process's own so one sink holds alerts a locked database
+    delayed. ``default_airports`` is used when ``alerts.airports`` is not set;
     ``prefix_table`` is the shipped callsign-prefix table.
     """
     alerts = settings["alerts"]
-    sink = AlertSink(db, build_notifiers(settings))
+    if sink is None:
+        sink = AlertSink(db, build_notifiers(settings))
     return AlertRules(
         load_configured_watchlist(settings["watchlist"], prefix_table),
         load_fences(settings.geofences),
