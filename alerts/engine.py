@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 
 from alerts.airports import AirportIndex, read_airports
 from alerts.geofence import Geofence
-from alerts.notify import AlertSink, build_notifiers
 from alerts.rules import KINDS, AlertRules, AlertSinkLike, RuleConfig
 from alerts.watchlist import (
     DEFAULT_ADDRESS_BLOCKS,
@@ -23,9 +22,9 @@ from alerts.watchlist import (
     CallsignPrefix,
     Watchlist,
     default_prefixes,
-    load_watchlist,
     read_callsign_prefixes,
 )
+from db.watchlist import entries, sync_files
 
 log = logging.getLogger(__name__)
 
@@ -79,21 +78,26 @@ def callsign_prefixes(configured: Sequence[str] | None, table_file: Path) -> lis
     return [by_prefix.get(p, CallsignPrefix(p)) for p in chosen]
 
 
-def load_configured_watchlist(section: Mapping[str, Any], prefix_table: Path) -> Watchlist:
-    """The watchlist ``[watchlist]`` describes, from its files.
+def load_configured_watchlist(
+    db: Engine, section: Mapping[str, Any], prefix_table: Path
+) -> Watchlist:
+    """The watchlist in the database, after bringing in the ``[watchlist] files``.
 
-    The single place to swap for the database-backed watchlist.
+    The files are synced into the ``watchlist`` table (rows added by hand or by
+    ``watchlist import`` win), so ``watchlist add``/``remove`` take effect here too.
     """
-    watchlist, problems = load_watchlist(
-        section["files"],
+    report = sync_files(db, section["files"])
+    if report.problems:
+        shown = "; ".join(str(p) for p in report.problems[:_SHOWN_PROBLEMS])
+        log.warning("watchlist: %d row(s) skipped or merged: %s%s", len(report.problems), shown,
+                    " ..." if len(report.problems) > _SHOWN_PROBLEMS else "")
+    watchlist = Watchlist(
+        entries(db),
         callsign_prefixes(section["callsign_prefixes"], prefix_table),
         address_blocks(section["address_blocks"]),
     )
-    if problems:
-        shown = "; ".join(str(p) for p in problems[:_SHOWN_PROBLEMS])
-        log.warning("watchlist: %d row(s) skipped or merged: %s%s", len(problems), shown,
-                    " ..." if len(problems) > _SHOWN_PROBLEMS else "")
-    log.info("watchlist: %d aircraft", len(watchlist))
+    log.info("watchlist: %d aircraft (%d added, %d updated, %d removed from files)",
+             len(watchlist), report.added, report.updated, report.removed)
     return watchlist
 
 
@@ -112,20 +116,17 @@ def build_rule_engine(
     *,
     default_airports: Path,
     prefix_table: Path,
-    sink: AlertSinkLike | None = None,
+    sink: AlertSinkLike,
 ) -> AlertRules:
     """The rules a configuration describes, raising into ``sink``.
 
-    ``sink`` defaults to a new database-backed ``AlertSink`` with the configured
-    channels; pass the process's own so one sink holds alerts a locked database
-    delayed. ``default_airports`` is used when ``alerts.airports`` is not set;
+    ``sink`` is the process's one ``AlertSink`` (it holds alerts a locked database
+    delayed). ``default_airports`` is used when ``alerts.airports`` is not set;
     ``prefix_table`` is the shipped callsign-prefix table.
     """
     alerts = settings["alerts"]
-    if sink is None:
-        sink = AlertSink(db, build_notifiers(settings))
     return AlertRules(
-        load_configured_watchlist(settings["watchlist"], prefix_table),
+        load_configured_watchlist(db, settings["watchlist"], prefix_table),
         load_fences(settings.geofences),
         sink,
         load_airports(alerts["airports"] or [default_airports]),
@@ -134,13 +135,13 @@ def build_rule_engine(
 
 
 def reloader(
-    rules: AlertRules, settings: SettingsLike, prefix_table: Path
+    rules: AlertRules, settings: SettingsLike, db: Engine, prefix_table: Path
 ) -> Callable[[], None]:
     """A callable for the daemon's SIGHUP reload: watchlist and fences read again."""
 
     def reload() -> None:
         rules.reload(
-            load_configured_watchlist(settings["watchlist"], prefix_table),
+            load_configured_watchlist(db, settings["watchlist"], prefix_table),
             load_fences(settings.geofences),
         )
         log.info("alert rules reloaded")

@@ -216,6 +216,8 @@ def _merge_fields(state: AircraftState, obs: Observation) -> bool:
         state.vertical_rate_fpm = obs.vertical_rate_fpm
     if obs.on_ground is not None:
         state.on_ground = obs.on_ground
+        if obs.on_ground:
+            state.vertical_rate_fpm = 0.0  # not the last airborne value
     if obs.squawk is not None:
         state.squawk = obs.squawk
     if obs.registration is not None:

@@ -262,6 +262,7 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
     daemon.housekeeping.append(Housekeeping("outbox", OUTBOX_INTERVAL_S, alerting.deliver))
     daemon.pending_notifications = alerting.pending
     daemon.housekeeping.extend(extra_jobs)
+    daemon.reloaders.extend(pipeline.reloaders)
     install_signal_handlers(daemon)
     daemon.start()
     daemon.run_forever()

@@ -7,7 +7,7 @@ live run would have.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -63,6 +63,7 @@ class Pipeline:
         self.store = store
         self.tracker = tracker or Tracker()
         self.listeners = list(listeners)
+        self.reloaders: list[Callable[[], None]] = []  # what SIGHUP re-reads
         self.stats = PipelineStats()
         self.aircraft_seen: set[str] = set()
         self._surface_ref = surface_ref
@@ -166,20 +167,23 @@ def build_pipeline(
     )
     receiver = settings["receiver"]
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
-    listeners: list[TrackListener] = []
+    pipeline = Pipeline(store, tracker, surface_ref=surface_ref)
     if alerting is not None:
-        listeners.extend(build_listeners(settings, engine))
-    return Pipeline(store, tracker, surface_ref=surface_ref, listeners=listeners)
+        add_alert_rules(pipeline, settings, engine, alerting)
+    return pipeline
 
 
-def build_listeners(settings: Settings, engine: Engine) -> list[TrackListener]:
-    """The alert rules for this configuration."""
-    from alerts.engine import build_rule_engine
+def add_alert_rules(
+    pipeline: Pipeline, settings: Settings, engine: Engine, alerting: Alerting
+) -> None:
+    """Listen with the alert rules; SIGHUP reloads their watchlist and fences."""
+    from alerts.engine import build_rule_engine, reloader
     from flightwatch.settings import bundled
 
-    return [
-        build_rule_engine(
-            settings, engine, default_airports=bundled("airports.csv"),
-            prefix_table=bundled("callsign_prefixes.csv"),
-        )
-    ]
+    prefixes = bundled("callsign_prefixes.csv")
+    rules = build_rule_engine(
+        settings, engine, default_airports=bundled("airports.csv"), prefix_table=prefixes,
+        sink=alerting.sink,
+    )
+    pipeline.listeners.append(rules)
+    pipeline.reloaders.append(reloader(rules, settings, engine, prefixes))

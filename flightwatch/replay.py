@@ -54,6 +54,11 @@ class ReplaySummary:
             f"({self.positions_rejected:,} implausible rejected), "
             f"{self.frames_per_second:,.0f} messages/s in {self.seconds:.1f} s"
         )
+        if self.alerts or self.notifications_sent or self.notifications_pending:
+            lines.append(
+                f"{self.alerts:,} alert(s) raised; {self.notifications_sent:,} notification(s) "
+                f"sent, {self.notifications_pending:,} pending"
+            )
         return "\n".join(lines)
 
 
@@ -135,6 +140,7 @@ def replay_files(
         summary.interrupted = stopper.stopped.is_set()
         if not pipeline.close():
             log.error("could not write the last batch to the database")
+    summary.alerts = sum(getattr(listener, "alerts_raised", 0) for listener in pipeline.listeners)
     if alerting is not None:
         summary.notifications_sent, _failed = alerting.deliver()
         summary.notifications_pending = alerting.pending()

@@ -167,7 +167,11 @@ def test_sigterm_during_a_realtime_replay_flushes_and_exits_0(
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(11)  # the first position is stored 8 s into the capture
+    # Wait until the first batch is committed (8 s into the capture), then interrupt.
+    database = config_file.parent / "fw.db"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _stored(database):
+        time.sleep(0.5)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
@@ -181,3 +185,15 @@ def test_sigterm_during_a_realtime_replay_flushes_and_exits_0(
     )
     assert stored >= 1
     assert f"{stored:,} positions stored" in out
+
+
+def _stored(database: Path) -> int:
+    import sqlite3
+
+    if not database.exists():
+        return 0
+    try:
+        with sqlite3.connect(database) as conn:
+            return int(conn.execute("select count(*) from positions").fetchone()[0])
+    except sqlite3.OperationalError:  # schema not created yet
+        return 0
