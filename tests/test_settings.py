@@ -120,3 +120,10 @@ def test_unreadable_toml_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "[database\nurl=")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(path, env={})
+
+
+@pytest.mark.parametrize("name", ["flightwatch.example.toml", "demo.toml"])
+def test_the_shipped_configs_are_valid(name: str) -> None:
+    path = Path(__file__).resolve().parents[1] / "config" / name
+    settings = load_settings(path, env={})
+    assert settings.geofences and settings["alerts"]["cooldown"] == 6 * 3600
