@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time as dt_time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,23 @@ def _port(value: Any, base: Path) -> int:
     if not 0 < port < 65536:
         raise ValueError(f"{port} is not a TCP port (1-65535)")
     return port
+
+
+def _port_or_off(value: Any, base: Path) -> int:
+    return 0 if _int(value, base) == 0 else _port(value, base)
+
+
+def _utc_clock(value: Any, base: Path) -> dt_time:
+    """``"07:00"`` (or a TOML time, 07:00:00): a time of day, UTC."""
+    if isinstance(value, dt_time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    text = _str(value, base)
+    if not re.fullmatch(r"\d{1,2}:\d{2}", text.strip()):
+        raise ValueError(f"{text!r} is not a time of day such as 07:00 (UTC)")
+    hour, minute = (int(part) for part in text.strip().split(":"))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text!r} is not a time of day such as 07:00 (UTC)")
+    return dt_time(hour, minute)
 
 
 def _float(value: Any, _base: Path) -> float:
@@ -229,7 +247,17 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "delete_after": _k(_duration, 0.0, "delete positions older than this; 0 keeps them"),
     },
     "status": {
-        "interval": _k(_duration, 60.0, "log a status line this often"),
+        "interval": _k(_duration, 60.0, "log a status line (and write the snapshot) this often"),
+        "metrics_port": _k(_port_or_off, 0,
+                           "serve Prometheus metrics on this port (e.g. 9108); 0 = off"),
+        "metrics_host": _k(_str, "127.0.0.1",
+                           "address the metrics endpoint binds to; keep it on loopback"),
+        "snapshot_file": _k(_path, None,
+                            "status snapshot for `flightwatch status`; default beside the "
+                            "SQLite database, else in the config file's folder"),
+        "digest_at": _k(_utc_clock, None,
+                        "mail a daily digest of watched aircraft at this UTC time (07:00); "
+                        "off when unset"),
     },
 }
 
