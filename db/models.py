@@ -137,3 +137,67 @@ class OutboxEntry(Base):
         UniqueConstraint("alert_id", "channel", name="uq_outbox_alert_channel"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
+
+
+class FlightRecord(Base):
+    """One flight: an aircraft's positions from takeoff (or first seen) to landing (or lost).
+
+    Keyed by (icao, first_seen) so writing the same flight again (a replay of the
+    same capture, a retried batch) updates it instead of adding a copy.
+    """
+
+    __tablename__ = "flights"
+
+    icao: Mapped[str] = mapped_column(String(6), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(EpochSeconds, primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(EpochSeconds)
+    callsign: Mapped[str | None] = mapped_column(String(8))
+    registration: Mapped[str | None] = mapped_column(String(16))
+    departure_airport: Mapped[str | None] = mapped_column(String(16))
+    departure_time: Mapped[datetime | None] = mapped_column(EpochSeconds)
+    arrival_airport: Mapped[str | None] = mapped_column(String(16))
+    arrival_time: Mapped[datetime | None] = mapped_column(EpochSeconds)
+    max_altitude_ft: Mapped[int | None] = mapped_column(Integer)
+    positions: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_flights_departure", "departure_airport", "departure_time"),
+        Index("ix_flights_arrival", "arrival_airport", "arrival_time"),
+        Index("ix_flights_first_seen", "first_seen"),
+        Index("ix_flights_last_seen", "last_seen"),
+        Index("ix_flights_callsign", "callsign"),
+    )
+
+
+class FlightGeofence(Base):
+    """Time one flight spent inside one geofence (consecutive positions both inside)."""
+
+    __tablename__ = "flight_geofences"
+
+    icao: Mapped[str] = mapped_column(String(6), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(EpochSeconds, primary_key=True)
+    geofence: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seconds: Mapped[int] = mapped_column(Integer)
+    first_inside: Mapped[datetime] = mapped_column(EpochSeconds)
+    last_inside: Mapped[datetime] = mapped_column(EpochSeconds)
+
+    __table_args__ = (Index("ix_flight_geofences_fence", "geofence", "first_seen"),)
+
+
+class AirportRecord(Base):
+    """An airport for landing detection and ``--airport``: configured files plus imports."""
+
+    __tablename__ = "airports"
+
+    ident: Mapped[str] = mapped_column(String(16), primary_key=True)
+    icao: Mapped[str | None] = mapped_column(String(4), index=True)
+    iata: Mapped[str | None] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(32))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    elevation_ft: Mapped[float | None] = mapped_column(Float)
+    municipality: Mapped[str | None] = mapped_column(String(120))
+    longest_runway_ft: Mapped[int | None] = mapped_column(Integer)
+    runways: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(300))  # "config" or "import:<path>"

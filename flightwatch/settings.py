@@ -246,6 +246,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "thin_interval": _k(_duration, 60.0, "keep one position per aircraft per interval"),
         "delete_after": _k(_duration, 0.0, "delete positions older than this; 0 keeps them"),
     },
+    "flights": {
+        "gap": _k(_duration, 30 * 60.0,
+                  "start a new flight after this long without a position"),
+    },
     "status": {
         "interval": _k(_duration, 60.0, "log a status line (and write the snapshot) this often"),
         "metrics_port": _k(_port_or_off, 0,
