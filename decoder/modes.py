@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from pyModeS import PipeDecoder
 
@@ -81,53 +82,26 @@ def _from_squitter(result: dict, frame: Frame) -> Observation | None:
     typecode = result.get("typecode")
     if typecode is None:
         return None
-    icao = result["icao"]
-    time = utc_from_epoch(frame.time)
+    get = result.get
+    fields: dict[str, Any]
     if 9 <= typecode <= 18 or 20 <= typecode <= 22:
-        return Observation(
-            icao=icao,
-            time=time,
-            source=frame.source,
-            lat=result.get("latitude"),
-            lon=result.get("longitude"),
-            altitude_ft=result.get("altitude"),
-            on_ground=False,
-            downlink_format=result["df"],
-        )
-    if typecode == 19:
-        return Observation(
-            icao=icao,
-            time=time,
-            source=frame.source,
-            ground_speed_kt=result.get("groundspeed"),
-            track_deg=result.get("track"),
-            vertical_rate_fpm=result.get("vertical_rate"),
-            downlink_format=result["df"],
-        )
-    if 5 <= typecode <= 8:
-        return Observation(
-            icao=icao,
-            time=time,
-            source=frame.source,
-            lat=result.get("latitude"),
-            lon=result.get("longitude"),
-            ground_speed_kt=result.get("groundspeed"),
-            track_deg=result.get("track"),
-            on_ground=True,
-            downlink_format=result["df"],
-        )
-    if 1 <= typecode <= 4:
-        callsign = (result.get("callsign") or "").strip("_ #") or None
-        return Observation(
-            icao=icao, time=time, source=frame.source, callsign=callsign,
-            downlink_format=result["df"],
-        )
-    if typecode == 28 and result.get("squawk"):
-        return Observation(
-            icao=icao, time=time, source=frame.source, squawk=result.get("squawk"),
-            downlink_format=result["df"],
-        )
-    return None
+        fields = {"lat": get("latitude"), "lon": get("longitude"),
+                  "altitude_ft": get("altitude"), "on_ground": False}
+    elif typecode == 19:
+        fields = {"ground_speed_kt": get("groundspeed"), "track_deg": get("track"),
+                  "vertical_rate_fpm": get("vertical_rate")}
+    elif 5 <= typecode <= 8:
+        fields = {"lat": get("latitude"), "lon": get("longitude"),
+                  "ground_speed_kt": get("groundspeed"), "track_deg": get("track"),
+                  "on_ground": True}
+    elif 1 <= typecode <= 4:
+        fields = {"callsign": (get("callsign") or "").strip("_ #") or None}
+    elif typecode == 28 and get("squawk"):
+        fields = {"squawk": get("squawk")}
+    else:
+        return None
+    return Observation(result["icao"], utc_from_epoch(frame.time), frame.source,
+                       downlink_format=result["df"], **fields)
 
 
 def _from_reply(result: dict, frame: Frame, df: int) -> Observation:
