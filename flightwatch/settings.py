@@ -245,6 +245,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "thin_after": _k(_duration, 30 * 86400.0, "thin positions older than this"),
         "thin_interval": _k(_duration, 60.0, "keep one position per aircraft per interval"),
         "delete_after": _k(_duration, 0.0, "delete positions older than this; 0 keeps them"),
+        "interval": _k(_duration, 600.0, "run thinning, deleting and space reclaiming this often"),
+        "run_seconds": _k(_duration, 20.0, "stop a run after this long; the rest waits a run"),
+        "batch_rows": _k(_int, 2000, "positions read per batch; each batch commits alone"),
+        "vacuum_pages": _k(_int, 2048,
+                           "SQLite: give at most this many free pages back to the disk per run"),
+        "keep_free_mb": _k(_float, 64.0,
+                           "SQLite: keep this much free space in the file for new positions"),
     },
     "flights": {
         "gap": _k(_duration, 30 * 60.0,
