@@ -59,7 +59,13 @@ def dialect_insert(engine: Engine, table: Table) -> Any:
 
 
 class Store:
-    """Buffers writes and commits them every ``batch_rows`` rows or ``batch_seconds``."""
+    """Buffers writes and commits them every ``batch_rows`` rows or ``batch_seconds``.
+
+    With ``receiver`` set, sources are stored as ``"<receiver>/<source>"``, so two
+    receivers' ``beast:127.0.0.1:30005`` stay apart in one shared database. Rows
+    are written in key order, so concurrent writers lock rows in the same order
+    and cannot deadlock each other (PostgreSQL).
+    """
 
     def __init__(
         self,
@@ -68,8 +74,10 @@ class Store:
         batch_rows: int = 500,
         batch_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        receiver: str | None = None,
     ) -> None:
         self.engine = engine
+        self.receiver = receiver
         self.batch_rows = batch_rows
         self.batch_seconds = batch_seconds
         self._clock = clock
@@ -141,17 +149,18 @@ class Store:
             with self.engine.begin() as conn:
                 if self._positions:
                     rows = [self._with_source_id(conn, row) for row in self._positions]
+                    rows.sort(key=lambda row: (row["icao"], row["time"]))
                     stmt = dialect_insert(self.engine, _POSITIONS).on_conflict_do_nothing()
                     conn.execute(stmt, rows)
                 if self._aircraft:
                     conn.execute(self._aircraft_upsert(), [
-                        _aircraft_row(s) for s in self._aircraft.values()
+                        _aircraft_row(self._aircraft[icao]) for icao in sorted(self._aircraft)
                     ])
                 if self._dirty_callsigns:
                     conn.execute(self._callsign_upsert(), [
                         {"icao": icao, "first_seen": first, "last_seen": p.last_seen,
                          "callsign": p.callsign}
-                        for (icao, first), p in self._dirty_callsigns.items()
+                        for (icao, first), p in sorted(self._dirty_callsigns.items())
                     ])
         except OperationalError as exc:
             self.stats.failed_commits += 1
@@ -178,7 +187,9 @@ class Store:
 
     def _with_source_id(self, conn: Any, row: dict[str, Any]) -> dict[str, Any]:
         out = dict(row)
-        out["source_id"] = self._source_id(conn, out.pop("source"))
+        source = out.pop("source")
+        name = f"{self.receiver}/{source}" if self.receiver else source
+        out["source_id"] = self._source_id(conn, name)
         return out
 
     def _source_id(self, conn: Any, name: str) -> int:

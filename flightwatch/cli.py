@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply schema migrations")
     add_config(upgrade)
     upgrade.set_defaults(handler=cmd_db_upgrade)
+    from flightwatch import cmd_db_copy  # here: like the command modules below
+    cmd_db_copy.register(db_commands)
 
     check = commands.add_parser("check-config", help="validate the configuration")
     add_config(check)

@@ -1,0 +1,223 @@
+"""Copy a whole flightwatch database to another URL (SQLite -> PostgreSQL, or a new file).
+
+Rows go over in batches, one transaction per batch, with ON CONFLICT DO NOTHING,
+so an interrupted copy can simply be run again (with ``merge``). Surrogate ids
+(``sources.id``, ``alerts.id``, ...) are never copied: the target assigns its own
+and every reference to them is translated through the row's natural key (a
+source's name, an alert's dedupe key). That keeps PostgreSQL's sequences right
+and lets two receivers' histories be merged into one database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Column, Engine, Table, UniqueConstraint, func, select
+from sqlalchemy.engine import make_url
+from tqdm import tqdm
+
+from db.engine import DatabaseError, connect
+from db.models import Base
+from db.store import dialect_insert
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_ROWS = 10_000
+
+
+class CopyError(DatabaseError):
+    """The copy cannot start or did not arrive complete; the message says why."""
+
+
+class TargetNotEmpty(CopyError):
+    """The target already holds rows and merging was not asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableCopy:
+    """What happened to one table: rows read from the source, rows in the target after."""
+
+    name: str
+    source_rows: int
+    target_rows: int
+
+
+@dataclass(slots=True)
+class CopyReport:
+    source: str
+    target: str
+    tables: list[TableCopy] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [f"copied {self.source} -> {self.target}"]
+        lines += [
+            f"  {t.name:<12} {t.source_rows:>12,} rows read, {t.target_rows:>12,} in the target"
+            for t in self.tables
+        ]
+        return "\n".join(lines)
+
+
+def redacted(url: str) -> str:
+    """``url`` fit for a log line or an error message (no password)."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _surrogate(table: Table) -> Column[Any] | None:
+    """The table's autoincrement integer id, if its primary key is one."""
+    pk = list(table.primary_key.columns)
+    if len(pk) != 1 or pk[0].foreign_keys or pk[0].autoincrement is False:
+        return None
+    return pk[0] if pk[0].type.python_type is int else None
+
+
+def _natural_key(table: Table) -> list[Column[Any]]:
+    """Columns that identify a row of a table with a surrogate id (its first unique key)."""
+    for column in table.columns:
+        if column.unique:
+            return [column]
+    for constraint in sorted(table.constraints, key=lambda c: str(c.name or "")):
+        if isinstance(constraint, UniqueConstraint) and len(constraint.columns):
+            return list(constraint.columns)
+    raise CopyError(f"table {table.name} has a generated id but no unique key to match rows by")
+
+
+def _count(engine: Engine, table: Table) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+class _IdMaps:
+    """Source id -> target id for every table with a surrogate key, filled table by table."""
+
+    def __init__(self) -> None:
+        self._maps: dict[str, dict[int, int]] = {}
+
+    def build(self, source: Engine, target: Engine, table: Table, id_col: Column[Any]) -> None:
+        key = _natural_key(table)
+        stmt = select(id_col, *key)
+        with source.connect() as conn:
+            by_key = {tuple(row[1:]): row[0] for row in conn.execute(stmt)}
+        with target.connect() as conn:
+            self._maps[table.name] = {
+                by_key[tuple(row[1:])]: row[0]
+                for row in conn.execute(stmt)
+                if tuple(row[1:]) in by_key
+            }
+
+    def translators(self, table: Table) -> list[tuple[str, dict[int, int], str]]:
+        """(column, id map, referred table) for each foreign key into a remapped table."""
+        return [
+            (fk.parent.name, self._maps[fk.column.table.name], fk.column.table.name)
+            for fk in table.foreign_keys
+            if fk.column.table.name in self._maps
+        ]
+
+
+def _rows(
+    source: Engine, table: Table, batch_rows: int, skip: str | None
+) -> Iterator[list[dict[str, Any]]]:
+    columns = [c for c in table.columns if c.name != skip]
+    with source.connect() as conn:
+        result = conn.execution_options(yield_per=batch_rows).execute(select(*columns))
+        for part in result.mappings().partitions():
+            yield [dict(row) for row in part]
+
+
+def _translate(
+    rows: list[dict[str, Any]], translators: list[tuple[str, dict[int, int], str]], table: str
+) -> None:
+    for column, id_map, referred in translators:
+        for row in rows:
+            old = row[column]
+            if old is None:
+                continue
+            new = id_map.get(old)
+            if new is None:
+                raise CopyError(
+                    f"{table}.{column} = {old} refers to a row of {referred} that was not copied"
+                )
+            row[column] = new
+
+
+def copy_database(
+    source_url: str,
+    target_url: str,
+    *,
+    merge: bool = False,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: bool = False,
+    on_table: Callable[[TableCopy], None] | None = None,
+) -> CopyReport:
+    """Copy every table of ``source_url`` into ``target_url``; both are upgraded first.
+
+    Refuses a target that holds any rows unless ``merge``; with ``merge`` rows the
+    target already has (same key) are kept as they are. Raises :class:`CopyError`
+    when the target ends up with fewer rows than the source in any table.
+    """
+    if make_url(source_url) == make_url(target_url):
+        raise CopyError("the source and the target are the same database")
+    source = connect(source_url)
+    target = connect(target_url)
+    try:
+        tables = list(Base.metadata.sorted_tables)
+        if not merge:
+            filled = [t.name for t in tables if _count(target, t)]
+            if filled:
+                raise TargetNotEmpty(
+                    f"the target {redacted(target_url)} already holds rows "
+                    f"({', '.join(filled)}); copy into an empty database or use --merge"
+                )
+        counts = {t.name: _count(source, t) for t in tables}
+        report = CopyReport(redacted(source_url), redacted(target_url))
+        ids = _IdMaps()
+        with tqdm(total=sum(counts.values()), unit=" rows", unit_scale=True,
+                  disable=not progress, desc="copy") as bar:
+            for table in tables:
+                _copy_table(source, target, table, ids, batch_rows, bar)
+                done = TableCopy(table.name, counts[table.name], _count(target, table))
+                report.tables.append(done)
+                log.debug("copied %s: %d rows", table.name, done.source_rows)
+                if on_table is not None:
+                    on_table(done)
+        _verify(report, exact=not merge)
+        return report
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def _copy_table(
+    source: Engine, target: Engine, table: Table, ids: _IdMaps, batch_rows: int, bar: tqdm[Any]
+) -> None:
+    id_col = _surrogate(table)
+    translators = ids.translators(table)
+    insert = dialect_insert(target, table)
+    if id_col is not None:
+        insert = insert.on_conflict_do_nothing(index_elements=_natural_key(table))
+    else:
+        insert = insert.on_conflict_do_nothing()
+    for rows in _rows(source, table, batch_rows, id_col.name if id_col is not None else None):
+        _translate(rows, translators, table.name)
+        with target.begin() as conn:
+            conn.execute(insert, rows)
+        bar.update(len(rows))
+    if id_col is not None and any(
+        fk.column.table is table for other in Base.metadata.tables.values()
+        for fk in other.foreign_keys
+    ):
+        ids.build(source, target, table, id_col)
+
+
+def _verify(report: CopyReport, *, exact: bool) -> None:
+    short = [
+        t for t in report.tables
+        if (t.target_rows != t.source_rows if exact else t.target_rows < t.source_rows)
+    ]
+    if short:
+        detail = ", ".join(f"{t.name}: {t.source_rows} read, {t.target_rows} stored"
+                           for t in short)
+        raise CopyError(f"row counts differ after the copy ({detail})")
+
