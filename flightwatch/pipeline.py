@@ -61,7 +61,7 @@ class Pipeline:
         listeners: Iterable[TrackListener] = (),
     ) -> None:
         self.store = store
-        self.tracker = tracker or Tracker()
+        self.tracker = tracker if tracker is not None else Tracker()  # an empty Tracker is falsy
         self.listeners = list(listeners)
         self.reloaders: list[Callable[[], None]] = []  # what SIGHUP re-reads
         self.stats = PipelineStats()
