@@ -1,0 +1,611 @@
+"""Flights: each aircraft's stored positions cut into flights as they arrive, and queries.
+
+Segmentation, per aircraft, on the observation clock (so a replay cuts the same
+flights as the live run did):
+
+- A **gap** longer than ``gap_s`` (30 min) without a position ends the flight;
+  the next airborne position starts a new one.
+- **On the ground** means surface messages (``on_ground``), or low and slow near an
+  airport: below ``landed_below_ft`` above the field, slower than
+  ``landed_slower_kt``, within ``airport_radius_km`` (aggregators without a ground
+  flag, and transponders that never switch to surface messages). A change of
+  ground state counts once it held for ``confirm_positions`` positions; its time
+  is the first of them.
+- **Landing** (air -> ground) sets the arrival airport and time. The flight keeps
+  the roll-out, taxi and parked positions that follow (``last_seen`` grows) until
+  the aircraft takes off again or goes silent for ``gap_s``.
+- **Takeoff** (ground -> air) starts a new flight: ``departure_time`` is the first
+  airborne position and the departure airport the one it stood on. Ground
+  positions with no flight before them (first seen parked) start no flight.
+- A flight first seen airborne and **climbing below** ``landed_below_ft`` near an
+  airport departed from it (the takeoff itself was not heard): departure airport
+  set, ``departure_time`` is ``first_seen``.
+- **Time inside a geofence** adds up the intervals between consecutive positions
+  of the flight that are both inside.
+
+A flight is keyed by ``(icao, first_seen)`` and written with absolute values, so a
+retried batch or a replay of the same capture updates rows instead of adding
+copies. The segmenter writes in batches (``flush``), never per position. An
+aircraft it has no memory of (after a restart) resumes its latest flight from the
+database when that flight is recent enough.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, select
+from sqlalchemy.exc import OperationalError
+
+from alerts.airports import Airport, AirportIndex
+from db.models import (
+    Aircraft,
+    AirportRecord,
+    FlightGeofence,
+    FlightRecord,
+    WatchlistEntry,
+)
+from db.store import dialect_insert
+from decoder.tracker import Position
+
+log = logging.getLogger(__name__)
+
+_FLIGHTS: Table = FlightRecord.__table__  # type: ignore[assignment]
+_FENCES: Table = FlightGeofence.__table__  # type: ignore[assignment]
+_AIRPORTS: Table = AirportRecord.__table__  # type: ignore[assignment]
+_CLIMBING_FPM = 300.0
+_SWEEP_EVERY = timedelta(minutes=1)
+
+
+class FenceLike(Protocol):
+    """A named area (``alerts.geofence.Geofence``)."""
+
+    name: str
+
+    def contains(self, lat: float, lon: float) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FlightRules:
+    """Segmentation tuning; the airport thresholds mean what ``[alerts]``'s keys mean."""
+
+    gap_s: float = 30 * 60.0
+    airport_radius_km: float = 5.0
+    landed_below_ft: float = 1500.0  # above field elevation
+    landed_slower_kt: float = 80.0
+    confirm_positions: int = 2
+
+
+def on_the_ground(
+    position: Position, airports: AirportIndex, rules: FlightRules
+) -> tuple[bool, Airport | None]:
+    """On the ground (surface messages), or low and slow near an airport; and which airport."""
+    speed = position.ground_speed_kt
+    if position.on_ground is not True and (speed is None or speed >= rules.landed_slower_kt):
+        return False, None
+    airport = airports.nearest(position.lat, position.lon, rules.airport_radius_km)
+    if position.on_ground:
+        return True, airport
+    if airport is None or position.altitude_ft is None:
+        return False, None
+    height_ft = position.altitude_ft - (airport.elevation_ft or 0.0)
+    return height_ft < rules.landed_below_ft, airport
+
+
+def _departing_from(
+    position: Position, airports: AirportIndex, rules: FlightRules
+) -> Airport | None:
+    """The airport a flight first seen low and climbing has just left, if any."""
+    rate = position.vertical_rate_fpm
+    if position.altitude_ft is None or rate is None or rate < _CLIMBING_FPM:
+        return None
+    airport = airports.nearest(position.lat, position.lon, rules.airport_radius_km)
+    if airport is None:
+        return None
+    if position.altitude_ft - (airport.elevation_ft or 0.0) >= rules.landed_below_ft:
+        return None
+    return airport
+
+
+@dataclass(slots=True)
+class _FenceTime:
+    seconds: float
+    first_inside: datetime
+    last_inside: datetime
+
+
+@dataclass(slots=True, eq=False)
+class _Flight:
+    icao: str
+    first_seen: datetime
+    last_seen: datetime
+    callsign: str | None = None
+    registration: str | None = None
+    departure_airport: str | None = None
+    departure_time: datetime | None = None
+    arrival_airport: str | None = None
+    arrival_time: datetime | None = None
+    max_altitude_ft: float | None = None
+    positions: int = 0
+    fences: dict[str, _FenceTime] = field(default_factory=dict)
+    inside: frozenset[str] = frozenset()  # fences the last position was in
+    dirty: bool = True
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "icao": self.icao, "first_seen": self.first_seen, "last_seen": self.last_seen,
+            "callsign": self.callsign, "registration": self.registration,
+            "departure_airport": self.departure_airport, "departure_time": self.departure_time,
+            "arrival_airport": self.arrival_airport, "arrival_time": self.arrival_time,
+            "max_altitude_ft": None if self.max_altitude_ft is None
+            else round(self.max_altitude_ft),
+            "positions": self.positions,
+        }
+
+
+@dataclass(slots=True, eq=False)
+class _Aircraft:
+    """The segmenter's memory of one aircraft."""
+
+    flight: _Flight | None = None
+    last_time: datetime | None = None
+    ground: bool | None = None  # settled ground state; None: not judged since a gap
+    ground_airport: Airport | None = None  # where it stands (or last stood)
+    pending: list[tuple[Position, bool, Airport | None]] = field(default_factory=list)
+
+
+class FlightSegmenter:
+    """Cuts stored positions into flights and keeps the ``flights`` table up to date.
+
+    Feed it every stored position (``add``) in time order per aircraft; call
+    ``maybe_flush`` often and ``flush`` at the end. Not thread-safe: the
+    pipeline's thread owns it.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        airports: AirportIndex,
+        fences: Sequence[FenceLike] = (),
+        rules: FlightRules | None = None,
+        *,
+        batch_seconds: float = 5.0,
+        batch_flights: int = 500,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.airports = airports
+        self.fences = list(fences)
+        self.rules = rules or FlightRules()
+        self.batch_seconds = batch_seconds
+        self.batch_flights = batch_flights
+        self._clock = clock
+        self._last_write = clock()
+        self._gap = timedelta(seconds=self.rules.gap_s)
+        self._aircraft: dict[str, _Aircraft] = {}
+        self._dirty: dict[tuple[str, datetime], _Flight] = {}
+        self._next_sweep: datetime | None = None
+
+    # --- segmentation -----------------------------------------------------------------
+
+    def add(self, position: Position, registration: str | None = None) -> None:
+        """One stored position of one aircraft."""
+        if position.time.microsecond:
+            # Whole seconds, as the positions table keeps them (a second position in the
+            # same second is not stored), so a resumed flight skips exactly what it counted.
+            position = replace(position, time=position.time.replace(microsecond=0))
+        icao, now = position.icao, position.time
+        aircraft = self._aircraft.get(icao)
+        if aircraft is None:
+            aircraft = self._resume(icao, now)
+            self._aircraft[icao] = aircraft
+        if aircraft.last_time is not None:
+            if now <= aircraft.last_time:
+                return  # late or repeated (a second source, a replay of stored data)
+            if now - aircraft.last_time > self._gap:
+                self._end_flight(aircraft)
+                aircraft.ground, aircraft.ground_airport = None, None
+                aircraft.pending.clear()
+        aircraft.last_time = now
+        down, airport = on_the_ground(position, self.airports, self.rules)
+        if aircraft.ground is None:  # first judgement: nothing to confirm against
+            aircraft.ground = down
+            aircraft.ground_airport = airport if down else None
+            if not down:
+                departed = _departing_from(position, self.airports, self.rules)
+                self._start_flight(aircraft, position, departed, now if departed else None)
+            self._assign(aircraft, position, registration)
+        elif down == aircraft.ground:
+            for held, _, _ in aircraft.pending:  # a blip: the held positions were not a change
+                self._assign(aircraft, held, registration)
+            aircraft.pending.clear()
+            if down and airport is not None:
+                aircraft.ground_airport = airport
+            self._assign(aircraft, position, registration)
+        else:
+            aircraft.pending.append((position, down, airport))
+            if len(aircraft.pending) >= self.rules.confirm_positions:
+                self._change(aircraft, registration)
+        self._sweep(now)
+
+    def _change(self, aircraft: _Aircraft, registration: str | None) -> None:
+        """The held positions confirmed a change of ground state: takeoff or landing."""
+        held = aircraft.pending
+        first, down, airport = held[0]
+        aircraft.pending = []
+        aircraft.ground = down
+        if down:  # landing
+            flight = aircraft.flight
+            if flight is None:  # not airborne in a flight we know of (resumed, odd data)
+                flight = self._start_flight(aircraft, first, None, None)
+            touchdown = airport or next((a for _, _, a in held if a is not None), None)
+            flight.arrival_airport = touchdown.code if touchdown else None
+            flight.arrival_time = first.time
+            aircraft.ground_airport = touchdown
+        else:  # takeoff
+            self._end_flight(aircraft)
+            origin = aircraft.ground_airport or self.airports.nearest(
+                first.lat, first.lon, self.rules.airport_radius_km
+            )
+            self._start_flight(aircraft, first, origin, first.time)
+            aircraft.ground_airport = None
+        for position, _, _ in held:
+            self._assign(aircraft, position, registration)
+
+    def _start_flight(
+        self,
+        aircraft: _Aircraft,
+        position: Position,
+        departure: Airport | None,
+        departure_time: datetime | None,
+    ) -> _Flight:
+        flight = _Flight(
+            icao=position.icao, first_seen=position.time, last_seen=position.time,
+            departure_airport=departure.code if departure else None,
+            departure_time=departure_time,
+        )
+        aircraft.flight = flight
+        return flight
+
+    def _end_flight(self, aircraft: _Aircraft) -> None:
+        aircraft.flight = None
+
+    def _assign(self, aircraft: _Aircraft, position: Position, registration: str | None) -> None:
+        """Add a position to the aircraft's current flight (none when it stands on the ground
+        without having been seen to land)."""
+        flight = aircraft.flight
+        if flight is None:
+            return
+        previous = flight.last_seen
+        flight.last_seen = position.time
+        flight.positions += 1
+        if position.callsign and flight.arrival_time is None:
+            # The latest airborne one: a crew may set the new callsign only after takeoff.
+            flight.callsign = position.callsign
+        if registration and flight.registration is None:
+            flight.registration = registration
+        altitude = position.altitude_ft
+        if altitude is not None and (flight.max_altitude_ft is None
+                                     or altitude > flight.max_altitude_ft):
+            flight.max_altitude_ft = altitude
+        if self.fences:
+            inside = frozenset(
+                f.name for f in self.fences if f.contains(position.lat, position.lon)
+            )
+            for name in inside:
+                spent = flight.fences.get(name)
+                if spent is None:
+                    flight.fences[name] = _FenceTime(0.0, position.time, position.time)
+                    continue
+                if name in flight.inside:
+                    spent.seconds += (position.time - previous).total_seconds()
+                spent.last_inside = position.time
+            flight.inside = inside
+        flight.dirty = True
+        self._dirty[(flight.icao, flight.first_seen)] = flight
+
+    def _sweep(self, now: datetime) -> None:
+        """Forget aircraft silent for longer than the gap whose flight is written."""
+        if self._next_sweep is not None and now < self._next_sweep:
+            return
+        self._next_sweep = now + _SWEEP_EVERY
+        cutoff = now - self._gap
+        stale = [
+            icao for icao, a in self._aircraft.items()
+            if a.last_time is not None and a.last_time < cutoff
+            and (a.flight is None or not a.flight.dirty)
+        ]
+        for icao in stale:
+            del self._aircraft[icao]
+
+    def _resume(self, icao: str, now: datetime) -> _Aircraft:
+        """Memory of an aircraft from its latest stored flight, if that flight could go on."""
+        aircraft = _Aircraft()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(_FLIGHTS)
+                .where(_FLIGHTS.c.icao == icao, _FLIGHTS.c.first_seen <= now)
+                .order_by(_FLIGHTS.c.first_seen.desc())
+                .limit(1)
+            ).first()
+            if row is None or now - row.last_seen > self._gap:
+                return aircraft
+            fences = conn.execute(
+                select(_FENCES).where(
+                    _FENCES.c.icao == icao, _FENCES.c.first_seen == row.first_seen
+                )
+            ).all()
+        flight = _Flight(
+            icao=icao, first_seen=row.first_seen, last_seen=row.last_seen,
+            callsign=row.callsign, registration=row.registration,
+            departure_airport=row.departure_airport, departure_time=row.departure_time,
+            arrival_airport=row.arrival_airport, arrival_time=row.arrival_time,
+            max_altitude_ft=row.max_altitude_ft, positions=row.positions,
+            fences={f.geofence: _FenceTime(f.seconds, f.first_inside, f.last_inside)
+                    for f in fences},
+            dirty=False,
+        )
+        aircraft.flight = flight
+        aircraft.last_time = row.last_seen
+        aircraft.ground = row.arrival_time is not None
+        if aircraft.ground and row.arrival_airport:
+            aircraft.ground_airport = self.airports.get(row.arrival_airport)
+        return aircraft
+
+    # --- batched writes ---------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        return len(self._dirty)
+
+    def write(self, conn: Connection) -> None:
+        """Upsert the changed flights and their geofence times (inside a transaction)."""
+        if not self._dirty:
+            return
+        flights = [self._dirty[key] for key in sorted(self._dirty)]
+        stmt = dialect_insert(self.engine, _FLIGHTS)
+        keys = ("icao", "first_seen")
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[_FLIGHTS.c[k] for k in keys],
+                set_={c.name: stmt.excluded[c.name] for c in _FLIGHTS.c if c.name not in keys},
+            ),
+            [f.row() for f in flights],
+        )
+        fence_rows = [
+            {"icao": f.icao, "first_seen": f.first_seen, "geofence": name,
+             "seconds": round(t.seconds), "first_inside": t.first_inside,
+             "last_inside": t.last_inside}
+            for f in flights for name, t in sorted(f.fences.items())
+        ]
+        if fence_rows:
+            fstmt = dialect_insert(self.engine, _FENCES)
+            conn.execute(
+                fstmt.on_conflict_do_update(
+                    index_elements=[_FENCES.c.icao, _FENCES.c.first_seen, _FENCES.c.geofence],
+                    set_={k: fstmt.excluded[k] for k in ("seconds", "first_inside",
+                                                         "last_inside")},
+                ),
+                fence_rows,
+            )
+
+    def written(self) -> None:
+        """The transaction that ran ``write`` committed."""
+        for flight in self._dirty.values():
+            flight.dirty = False
+        self._dirty.clear()
+        self._last_write = self._clock()
+
+    def due(self) -> bool:
+        if len(self._dirty) >= self.batch_flights:
+            return True
+        return bool(self._dirty) and self._clock() - self._last_write >= self.batch_seconds
+
+    def maybe_flush(self) -> None:
+        if self.due():
+            self.flush()
+
+    def flush(self) -> bool:
+        """Write every changed flight in one transaction; False (and keep them) on failure."""
+        if not self._dirty:
+            return True
+        try:
+            with self.engine.begin() as conn:
+                self.write(conn)
+        except OperationalError as exc:  # a locked database: keep the rows, try again later
+            log.warning("flights: database write failed, retrying later: %s", exc.orig)
+            self._last_write = self._clock()
+            return False
+        self.written()
+        return True
+
+
+# --- airports ---------------------------------------------------------------------------
+
+
+def _airport_row(airport: Airport, origin: str) -> dict[str, Any]:
+    return {
+        "ident": airport.ident, "icao": airport.icao or None, "iata": airport.iata or None,
+        "name": airport.name, "type": airport.type, "lat": airport.lat, "lon": airport.lon,
+        "elevation_ft": airport.elevation_ft, "municipality": airport.municipality or None,
+        "longest_runway_ft": airport.longest_runway_ft, "runways": airport.runways or None,
+        "origin": origin,
+    }
+
+
+CONFIG_ORIGIN = "config"
+IMPORT_PREFIX = "import:"
+
+
+def sync_configured_airports(engine: Engine, airports: Iterable[Airport]) -> int:
+    """Make the configured airports the table's ``config`` rows; imported rows stay and win."""
+    rows = [_airport_row(a, CONFIG_ORIGIN) for a in airports]
+    with engine.begin() as conn:
+        conn.execute(_AIRPORTS.delete().where(_AIRPORTS.c.origin == CONFIG_ORIGIN))
+        if rows:
+            conn.execute(dialect_insert(engine, _AIRPORTS).on_conflict_do_nothing(), rows)
+    return len(rows)
+
+
+def import_airports(engine: Engine, airports: Iterable[Airport], origin: str) -> int:
+    """Add or replace airports from an imported file (``origin`` names the file)."""
+    rows = [_airport_row(a, f"{IMPORT_PREFIX}{origin}") for a in airports]
+    if not rows:
+        return 0
+    stmt = dialect_insert(engine, _AIRPORTS)
+    with engine.begin() as conn:
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[_AIRPORTS.c.ident],
+                set_={c.name: stmt.excluded[c.name] for c in _AIRPORTS.c if c.name != "ident"},
+            ),
+            rows,
+        )
+    return len(rows)
+
+
+def stored_airports(engine: Engine) -> list[Airport]:
+    """Every airport in the table, for an ``AirportIndex``."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(_AIRPORTS).order_by(_AIRPORTS.c.ident)).all()
+    return [
+        Airport(
+            ident=r.ident, icao=r.icao or "", name=r.name, type=r.type, lat=r.lat, lon=r.lon,
+            elevation_ft=r.elevation_ft, iata=r.iata or "", municipality=r.municipality or "",
+            longest_runway_ft=r.longest_runway_ft, runways=r.runways or "",
+        )
+        for r in rows
+    ]
+
+
+# --- queries ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlightRow:
+    """One flight; the first ten fields are the ``flights`` output contract."""
+
+    icao: str
+    registration: str | None
+    callsign: str | None
+    departure_airport: str | None
+    departure_time: datetime | None
+    arrival_airport: str | None
+    arrival_time: datetime | None
+    first_seen: datetime
+    last_seen: datetime
+    max_altitude_ft: int | None
+    positions: int
+    geofence_seconds: tuple[str, ...]  # "belarus=1234": seconds inside each fence
+
+    @property
+    def key(self) -> str:
+        """Names the flight in track exports: ``157710-2024-05-01T09:40:00Z``."""
+        return f"{self.icao}-{self.first_seen.isoformat().replace('+00:00', 'Z')}"
+
+
+def query_flights(
+    engine: Engine,
+    *,
+    icaos: Sequence[str] | None = None,
+    callsign: str | None = None,
+    airport: str | None = None,
+    watched: bool = False,
+    geofence: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[FlightRow]:
+    """Flights, oldest first.
+
+    With ``airport``: flights that departed from or arrived at it, that departure or
+    arrival between ``since`` and ``until``. Without: flights in the air (or seen)
+    at some time between them. ``callsign`` takes ``*`` as a wildcard;
+    ``watched`` keeps aircraft on the watchlist; ``geofence`` keeps flights that
+    spent time inside that fence.
+    """
+    f = _FLIGHTS.c
+    conditions: list[Any] = []
+    if icaos is not None:
+        conditions.append(f.icao.in_(list(icaos)))
+    if callsign is not None:
+        pattern = callsign.strip().upper()
+        conditions.append(f.callsign.like(pattern.replace("*", "%")) if "*" in pattern
+                          else f.callsign == pattern)
+    if airport is not None:
+        code = airport.strip().upper()
+        conditions.append(or_(
+            and_(f.departure_airport == code, *_between(f.departure_time, since, until)),
+            and_(f.arrival_airport == code, *_between(f.arrival_time, since, until)),
+        ))
+    else:
+        if since is not None:
+            conditions.append(f.last_seen >= since)
+        if until is not None:
+            conditions.append(f.first_seen <= until)
+    if watched:
+        conditions.append(exists().where(WatchlistEntry.icao == f.icao))
+    if geofence is not None:
+        conditions.append(exists().where(
+            _FENCES.c.icao == f.icao, _FENCES.c.first_seen == f.first_seen,
+            _FENCES.c.geofence == geofence,
+        ))
+    registration = func.coalesce(
+        f.registration,
+        select(WatchlistEntry.registration).where(WatchlistEntry.icao == f.icao)
+        .scalar_subquery(),
+        select(Aircraft.registration).where(Aircraft.icao == f.icao)
+        .scalar_subquery(),
+    )
+    query = (
+        select(_FLIGHTS, registration.label("known_registration"))
+        .where(*conditions)
+        .order_by(f.first_seen, f.icao)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        fence_times = _fence_times(conn, rows)
+    return [
+        FlightRow(
+            icao=r.icao, registration=r.known_registration, callsign=r.callsign,
+            departure_airport=r.departure_airport, departure_time=r.departure_time,
+            arrival_airport=r.arrival_airport, arrival_time=r.arrival_time,
+            first_seen=r.first_seen, last_seen=r.last_seen, max_altitude_ft=r.max_altitude_ft,
+            positions=r.positions,
+            geofence_seconds=fence_times.get((r.icao, r.first_seen), ()),
+        )
+        for r in rows
+    ]
+
+
+def _between(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:
+    out = [column.is_not(None)]
+    if since is not None:
+        out.append(column >= since)
+    if until is not None:
+        out.append(column <= until)
+    return out
+
+
+def _fence_times(conn: Connection, rows: Sequence[Any]) -> dict[tuple[str, datetime],
+                                                                tuple[str, ...]]:
+    """``name=seconds`` per flight, read per aircraft so the lookups use the primary key."""
+    if not rows:
+        return {}
+    wanted = {(r.icao, r.first_seen) for r in rows}
+    out: dict[tuple[str, datetime], list[str]] = {}
+    icaos = sorted({r.icao for r in rows})
+    for start in range(0, len(icaos), 500):
+        chunk = icaos[start:start + 500]
+        for fr in conn.execute(
+            select(_FENCES).where(_FENCES.c.icao.in_(chunk))
+            .order_by(_FENCES.c.icao, _FENCES.c.first_seen, _FENCES.c.geofence)
+        ):
+            key = (fr.icao, fr.first_seen)
+            if key in wanted:
+                out.setdefault(key, []).append(f"{fr.geofence}={fr.seconds}")
+    return {k: tuple(v) for k, v in out.items()}

@@ -1,0 +1,80 @@
+"""The pipeline listener that keeps the ``flights`` table up to date as positions are stored.
+
+It feeds :class:`db.flights.FlightSegmenter` with exactly the positions the store
+keeps (``update.store``), so a flight's track is its stored positions, and lets
+the segmenter write its own batches (every ``database.batch_seconds``), never
+one transaction per position. Call :meth:`FlightTracker.flush` once the pipeline
+is closed so the last batch is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from alerts.airports import AirportIndex, read_airports
+from alerts.engine import load_fences
+from db.flights import FlightRules, FlightSegmenter, stored_airports, sync_configured_airports
+from decoder import Observation
+from decoder.tracker import AircraftState, TrackUpdate
+from flightwatch.settings import Settings, bundled
+
+log = logging.getLogger(__name__)
+
+
+class FlightTracker:
+    """A ``TrackListener``: stored positions in, flights out."""
+
+    def __init__(self, segmenter: FlightSegmenter) -> None:
+        self.segmenter = segmenter
+
+    def on_update(self, update: TrackUpdate, obs: Observation) -> None:
+        if update.store and update.position is not None:
+            self.segmenter.add(update.position, update.state.registration)
+            self.segmenter.maybe_flush()
+
+    def on_unverified(self, obs: Observation) -> None:
+        return None
+
+    def on_lost(self, state: AircraftState, now: datetime) -> None:
+        # A lost aircraft's flight stays open: it may come back within the gap.
+        self.segmenter.maybe_flush()
+
+    def flush(self) -> bool:
+        """Write what is buffered; False when the database refused (it is kept)."""
+        return self.segmenter.flush()
+
+
+def flight_rules(settings: Settings) -> FlightRules:
+    """``[flights]`` and the airport thresholds of ``[alerts]`` (landed/took_off mean the same)."""
+    alerts = settings["alerts"]
+    return FlightRules(
+        gap_s=settings["flights"]["gap"],
+        airport_radius_km=alerts["airport_radius_km"],
+        landed_below_ft=alerts["landed_below_ft"],
+        landed_slower_kt=alerts["landed_slower_kt"],
+    )
+
+
+def load_airport_index(settings: Settings, engine: Engine) -> AirportIndex:
+    """The configured airports files synced into the ``airports`` table, plus imports."""
+    paths = settings["alerts"]["airports"] or [bundled("airports.csv")]
+    configured = [a for path in paths for a in read_airports(path)]
+    sync_configured_airports(engine, configured)
+    index = AirportIndex(stored_airports(engine))
+    log.info("flights: %d airports for takeoff and landing detection", len(index))
+    return index
+
+
+def build_flight_tracker(settings: Settings, engine: Engine) -> FlightTracker:
+    """The flight listener a configuration describes (fences, airports, thresholds)."""
+    segmenter = FlightSegmenter(
+        engine,
+        load_airport_index(settings, engine),
+        load_fences(settings.geofences),
+        flight_rules(settings),
+        batch_seconds=settings["database"]["batch_seconds"],
+    )
+    return FlightTracker(segmenter)
