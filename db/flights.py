@@ -609,3 +609,13 @@ def _fence_times(conn: Connection, rows: Sequence[Any]) -> dict[tuple[str, datet
             if key in wanted:
                 out.setdefault(key, []).append(f"{fr.geofence}={fr.seconds}")
     return {k: tuple(v) for k, v in out.items()}
+
+
+def airport_known(engine: Engine, code: str) -> bool:
+    """Whether the airports table has this ICAO code or OurAirports ident."""
+    wanted = code.strip().upper()
+    with engine.connect() as conn:
+        return conn.execute(
+            select(_AIRPORTS.c.ident)
+            .where(or_(_AIRPORTS.c.icao == wanted, _AIRPORTS.c.ident == wanted)).limit(1)
+        ).first() is not None

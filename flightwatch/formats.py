@@ -115,8 +115,17 @@ def _track_properties(icao: str, points: list[Mapping[str, Any]]) -> dict[str, A
     }
 
 
-def write_geojson(rows: Iterable[Any], out: TextIO, key: str = "icao") -> int:
-    """A FeatureCollection: one LineString per aircraft track, times in properties."""
+TrackExtras = Mapping[Any, Mapping[str, Any]]
+
+
+def write_geojson(
+    rows: Iterable[Any], out: TextIO, key: str = "icao", extra: TrackExtras | None = None
+) -> int:
+    """A FeatureCollection: one LineString per aircraft track, times in properties.
+
+    Rows are grouped into tracks by ``key`` (``icao``, or a per-flight key);
+    ``extra[key value]`` adds properties to that track (a flight's airports).
+    """
     out.write('{"type": "FeatureCollection", "features": [\n')
     count = 0
     for icao, points in _tracks(rows, key):
@@ -130,6 +139,10 @@ def write_geojson(rows: Iterable[Any], out: TextIO, key: str = "icao") -> int:
             else {"type": "Point", "coordinates": coords[0]}
         )
         properties = _track_properties(icao, points)
+        properties.update(
+            (name, iso(value) if isinstance(value, datetime) else value)
+            for name, value in (extra or {}).get(icao, {}).items()
+        )
         properties["times"] = [iso(p["time"]) for p in points]
         feature = {"type": "Feature", "geometry": geometry, "properties": properties}
         out.write((",\n" if count else "") + json.dumps(feature, ensure_ascii=False))
@@ -138,8 +151,14 @@ def write_geojson(rows: Iterable[Any], out: TextIO, key: str = "icao") -> int:
     return count
 
 
-def write_kml(rows: Iterable[Any], out: TextIO, key: str = "icao") -> int:
-    """KML with a ``gx:Track`` per aircraft, so Google Earth can play it back in time."""
+def write_kml(
+    rows: Iterable[Any], out: TextIO, key: str = "icao", extra: TrackExtras | None = None
+) -> int:
+    """KML with a ``gx:Track`` per aircraft, so Google Earth can play it back in time.
+
+    ``key`` and ``extra`` as for :func:`write_geojson`; extra properties go into the
+    placemark's ``ExtendedData``.
+    """
     out.write(
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">\n'
@@ -148,12 +167,20 @@ def write_kml(rows: Iterable[Any], out: TextIO, key: str = "icao") -> int:
     count = 0
     for icao, points in _tracks(rows, key):
         props = _track_properties(icao, points)
-        title = escape(f"{icao} {' '.join(props['callsigns'])}".strip())
+        added = (extra or {}).get(icao, {})
+        props.update(added)
+        title = escape(f"{props['icao']} {' '.join(props['callsigns'])}".strip())
         out.write(f"<Placemark><name>{title}</name>\n")
         out.write(
             f"<description>{escape(props['first_time'])} to {escape(props['last_time'])}, "
             f"{props['points']} positions</description>\n"
         )
+        if added:
+            out.write("<ExtendedData>")
+            for name, value in added.items():
+                text = "" if value is None else escape(str(_plain(value)))
+                out.write(f'<Data name="{escape(name)}"><value>{text}</value></Data>')
+            out.write("</ExtendedData>\n")
         out.write("<gx:Track><altitudeMode>absolute</altitudeMode>\n")
         for p in points:
             out.write(f"<when>{iso(p['time'])}</when>\n")
