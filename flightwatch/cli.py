@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     from flightwatch import cmd_alerts, cmd_watchlist  # here: they import this module
     cmd_watchlist.register(commands)
     cmd_alerts.register(commands)
+    from flightwatch import cmd_map
+    cmd_map.register(commands)
     from flightwatch import cmd_airports, cmd_flights
     cmd_flights.register(commands)
     cmd_airports.register(commands)
