@@ -217,7 +217,7 @@ class StatusCollector:
         self.queued = queued
         self.snapshot_file = snapshot_file
         self.count_every_s = count_every_s
-        self.started = datetime.now(UTC)
+        self.started = datetime.now(UTC).replace(microsecond=0)  # whole seconds, as written
         self.latest: StatusSnapshot | None = None
         self._clock = clock
         self._previous: tuple[float, int, dict[str, int]] = (clock(), 0, {})
@@ -225,7 +225,7 @@ class StatusCollector:
         self._counted: tuple[float, int, int] | None = None
 
     def take(self, now: datetime | None = None) -> StatusSnapshot:
-        now = now or datetime.now(UTC)
+        now = (now or datetime.now(UTC)).replace(microsecond=0)
         mono = self._clock()
         then, frames_then, per_source_then = self._previous
         elapsed = max(mono - then, 1e-6)
