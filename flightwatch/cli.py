@@ -10,7 +10,6 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from flightwatch import __version__
 from flightwatch.cli_common import (
@@ -23,7 +22,8 @@ from flightwatch.cli_common import (
     settings_from,
     time_arg,
 )
-from flightwatch.settings import ConfigError, Settings
+from flightwatch.selection import add_selection_arguments, selection_from
+from flightwatch.settings import ConfigError
 
 log = logging.getLogger("flightwatch")
 
@@ -62,12 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=cmd_replay)
 
     history = commands.add_parser("history", help="stored positions of aircraft")
-    history.add_argument("--icao", action="append", metavar="HEX", help="ICAO address (repeat)")
-    history.add_argument("--registration", metavar="R", help="e.g. RA-96016")
-    history.add_argument("--callsign", metavar="C", help="e.g. RSD016; * is a wildcard")
-    history.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
-    history.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
-    history.add_argument("--geofence", metavar="NAME", help="only positions inside this fence")
+    add_selection_arguments(history)
     history.add_argument(
         "--format", default="table", choices=("table", "csv", "json", "geojson", "kml"),
     )
@@ -89,11 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     from flightwatch import cmd_alerts, cmd_watchlist  # here: they import this module
     cmd_watchlist.register(commands)
     cmd_alerts.register(commands)
-    from flightwatch import cmd_map
-    cmd_map.register(commands)
     from flightwatch import cmd_airports, cmd_flights
     cmd_flights.register(commands)
     cmd_airports.register(commands)
+    from flightwatch import cmd_map
+    cmd_map.register(commands)
     from flightwatch import cmd_status
     cmd_status.register(commands)
     return parser
@@ -134,33 +129,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from db.queries import history, icaos_for_registration
-    from decoder import normalise_icao
     from flightwatch.formats import write
 
     settings = settings_from(args)
-    icaos: list[str] | None = None
-    if args.icao:
-        icaos = []
-        for value in args.icao:
-            icao = normalise_icao(value)
-            if icao is None:
-                raise UsageError(f"--icao {value!r}: not a 24-bit ICAO address (6 hex digits)")
-            icaos.append(icao)
     engine = engine_for(settings)
-    if args.registration:
-        found = icaos_for_registration(engine, args.registration)
-        if not found:
-            print(f"no aircraft known with registration {args.registration}", file=sys.stderr)
-            return EXIT_OK
-        icaos = sorted(set(found) & set(icaos)) if icaos is not None else found
-    fence = _geofence(settings, args.geofence) if args.geofence else None
-    rows: Any = history(
-        engine, icaos=icaos, callsign=args.callsign, since=args.since, until=args.until,
-        bbox=fence.bounds if fence is not None else None,
-    )
-    if fence is not None:
-        rows = (row for row in rows if fence.contains(row.lat, row.lon))
+    rows = selection_from(args, settings, engine).positions(engine)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         write(rows, out, args.format, HISTORY_FIELDS)
@@ -168,16 +141,6 @@ def cmd_history(args: argparse.Namespace) -> int:
         if args.out:
             out.close()
     return EXIT_OK
-
-
-def _geofence(settings: Settings, name: str) -> Any:
-    from alerts.geofence import Geofence
-
-    for spec in settings.geofences:
-        if spec["name"] == name:
-            return Geofence.from_file(spec["file"], spec["name"], spec["buffer_km"])
-    known = ", ".join(f["name"] for f in settings.geofences)
-    raise UsageError(f"--geofence {name!r}: no such geofence in the configuration (known: {known})")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

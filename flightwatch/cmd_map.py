@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli_common import (
-    EXIT_OK,
-    UsageError,
-    add_config,
-    engine_for,
-    settings_from,
-    time_arg,
-)
-from flightwatch.settings import Settings, bundled
+from flightwatch.cli_common import EXIT_OK, add_config, engine_for, settings_from
+from flightwatch.selection import Selection, add_selection_arguments, selection_from
+from flightwatch.settings import bundled
 
 
 def register(commands: Any) -> None:
@@ -31,77 +23,10 @@ def register(commands: Any) -> None:
     cmd = commands.add_parser(
         "map", help="tracks, geofences, airports and alerts as an HTML map that works offline",
     )
-    cmd.add_argument("--icao", action="append", metavar="HEX", help="ICAO address (repeat)")
-    cmd.add_argument("--registration", metavar="R", help="e.g. RA-96016")
-    cmd.add_argument("--callsign", metavar="C", help="e.g. RSD016; * is a wildcard")
-    cmd.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
-    cmd.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
-    cmd.add_argument("--geofence", metavar="NAME", help="only positions inside this fence")
+    add_selection_arguments(cmd)
     cmd.add_argument("--out", type=Path, required=True, metavar="FILE", help="the HTML file")
     add_config(cmd)
     cmd.set_defaults(handler=cmd_map)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which positions a history-style command reads: its arguments, checked and resolved.
-
-    ``icaos`` is None for every aircraft; an empty list matches none (a registration
-    nobody is known by).
-    """
-
-    icaos: list[str] | None
-    callsign: str | None
-    since: datetime | None
-    until: datetime | None
-    fence: Any  # alerts.geofence.Geofence | None
-
-    def positions(self, engine: Any) -> Iterable[Any]:
-        """The stored positions chosen, ordered by aircraft then time, streamed."""
-        from db.queries import history
-
-        if self.icaos == []:
-            return iter(())
-        rows = history(
-            engine, icaos=self.icaos, callsign=self.callsign, since=self.since,
-            until=self.until, bbox=self.fence.bounds if self.fence is not None else None,
-        )
-        fence = self.fence
-        if fence is None:
-            return rows
-        return (row for row in rows if fence.contains(row.lat, row.lon))
-
-
-def selection_from(
-    args: argparse.Namespace, settings: Settings, engine: Any, fences: Sequence[Any]
-) -> Selection:
-    """``--icao/--registration/--callsign/--since/--until/--geofence`` as a Selection."""
-    from db.queries import icaos_for_registration
-    from decoder import normalise_icao
-
-    icaos: list[str] | None = None
-    if args.icao:
-        icaos = []
-        for value in args.icao:
-            icao = normalise_icao(value)
-            if icao is None:
-                raise UsageError(f"--icao {value!r}: not a 24-bit ICAO address (6 hex digits)")
-            icaos.append(icao)
-    if args.registration:
-        found = icaos_for_registration(engine, args.registration)
-        if not found:
-            print(f"no aircraft known with registration {args.registration}", file=sys.stderr)
-        icaos = sorted(set(found) & set(icaos)) if icaos is not None else found
-    fence = None
-    if args.geofence:
-        fence = next((f for f in fences if f.name == args.geofence), None)
-        if fence is None:
-            known = ", ".join(f["name"] for f in settings.geofences)
-            raise UsageError(
-                f"--geofence {args.geofence!r}: no such geofence in the configuration "
-                f"(known: {known})"
-            )
-    return Selection(icaos, args.callsign, args.since, args.until, fence)
 
 
 def _alerts_for(engine: Any, icaos: Iterable[str], selection: Selection) -> list[Any]:
