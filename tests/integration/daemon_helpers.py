@@ -1,0 +1,402 @@
+"""The daemon as a real subprocess, fed by a real dump1090 at the pace of the air.
+
+- :class:`DaemonProcess` runs ``python -m flightwatch.cli run --config FILE`` with the repo
+  on ``PYTHONPATH``, collects its log lines and waits for one.
+- :class:`PacedFeed` pushes timed frames into dump1090's Beast input as they fall due on
+  the wall clock (the daemon stamps frames on arrival, so the pace is what it sees) and
+  remembers what it sent and when.
+- :func:`reference_positions` replays frames through the same pipeline configuration
+  into a fresh database: what the daemon must have stored for them.
+- :func:`stored_positions` reads the daemon's SQLite file with the ``sqlite3`` module.
+
+Traffic is synthetic (decoder.simulate): airborne positions every ~2 s per aircraft, so
+with ``store_interval = "0s"`` every accepted position is stored and no two fall into the
+same second (the positions table keeps whole seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import io
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from random import Random
+from typing import Any
+
+from integration.dump1090 import Dump1090Ports, _proc_net_tcp
+
+from decoder.capture_writer import write_beast
+from decoder.encoder import airborne_position, airborne_velocity, identification
+from decoder.simulate import Flight, destination
+
+REPO = Path(__file__).resolve().parents[2]
+TimedFrame = tuple[float, str]
+
+WATCHED = "157710"  # RA-96016 in the shipped config/watchlist.csv
+#: Frames of whole capture seconds are sent this far into a wall-clock second.
+PHASE = 0.1
+BELARUS = (52.0, 55.5, 24.5, 30.5)  # lat_min, lat_max, lon_min, lon_max, well inside
+
+
+def flight_frames(flight: Flight, first: float, seconds: float) -> list[TimedFrame]:
+    """One frame a second of each kind, in step: a position (even, odd, ...) at
+    ``first + k``, a velocity at ``+ 0.5`` and an identification every 5 s at ``+ 0.25``.
+
+    A position exactly every second never puts two of one aircraft into the same whole
+    second (the positions table's resolution), neither on the capture's clock nor on
+    the daemon's as long as a frame reaches it less than ``1 - PHASE`` s late.
+    """
+    out: list[TimedFrame] = []
+    ident = identification(flight.icao, flight.callsign)
+    for k in range(int(seconds)):
+        t = first + k
+        state = flight.state_at(t)
+        out.append((t, airborne_position(flight.icao, state.lat, state.lon,
+                                         state.altitude_ft, odd=k % 2 == 1)))
+        v = flight.state_at(t + 0.5)
+        out.append((t + 0.5, airborne_velocity(flight.icao, v.ground_speed_kt, v.track_deg,
+                                               v.vertical_rate_fpm)))
+        if k % 5 == 0:
+            out.append((t + 0.25, ident))
+    return out
+
+
+def traffic(n_aircraft: int, seconds: float, first: float, seed: int = 1) -> list[TimedFrame]:
+    """``seconds`` of frames from ``n_aircraft`` unwatched aircraft over Belarus, starting
+    at Unix time ``first`` (a whole second)."""
+    rng = Random(seed)
+    lat_min, lat_max, lon_min, lon_max = BELARUS
+    flights = []
+    for i in range(n_aircraft):
+        lat, lon = rng.uniform(lat_min, lat_max), rng.uniform(lon_min, lon_max)
+        speed = rng.uniform(250, 480)
+        end = destination(lat, lon, rng.uniform(0, 360), speed * (seconds + 60) / 3600)
+        altitude = rng.uniform(5000, 38000)
+        flights.append(Flight(f"A{i:05X}", f"TST{i}", [(lat, lon, altitude, speed),
+                                                       (*end, altitude, speed)], utc(first)))
+    return merge(*(flight_frames(f, first, seconds) for f in flights))
+
+
+def over_minsk(first: float, seconds: float, icao: str = WATCHED,
+               callsign: str = "RSD016") -> list[TimedFrame]:
+    """An aircraft (by default RA-96016, watched) flying east over Minsk, inside Belarus
+    from its first frame."""
+    flight = Flight(icao, callsign, [(53.90, 27.30, 20000, 300), (53.90, 28.20, 20000, 300)],
+                    utc(first))
+    return flight_frames(flight, first, seconds)
+
+
+def merge(*streams: Iterable[TimedFrame]) -> list[TimedFrame]:
+    return sorted((f for s in streams for f in s), key=lambda f: f[0])
+
+
+# --- the daemon ----------------------------------------------------------------------
+
+
+def write_config(folder: Path, beast_port: int, database: str = "", extra: str = "") -> Path:
+    """A config for the daemon under test: one Beast source, every position stored,
+    ``database`` lines added to ``[database]`` and ``extra`` TOML appended."""
+    config = folder / "flightwatch.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///fw.db"\n{database}\n'
+        '[tracker]\nstore_interval = "0s"\n\n'
+        '[status]\ninterval = "1h"\n\n'
+        f'[[sources]]\ntype = "beast"\nhost = "127.0.0.1"\nport = {beast_port}\n\n'
+        f"{extra}",
+        encoding="utf-8",
+    )
+    return config
+
+
+class DaemonProcess:
+    """``flightwatch run`` in a subprocess; stderr collected line by line."""
+
+    def __init__(self, config: Path) -> None:
+        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+        env.pop("FLIGHTWATCH_DATABASE_URL", None)
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flightwatch.cli", "run", "--config", str(config)],
+            cwd=config.parent, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+        )
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    @property
+    def log(self) -> str:
+        with self._changed:
+            return "\n".join(self.lines)
+
+    def matching(self, pattern: str) -> list[str]:
+        regex = re.compile(pattern)
+        with self._changed:
+            return [line for line in self.lines if regex.search(line)]
+
+    def wait_for(self, pattern: str, count: int = 1, timeout: float = 30.0) -> list[str]:
+        """The first ``count`` log lines matching ``pattern``; fails with the log on timeout."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [line for line in self.lines if regex.search(line)]
+                if len(found) >= count:
+                    return found[:count]
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.process.poll() is not None and not self._reader.is_alive()):
+                    raise AssertionError(
+                        f"no {count} log line(s) matching {pattern!r} within {timeout} s; "
+                        f"log:\n" + "\n".join(self.lines)
+                    )
+                self._changed.wait(min(left, 0.2))
+
+    def send(self, sig: signal.Signals) -> float:
+        """Send ``sig``; the monotonic time it was sent."""
+        sent = time.monotonic()
+        self.process.send_signal(sig)
+        return sent
+
+    def wait(self, timeout: float = 20.0) -> int:
+        code = self.process.wait(timeout)
+        self._reader.join(5)
+        return code
+
+    def stop(self) -> None:
+        """Make sure the process is gone (test teardown)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self._reader.join(5)
+
+
+@contextlib.contextmanager
+def daemon(config: Path) -> Iterator[DaemonProcess]:
+    process = DaemonProcess(config)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def wait_connected(ports: Dump1090Ports, port: int, timeout: float = 30.0) -> None:
+    """Return once dump1090 has accept()ed a client on ``port`` (so it forwards to it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        table = list(_proc_net_tcp())
+        accepted = any(
+            local == (ports.host, port) and state == "01" for local, _r, state, _q in table
+        )
+        waiting = sum(q for local, _r, state, q in table if local == (ports.host, port)
+                      and state == "0A")
+        if accepted and waiting == 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no client accepted on port {port} within {timeout} s")
+
+
+# --- feeding dump1090 ----------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    frame: TimedFrame
+    wall: float  # time.monotonic() when the frame's batch was sent
+
+
+class PacedFeed:
+    """Frames pushed into dump1090 as they fall due: frame time ``t`` goes out at
+    ``wall0 + (t - t0)``. Frames that fall due while nothing is pushed (a feed that
+    is down) are skipped, as a receiver's frames are lost while its network is."""
+
+    def __init__(self, timed: Sequence[TimedFrame], tick: float = 0.02) -> None:
+        self.frames = list(timed)
+        self.t0 = self.frames[0][0]
+        self.wall0: float | None = None
+        self.next = 0
+        self.sent: list[Sent] = []
+        self.tick = tick
+
+    def due_index(self, now: float) -> int:
+        assert self.wall0 is not None
+        limit = self.t0 + (now - self.wall0)
+        index = self.next
+        while index < len(self.frames) and self.frames[index][0] <= limit:
+            index += 1
+        return index
+
+    def push(self, ports: Dump1090Ports, until: float | None = None,
+             stop: threading.Event | None = None) -> None:
+        """Push frames as they fall due, up to frame time ``until`` (default: all) or
+        until ``stop`` is set; frames already overdue when this starts are skipped."""
+        if self.wall0 is None:
+            # Whole capture seconds go out PHASE into a wall-clock second.
+            time.sleep((PHASE - time.time() + self.t0) % 1.0)
+            self.wall0 = time.monotonic()
+        self.next = self.due_index(time.monotonic() - self.tick)
+        end = self.frames[-1][0] if until is None else until
+        with socket.create_connection((ports.host, ports.beast_in), timeout=5.0) as sock:
+            while self.next < len(self.frames) and self.frames[self.next][0] <= end:
+                if stop is not None and stop.is_set():
+                    return
+                now = time.monotonic()
+                upto = self.due_index(now)
+                batch = [f for f in self.frames[self.next:upto] if f[0] <= end]
+                if batch:
+                    out = io.BytesIO()
+                    write_beast(batch, out, origin=self.t0)
+                    sock.sendall(out.getvalue())
+                    self.sent.extend(Sent(f, now) for f in batch)
+                    self.next += len(batch)
+                time.sleep(self.tick)
+
+    def sent_frames(self, before: float | None = None) -> list[TimedFrame]:
+        """Frames sent (before monotonic time ``before``)."""
+        return [s.frame for s in self.sent if before is None or s.wall < before]
+
+
+# --- reading and predicting the database ---------------------------------------------
+
+Track = list[tuple[float, float]]
+Positions = dict[str, list[tuple[int, float, float]]]
+
+
+def stored_positions(db: Path) -> Positions:
+    """ICAO -> [(unix second, lat, lon)] in time order, from the SQLite file."""
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        rows = con.execute("SELECT icao, time, lat, lon FROM positions ORDER BY icao, time")
+        out: dict[str, list[tuple[int, float, float]]] = {}
+        for icao, when, lat, lon in rows:
+            out.setdefault(icao, []).append((when, lat, lon))
+        return out
+    finally:
+        con.close()
+
+
+def tracks(positions: Positions) -> dict[str, Track]:
+    """Just the (lat, lon) sequence of each aircraft."""
+    return {icao: [(lat, lon) for _t, lat, lon in rows] for icao, rows in positions.items()}
+
+
+def reference_positions(
+    config: Path, timed: Sequence[TimedFrame], folder: Path
+) -> Positions:
+    """What the daemon's pipeline stores for ``timed`` frames (with their own times),
+    replayed directly into a fresh SQLite file in ``folder``."""
+    from db import connect
+    from decoder import Frame
+    from flightwatch.pipeline import build_pipeline
+    from flightwatch.settings import load_settings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "reference.db"
+    settings = load_settings(config, env={})
+    pipeline = build_pipeline(settings, connect(f"sqlite:///{db}"))
+    for t, message in timed:
+        pipeline.feed(Frame(message, t, "reference"))
+    assert pipeline.close()
+    return stored_positions(db)
+
+
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def sqlite_value(db: Path, sql: str) -> object:
+    return query(db, sql)[0][0]
+
+
+def len_rows(positions: Positions) -> int:
+    return sum(map(len, positions.values()))
+
+
+def utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+
+def poll(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Wait until ``condition()`` holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def alerts_config(smtp_port: int, events: str = '["first_seen_inside", "enter"]') -> str:
+    """``[alerts]`` for mail to a local SMTP server, retried after a second."""
+    return (
+        f'[alerts]\nevents = {events}\nretry_first = "1s"\nretry_max = "2s"\n\n'
+        f'[alerts.email]\nhost = "127.0.0.1"\nport = {smtp_port}\ntimeout = "3s"\n'
+        'recipients = ["ops@example.org"]\n\n'
+    )
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message it accepts."""
+
+    def __init__(self, port: int) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, _server: object, _session: object,
+                                  envelope: Any) -> str:
+                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                sink.messages.append(message)
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.controller.stop()
+
+
+def outbox_status(db: Path) -> list[tuple[str, str, int]]:
+    """(channel, status, attempts) of every outbox row, oldest first."""
+    return query(db, "SELECT channel, status, attempts FROM outbox ORDER BY id")
+
+
+def count(db: Path, table: str = "positions") -> int:
+    value = sqlite_value(db, f"SELECT count(*) FROM {table}")
+    assert isinstance(value, int)
+    return value
