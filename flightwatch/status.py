@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
-from db.models import Aircraft, AlertRecord, OutboxEntry, Position
+from db.alerts import pending_count
+from db.models import Aircraft, AlertRecord, Position
 
 if TYPE_CHECKING:
     from flightwatch.pipeline import Pipeline
@@ -177,16 +178,13 @@ def database_status(
         alerts = conn.execute(
             select(func.count()).select_from(AlertRecord).where(AlertRecord.time >= since)
         ).scalar_one()
-        pending = conn.execute(
-            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.status == "pending")
-        ).scalar_one()
     return StatusSnapshot(
         time=now,
         positions_total=count_positions(engine) if positions_total is None else positions_total,
         last_position=last,
         aircraft_24h=int(aircraft),
         alerts_24h=int(alerts),
-        outbox_pending=int(pending),
+        outbox_pending=pending_count(engine),
         db_size_bytes=database_size(engine),
     )
 
