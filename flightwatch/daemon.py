@@ -29,6 +29,8 @@ from collector.aggregators import AggregatorError, AggregatorSource, make_aggreg
 from db import connect
 from decoder import Frame, Observation
 from flightwatch.alerting import build_alerting
+from flightwatch.digest import build_digest_job
+from flightwatch.metrics import start_metrics
 from flightwatch.pipeline import Pipeline, build_pipeline
 from flightwatch.settings import (
     AGGREGATOR_SOURCE_TYPES,
@@ -36,6 +38,7 @@ from flightwatch.settings import (
     Settings,
     aggregator_options,
 )
+from flightwatch.status import StatusCollector, snapshot_path
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +88,7 @@ class Daemon:
         self.reload_requested = threading.Event()
         self._threads: list[threading.Thread] = []
         self._scheduler = BackgroundScheduler(timezone=UTC)
-        self._started = time.monotonic()
-        self._last_status: tuple[float, int] = (self._started, 0)
         self.reloaders: list[Callable[[], None]] = []
-        self.pending_notifications: Callable[[], int] = lambda: 0
 
     # --- producers -------------------------------------------------------------------
     def _put(self, item: Frame | Observation | object) -> bool:
@@ -196,22 +196,6 @@ class Daemon:
             "" if ok else "; the last batch could NOT be written",
         )
 
-    def status_line(self) -> str:
-        now = time.monotonic()
-        then, frames_then = self._last_status
-        stats = self.pipeline.stats
-        rate = (stats.frames - frames_then) / max(now - then, 1e-6)
-        self._last_status = (now, stats.frames)
-        per_source = ", ".join(
-            f"{s.name} {s.stats.get('frames', 0):,} frames" for s in self.local_sources
-        )
-        return (
-            f"status: {rate:,.0f} frames/s, {len(self.pipeline.tracker)} aircraft tracked, "
-            f"{self.pipeline.store.stats.positions_written:,} positions stored, "
-            f"{self.items.qsize()} queued, {self.pending_notifications()} notifications pending"
-            + (f"; {per_source}" if per_source else "")
-        )
-
 
 def _contained(job: Housekeeping) -> Callable[[], None]:
     """A failing housekeeping job logs and tries again next time; it never stops the daemon."""
@@ -230,12 +214,7 @@ def build_daemon(settings: Settings, pipeline: Pipeline) -> Daemon:
     aggregator_specs = settings.enabled_sources(AGGREGATOR_SOURCE_TYPES)
     fences = fences_union(settings) if aggregator_specs else None
     aggregators = [make_aggregator(aggregator_options(s), fences) for s in aggregator_specs]
-    daemon = Daemon(settings, pipeline, local, aggregators)
-    daemon.housekeeping.append(
-        Housekeeping("status", settings["status"]["interval"],
-                     lambda: log.info("%s", daemon.status_line()))
-    )
-    return daemon
+    return Daemon(settings, pipeline, local, aggregators)
 
 
 def install_signal_handlers(daemon: Daemon) -> None:
@@ -260,11 +239,24 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
     # Notifications left undelivered by the last run (a crash, a dead SMTP server) go first.
     alerting.worker.resume()
     daemon.housekeeping.append(Housekeeping("outbox", OUTBOX_INTERVAL_S, alerting.deliver))
-    daemon.pending_notifications = alerting.pending
+    status = StatusCollector(engine, pipeline, sources=daemon.local_sources,
+                             queued=daemon.items.qsize, snapshot_file=snapshot_path(settings))
+    section = settings["status"]
+    daemon.housekeeping.append(Housekeeping("status", section["interval"], status.report))
+    digest = build_digest_job(settings, engine)
+    if digest is not None:
+        daemon.housekeeping.append(Housekeeping("digest", 60.0, digest.tick))
     daemon.housekeeping.extend(extra_jobs)
     daemon.reloaders.extend(pipeline.reloaders)
+    metrics = start_metrics(section["metrics_host"], section["metrics_port"],
+                            lambda: status.latest)
     install_signal_handlers(daemon)
     daemon.start()
-    daemon.run_forever()
+    status.report()  # the first snapshot now, not one interval later
+    try:
+        daemon.run_forever()
+    finally:
+        if metrics is not None:
+            metrics.stop()
     alerting.deliver()
     return 0

@@ -16,10 +16,8 @@ the reader flightwatch is alive.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import smtplib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +32,7 @@ from sqlalchemy import Engine, func, select
 
 from alerts.alert import Alert
 from alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
-from alerts.notify.email import MAP_LINKS, _refused, fence_title
+from alerts.notify.email import MAP_LINKS, fence_title
 from db.alerts import query_alerts
 from db.models import Aircraft, Position
 from db.queries import HistoryRow, history
@@ -337,22 +335,7 @@ class SmtpChannel:
         self.notifier = notifier
 
     def send_message(self, message: EmailMessage) -> None:
-        # TODO(integration): becomes notifier.send_message(message) once EmailNotifier has it.
-        s = self.notifier.settings
-        try:
-            smtp = self.notifier._connect()
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"SMTP {s.host}:{s.port}: {exc}") from exc
-        try:
-            smtp.send_message(message, s.sender, list(s.recipients))
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise _refused(exc.recipients) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"SMTP {s.host}:{s.port}: {exc}") from exc
-        finally:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                smtp.quit()
-            smtp.close()
+        self.notifier.send_message(message)
 
 
 class MailFolderChannel:

@@ -155,7 +155,11 @@ class EmailNotifier:
 
     def send(self, alert: Alert) -> None:
         s = self.settings
-        message = build_message(alert, s.sender, s.recipients)
+        self.send_message(build_message(alert, s.sender, s.recipients))
+
+    def send_message(self, message: EmailMessage) -> None:
+        """Deliver a ready-made mail (an alert, the daily digest) over the configured SMTP."""
+        s = self.settings
         try:
             smtp = self._connect()
         except (smtplib.SMTPException, OSError) as exc:
@@ -173,7 +177,7 @@ class EmailNotifier:
                 smtp.quit()
             smtp.close()
         if refused:
-            log.warning("mail for alert on %s not accepted for %s", alert.icao,
+            log.warning("mail %r not accepted for %s", message["Subject"],
                         ", ".join(f"{r} ({code} {text!r})" for r, (code, text) in refused.items()))
 
     def _connect(self) -> smtplib.SMTP:
