@@ -110,9 +110,9 @@ def _backup_sqlite(engine: Engine, first_pending: str) -> None:
     log.info("backed up %s to %s before migrating", path, target)
 
 
-def connect(url: str) -> Engine:
+def connect(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     """Open and upgrade: what every command that reads or writes data calls."""
-    engine = open_engine(url)
+    engine = open_engine(url, busy_timeout_s=busy_timeout_s)
     try:
         upgrade(engine)
     except Exception as exc:

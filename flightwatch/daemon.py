@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 50_000
 OUTBOX_INTERVAL_S = 5.0
 SHUTDOWN_GRACE_S = 3.0
+#: A database write waits this long for another process's lock, then keeps its batch
+#: in memory and retries later (one log line): the decode loop never stalls longer.
+DB_BUSY_TIMEOUT_S = 2.0
 _STOP = object()
 
 
@@ -232,7 +235,7 @@ def install_signal_handlers(daemon: Daemon) -> None:
 
 
 def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> int:
-    engine = connect(settings.database_url)
+    engine = connect(settings.database_url, busy_timeout_s=DB_BUSY_TIMEOUT_S)
     alerting = build_alerting(settings, engine)
     pipeline = build_pipeline(settings, engine, alerting=alerting)
     daemon = build_daemon(settings, pipeline)
