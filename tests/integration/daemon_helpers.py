@@ -37,7 +37,13 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from integration.dump1090 import Dump1090Ports, _proc_net_tcp
+from integration.dump1090 import (
+    Dump1090Ports,
+    _free_ports,
+    _proc_net_tcp,
+    _wait_listening,
+    command,
+)
 
 from decoder.capture_writer import write_beast
 from decoder.encoder import airborne_position, airborne_velocity, identification
@@ -238,6 +244,12 @@ class PacedFeed:
         self.sent: list[Sent] = []
         self.tick = tick
 
+    def now(self) -> float:
+        """The frame time falling due now (the first frame's before the first push)."""
+        if self.wall0 is None:
+            return self.t0
+        return self.t0 + time.monotonic() - self.wall0
+
     def due_index(self, now: float) -> int:
         assert self.wall0 is not None
         limit = self.t0 + (now - self.wall0)
@@ -400,3 +412,52 @@ def count(db: Path, table: str = "positions") -> int:
     value = sqlite_value(db, f"SELECT count(*) FROM {table}")
     assert isinstance(value, int)
     return value
+
+
+class Receiver:
+    """A dump1090 that can be taken down and brought back on the same ports, as a Pi's
+    receiver (or the network to it) goes away and comes back."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.ports = Dump1090Ports(*_free_ports(4))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(command(self.binary, self.ports),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        if not _wait_listening(self.process, self.ports, timeout=10.0):
+            raise RuntimeError(f"dump1090 did not start again on {self.ports}")
+
+    def down(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        self.process.wait(10)
+
+    def __enter__(self) -> Receiver:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def wait_delivered(port: int, timeout: float = 10.0) -> None:
+    """Return once nothing sent through ``port`` waits in a socket queue on either side
+    (what dump1090 forwarded there has been read by its client), three polls in a row."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 3:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"data on port {port} not read within {timeout} s")
+        busy = False
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            ports = {int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)}
+            tx, rx = (int(q, 16) for q in fields[4].split(":"))
+            busy = busy or (port in ports and (tx or rx) > 0)
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.05)
