@@ -548,11 +548,12 @@ def query_flights(
         if until is not None:
             conditions.append(f.first_seen <= until)
     if watched:
-        conditions.append(exists().where(WatchlistEntry.icao == f.icao))
+        conditions.append(f.icao.in_(select(WatchlistEntry.icao)))
     if geofence is not None:
+        inside = _FENCES.alias("inside")
         conditions.append(exists().where(
-            _FENCES.c.icao == f.icao, _FENCES.c.first_seen == f.first_seen,
-            _FENCES.c.geofence == geofence,
+            inside.c.icao == f.icao, inside.c.first_seen == f.first_seen,
+            inside.c.geofence == geofence,
         ))
     registration = func.coalesce(
         f.registration,
@@ -561,14 +562,12 @@ def query_flights(
         select(Aircraft.registration).where(Aircraft.icao == f.icao)
         .scalar_subquery(),
     )
-    query = (
-        select(_FLIGHTS, registration.label("known_registration"))
-        .where(*conditions)
-        .order_by(f.first_seen, f.icao)
-    )
+    # No ORDER BY: it would tempt SQLite to walk the first_seen index instead of using
+    # the one the filters need; the rows are sorted here instead.
+    query = select(_FLIGHTS, registration.label("known_registration")).where(*conditions)
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-        fence_times = _fence_times(conn, rows)
+        rows = sorted(conn.execute(query).all(), key=lambda r: (r.first_seen, r.icao))
+        fence_times = _fence_times(conn, conditions) if rows else {}
     return [
         FlightRow(
             icao=r.icao, registration=r.known_registration, callsign=r.callsign,
@@ -591,24 +590,20 @@ def _between(column: Any, since: datetime | None, until: datetime | None) -> lis
     return out
 
 
-def _fence_times(conn: Connection, rows: Sequence[Any]) -> dict[tuple[str, datetime],
-                                                                tuple[str, ...]]:
-    """``name=seconds`` per flight, read per aircraft so the lookups use the primary key."""
-    if not rows:
-        return {}
-    wanted = {(r.icao, r.first_seen) for r in rows}
+def _fence_times(conn: Connection, conditions: Sequence[Any]) -> dict[tuple[str, datetime],
+                                                                      tuple[str, ...]]:
+    """``name=seconds`` per flight, for the flights the conditions select."""
+    g = _FENCES.c
+    query = (
+        select(g.icao, g.first_seen, g.geofence, g.seconds)
+        .select_from(_FLIGHTS)
+        .join(_FENCES, and_(_FLIGHTS.c.icao == g.icao, _FLIGHTS.c.first_seen == g.first_seen))
+        .where(*conditions)
+    )
     out: dict[tuple[str, datetime], list[str]] = {}
-    icaos = sorted({r.icao for r in rows})
-    for start in range(0, len(icaos), 500):
-        chunk = icaos[start:start + 500]
-        for fr in conn.execute(
-            select(_FENCES).where(_FENCES.c.icao.in_(chunk))
-            .order_by(_FENCES.c.icao, _FENCES.c.first_seen, _FENCES.c.geofence)
-        ):
-            key = (fr.icao, fr.first_seen)
-            if key in wanted:
-                out.setdefault(key, []).append(f"{fr.geofence}={fr.seconds}")
-    return {k: tuple(v) for k, v in out.items()}
+    for fr in conn.execute(query):
+        out.setdefault((fr.icao, fr.first_seen), []).append(f"{fr.geofence}={fr.seconds}")
+    return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
 def airport_known(engine: Engine, code: str) -> bool:
