@@ -81,10 +81,27 @@ class FlightRules:
     confirm_positions: int = 2
 
 
+class GroundThresholds(Protocol):
+    """What "on the ground" needs: ``FlightRules``, or the alert rules' ``RuleConfig``."""
+
+    @property
+    def airport_radius_km(self) -> float: ...
+
+    @property
+    def landed_below_ft(self) -> float: ...
+
+    @property
+    def landed_slower_kt(self) -> float: ...
+
+
 def on_the_ground(
-    position: Position, airports: AirportIndex, rules: FlightRules
+    position: Position, airports: AirportIndex, rules: GroundThresholds
 ) -> tuple[bool, Airport | None]:
-    """On the ground (surface messages), or low and slow near an airport; and which airport."""
+    """On the ground (surface messages), or low and slow near an airport; and which airport.
+
+    Low and slow counts even when ``on_ground`` says airborne: many transponders
+    never switch to surface messages.
+    """
     speed = position.ground_speed_kt
     if position.on_ground is not True and (speed is None or speed >= rules.landed_slower_kt):
         return False, None
