@@ -55,18 +55,28 @@ TimedFrame = tuple[float, str]
 WATCHED = "157710"  # RA-96016 in the shipped config/watchlist.csv
 #: Frames of whole capture seconds are sent this far into a wall-clock second.
 PHASE = 0.1
+WARM_UP = 4  # positions 0.2 s apart before the first whole second
 BELARUS = (52.0, 55.5, 24.5, 30.5)  # lat_min, lat_max, lon_min, lon_max, well inside
 
 
 def flight_frames(flight: Flight, first: float, seconds: float) -> list[TimedFrame]:
     """One frame a second of each kind, in step: a position (even, odd, ...) at
-    ``first + k``, a velocity at ``+ 0.5`` and an identification every 5 s at ``+ 0.25``.
+    ``first + k``, a velocity at ``+ 0.5`` and an identification every 5 s at ``+ 0.25``;
+    before them, in the second before ``first``, a burst of :data:`WARM_UP` positions.
 
-    A position exactly every second never puts two of one aircraft into the same whole
+    pyModeS holds an aircraft's first positions back until enough of them agree (about
+    five); the burst gets it there in one second instead of five, and none of the burst
+    comes out: the first position decoded is the one at ``first + 1``. From then on a
+    position exactly every second never puts two of one aircraft into the same whole
     second (the positions table's resolution), neither on the capture's clock nor on
     the daemon's as long as a frame reaches it less than ``1 - PHASE`` s late.
     """
     out: list[TimedFrame] = []
+    for j in range(WARM_UP):
+        t = first - 1 + 0.2 * j
+        state = flight.state_at(t)
+        out.append((t, airborne_position(flight.icao, state.lat, state.lon, state.altitude_ft,
+                                         odd=j % 2 == 1)))
     ident = identification(flight.icao, flight.callsign)
     for k in range(int(seconds)):
         t = first + k
@@ -93,7 +103,7 @@ def traffic(n_aircraft: int, seconds: float, first: float, seed: int = 1) -> lis
         end = destination(lat, lon, rng.uniform(0, 360), speed * (seconds + 60) / 3600)
         altitude = rng.uniform(5000, 38000)
         flights.append(Flight(f"A{i:05X}", f"TST{i}", [(lat, lon, altitude, speed),
-                                                       (*end, altitude, speed)], utc(first)))
+                                                       (*end, altitude, speed)], utc(first - 1)))
     return merge(*(flight_frames(f, first, seconds) for f in flights))
 
 
@@ -102,7 +112,7 @@ def over_minsk(first: float, seconds: float, icao: str = WATCHED,
     """An aircraft (by default RA-96016, watched) flying east over Minsk, inside Belarus
     from its first frame."""
     flight = Flight(icao, callsign, [(53.90, 27.30, 20000, 300), (53.90, 28.20, 20000, 300)],
-                    utc(first))
+                    utc(first - 1))
     return flight_frames(flight, first, seconds)
 
 

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.integration
 
 FIRST = 1714554000.0  # 2024-05-01T09:00:00Z
 COMMIT_OFTEN = 'batch_seconds = "0.3s"\nbatch_rows = 4\n'
-WARM_UP_S = 7.0  # pyModeS holds an aircraft's first ~5 positions back until they agree
+WARM_UP_S = 3.0  # positions from the first second on, and some more
 
 
 def test_feed_dropped_and_restored_repeatedly(dump1090_binary: str, tmp_path: Path) -> None:
@@ -156,7 +156,10 @@ def test_database_locked_by_another_process(dump1090: Dump1090Ports, tmp_path: P
                               r"in memory and retrying: database is locked")
     assert len(failed) == 1, running.log
     assert len(running.matching(r"WARNING db\.store: database writes recovered")) == 1
-    assert len(running.matching(r"WARNING|ERROR")) == 2, running.log
+    # Other writers say the same once each at most (the outbox job may hit the lock too).
+    others = [line for line in running.matching(r"WARNING|ERROR") if "db.store" not in line]
+    assert all("outbox: database unavailable" in line for line in others), running.log
+    assert len(others) <= 1, running.log
     assert "Traceback" not in running.log
 
 
