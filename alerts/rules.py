@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
-from alerts.airports import Airport, AirportIndex
+from alerts.airports import Airport, AirportIndex, on_the_ground
 from alerts.alert import Alert
 from alerts.geofence import Geofence
 from alerts.watchlist import Match, Watchlist
@@ -39,6 +39,8 @@ from decoder.simulate import destination
 from decoder.tracker import AircraftState, Position, TrackUpdate
 
 log = logging.getLogger(__name__)
+
+_NO_AIRPORTS = AirportIndex(())
 
 KINDS = (
     "enter", "first_seen_inside", "landed", "took_off", "exit", "went_silent",
@@ -332,21 +334,7 @@ class AlertRules:
 
     def _on_the_ground(self, position: Position) -> tuple[bool, Airport | None]:
         """On the ground (surface messages), or low and slow near an airport (aggregators)."""
-        cfg = self.config
-        speed = position.ground_speed_kt
-        if position.on_ground is not True and (speed is None or speed >= cfg.landed_slower_kt):
-            return False, None
-        airport = (
-            self.airports.nearest(position.lat, position.lon, cfg.airport_radius_km)
-            if self.airports is not None
-            else None
-        )
-        if position.on_ground:
-            return True, airport
-        if airport is None or position.altitude_ft is None:
-            return False, None
-        height_ft = position.altitude_ft - (airport.elevation_ft or 0.0)
-        return height_ft < cfg.landed_below_ft, airport
+        return on_the_ground(position, self.airports or _NO_AIRPORTS, self.config)
 
     def _judge_approach(self, state: AircraftState, tracked: _Tracked, position: Position) -> None:
         time = position.time

@@ -42,7 +42,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, select
 from sqlalchemy.exc import OperationalError
 
-from alerts.airports import Airport, AirportIndex
+from alerts.airports import Airport, AirportIndex, on_the_ground
 from db.models import (
     Aircraft,
     AirportRecord,
@@ -79,39 +79,6 @@ class FlightRules:
     landed_below_ft: float = 1500.0  # above field elevation
     landed_slower_kt: float = 80.0
     confirm_positions: int = 2
-
-
-class GroundThresholds(Protocol):
-    """What "on the ground" needs: ``FlightRules``, or the alert rules' ``RuleConfig``."""
-
-    @property
-    def airport_radius_km(self) -> float: ...
-
-    @property
-    def landed_below_ft(self) -> float: ...
-
-    @property
-    def landed_slower_kt(self) -> float: ...
-
-
-def on_the_ground(
-    position: Position, airports: AirportIndex, rules: GroundThresholds
-) -> tuple[bool, Airport | None]:
-    """On the ground (surface messages), or low and slow near an airport; and which airport.
-
-    Low and slow counts even when ``on_ground`` says airborne: many transponders
-    never switch to surface messages.
-    """
-    speed = position.ground_speed_kt
-    if position.on_ground is not True and (speed is None or speed >= rules.landed_slower_kt):
-        return False, None
-    airport = airports.nearest(position.lat, position.lon, rules.airport_radius_km)
-    if position.on_ground:
-        return True, airport
-    if airport is None or position.altitude_ft is None:
-        return False, None
-    height_ft = position.altitude_ft - (airport.elevation_ft or 0.0)
-    return height_ft < rules.landed_below_ft, airport
 
 
 def _departing_from(

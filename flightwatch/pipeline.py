@@ -18,6 +18,7 @@ from db.store import Store
 from decoder import Frame, Observation
 from decoder.modes import ModeSDecoder
 from decoder.tracker import AircraftState, Tracker, TrackerConfig, TrackUpdate
+from flightwatch.flights import build_flight_tracker
 from flightwatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class Pipeline:
         self.tracker = tracker if tracker is not None else Tracker()  # an empty Tracker is falsy
         self.listeners = list(listeners)
         self.reloaders: list[Callable[[], None]] = []  # what SIGHUP re-reads
+        self.flushers: list[Callable[[], bool]] = []  # listeners' own batched writes
         self.stats = PipelineStats()
         self.aircraft_seen: set[str] = set()
         self._surface_ref = surface_ref
@@ -145,7 +147,10 @@ class Pipeline:
         """Flush everything; with ``expire_all`` treat every tracked aircraft as lost."""
         if expire_all and self._clock is not None:
             self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
-        return self.store.close()
+        ok = self.store.close()
+        for flush in self.flushers:
+            ok = flush() and ok
+        return ok
 
 
 def build_pipeline(
@@ -168,6 +173,9 @@ def build_pipeline(
     receiver = settings["receiver"]
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
     pipeline = Pipeline(store, tracker, surface_ref=surface_ref)
+    flights = build_flight_tracker(settings, engine)
+    pipeline.listeners.append(flights)
+    pipeline.flushers.append(flights.flush)
     if alerting is not None:
         add_alert_rules(pipeline, settings, engine, alerting)
     return pipeline
