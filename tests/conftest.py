@@ -88,3 +88,9 @@ def dump1090(request: pytest.FixtureRequest, dump1090_binary: str) -> Iterator[D
     options = getattr(request, "param", {})
     with run_dump1090(dump1090_binary, **options) as ports:
         yield ports
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver on 127.0.0.1 for every test (not whatever ``localhost`` resolves to)."""
+    return ("127.0.0.1", 0)

@@ -203,9 +203,3 @@ def _password_checker(user: str, password: str) -> Callable[..., AuthResult]:
 def password_checker() -> Callable[[str, str], Callable[..., AuthResult]]:
     """``password_checker(user, password)``: an aiosmtpd authenticator accepting only them."""
     return _password_checker
-
-
-@pytest.fixture(scope="session")
-def httpserver_listen_address() -> tuple[str, int]:
-    """pytest-httpserver on 127.0.0.1 (not whatever ``localhost`` resolves to)."""
-    return ("127.0.0.1", 0)

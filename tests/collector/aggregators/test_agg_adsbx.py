@@ -146,7 +146,8 @@ def test_airplanes_live_batches_hexes_in_one_request(httpserver, clock, recorded
 def test_rapidapi_headers_come_from_the_environment(httpserver, recorded):
     httpserver.expect_request(
         "/v2/lat/53.9000/lon/27.5000/dist/19/",
-        headers={"X-RapidAPI-Key": "k-123", "X-RapidAPI-Host": f"localhost:{httpserver.port}"},
+        headers={"X-RapidAPI-Key": "k-123",
+                 "X-RapidAPI-Host": f"{httpserver.host}:{httpserver.port}"},
     ).respond_with_json(recorded("adsbx_point.json"))
     from shapely.geometry import Point
     src = make_aggregator(

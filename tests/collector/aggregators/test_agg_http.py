@@ -147,7 +147,7 @@ def test_per_host_rate_limit_spaces_requests(httpserver, clock):
         client.get_json(httpserver.url_for("/a"))
     assert clock.sleeps == [1.0, 1.0]
     # another host name is another host: no wait for its first request
-    other = f"http://127.0.0.1:{httpserver.port}/a"
+    other = f"http://localhost:{httpserver.port}/a"  # the server listens on 127.0.0.1
     client.get_json(other)
     assert clock.sleeps == [1.0, 1.0]
 
