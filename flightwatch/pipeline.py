@@ -167,10 +167,11 @@ def build_pipeline(
         )
     )
     database = settings["database"]
-    store = Store(
-        engine, batch_rows=database["batch_rows"], batch_seconds=database["batch_seconds"]
-    )
     receiver = settings["receiver"]
+    store = Store(
+        engine, batch_rows=database["batch_rows"], batch_seconds=database["batch_seconds"],
+        receiver=receiver["name"],
+    )
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
     pipeline = Pipeline(store, tracker, surface_ref=surface_ref)
     flights = build_flight_tracker(settings, engine)
