@@ -14,7 +14,7 @@ from sqlalchemy import Engine, and_, func, or_, select
 from db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HistoryRow:
     """One stored position; field names are the ``history`` output contract."""
 
@@ -156,11 +156,9 @@ def history(
     names = _CallsignIndex(spans)
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=batch).execute(query)
-        for row in result:
-            yield HistoryRow(
-                icao=row.icao, time=row.time, lat=row.lat, lon=row.lon,
-                altitude_ft=row.altitude_ft, ground_speed_kt=row.ground_speed_kt,
-                track_deg=row.track_deg, vertical_rate_fpm=row.vertical_rate_fpm,
-                callsign=names.at(row.icao, row.time), on_ground=row.on_ground,
-                source=row.name,
-            )
+        callsign_at = names.at
+        # Positional unpacking: attribute access on rows and keyword construction cost
+        # more than the SQL itself on a long history.
+        for icao, time, lat, lon, alt, speed, track, rate, on_ground, source in result:
+            yield HistoryRow(icao, time, lat, lon, alt, speed, track, rate,
+                             callsign_at(icao, time), on_ground, source)
