@@ -31,7 +31,7 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from db.engine import DatabaseError, connect
+from db.engine import DatabaseError, connect, redacted
 from db.models import Base
 from db.store import dialect_insert
 from db.types import EpochSeconds
@@ -71,11 +71,6 @@ class CopyReport:
             for t in self.tables
         ]
         return "\n".join(lines)
-
-
-def redacted(url: str) -> str:
-    """``url`` fit for a log line or an error message (no password)."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _surrogate(table: Table) -> Column[Any] | None:

@@ -26,6 +26,14 @@ class DatabaseError(Exception):
     """The database cannot be opened or upgraded; the message says what to do."""
 
 
+def redacted(url: str) -> str:
+    """``url`` fit for a log line or an error message (no password)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable database URL>"
+
+
 def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout.
 
@@ -35,13 +43,13 @@ def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise DatabaseError(f"database.url {url!r} is not a database URL: {exc}") from exc
+        raise DatabaseError(f"database.url is not a database URL: {exc}") from exc
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).parent
         if not folder.is_dir():
-            raise DatabaseError(f"database.url {url!r}: folder {folder} does not exist")
+            raise DatabaseError(f"database.url {redacted(url)}: folder {folder} does not exist")
     engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -116,5 +124,7 @@ def connect(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     try:
         upgrade(engine)
     except Exception as exc:
-        raise DatabaseError(f"cannot open or upgrade the database at {url}: {exc}") from exc
+        raise DatabaseError(
+            f"cannot open or upgrade the database at {redacted(url)}: {exc}"
+        ) from exc
     return engine

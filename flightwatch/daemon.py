@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 50_000
 OUTBOX_INTERVAL_S = 5.0
 SHUTDOWN_GRACE_S = 3.0
+SHUTDOWN_FLUSH_S = 4.0  # retrying the last batch; systemd's TimeoutStopSec is 15 s
 #: A database write waits this long for another process's lock, then keeps its batch
 #: in memory and retries later (one log line): the decode loop never stalls longer.
 DB_BUSY_TIMEOUT_S = 2.0
@@ -193,6 +194,10 @@ class Daemon:
                 self.pipeline.feed(item)  # type: ignore[arg-type]
                 drained += 1
         ok = self.pipeline.close()
+        give_up = time.monotonic() + SHUTDOWN_FLUSH_S
+        while not ok and time.monotonic() < give_up:  # e.g. another process holds a lock
+            time.sleep(0.5)
+            ok = self.pipeline.close()
         log.info(
             "flightwatch stopped: %d queued items decoded at shutdown, %d positions written%s",
             drained, self.pipeline.store.stats.positions_written,
