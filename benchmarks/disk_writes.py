@@ -161,6 +161,7 @@ def thin(db_path: Path, config: Path) -> dict[str, float]:
     return {
         "deleted": progress.deleted,
         "batches": progress.batches,
+        "batch_rows": retention["batch_rows"],
         "seconds": seconds,
         "write_bytes": written["write_bytes"],
         "wchar": written["wchar"],
@@ -219,7 +220,8 @@ def main() -> int:
     print(
         f"thinning to one position per {thinned['interval']:.0f} s (applied once data is "
         f"{thinned['thin_after_days']:.0f} days old): {thinned['deleted']:,} of {stored:,} rows "
-        f"deleted in {thinned['batches']} batches, {thinned['seconds']:.1f} s"
+        f"deleted in {thinned['batches']} batches of <= {thinned['batch_rows']:,} rows "
+        f"(or one interval), {thinned['seconds']:.1f} s"
     )
     print(f"  kept {kept:,} rows = {kept / hours:,.0f} positions/h")
     print(f"  thinning's disk writes: {thinned['write_bytes'] / hours / MB:,.1f} MB per hour "

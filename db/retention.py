@@ -26,7 +26,7 @@ from sqlalchemy import BigInteger, Boolean, Engine, String, column, func, select
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH = 2000
+DEFAULT_BATCH = 20_000  # ~0.3 s a batch on a PC; smaller batches rewrite index pages more often
 
 # The positions table with raw column types: epoch seconds stay integers here,
 # which saves converting every row to a datetime and back.
