@@ -242,8 +242,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "timeout": _k(_duration, 10.0, "HTTP timeout"),
     },
     "retention": {
-        "thin_after": _k(_duration, 30 * 86400.0, "thin positions older than this"),
-        "thin_interval": _k(_duration, 60.0, "keep one position per aircraft per interval"),
+        "thin_after": _k(_duration, 7 * 86400.0, "thin positions older than this; 0 never"),
+        "thin_interval": _k(_duration, 180.0,
+                            "keep one position per aircraft per interval (and every "
+                            "landing and take-off)"),
         "delete_after": _k(_duration, 0.0, "delete positions older than this; 0 keeps them"),
         "interval": _k(_duration, 600.0, "run thinning, deleting and space reclaiming this often"),
         "run_seconds": _k(_duration, 20.0, "stop a run after this long; the rest waits a run"),
