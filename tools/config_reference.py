@@ -1,0 +1,94 @@
+"""Print the configuration reference (every key, its default and help) as Markdown.
+
+The README's table is this output, between the ``config-reference`` markers;
+tests/test_config_reference.py fails when they drift apart. Regenerate with
+``python tools/config_reference.py --write``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from flightwatch.settings import (  # noqa: E402
+    GEOFENCE_KEYS,
+    SCHEMA,
+    SOURCE_KEYS,
+    Key,
+    parse_duration,
+)
+
+_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def _duration(seconds: float) -> str:
+    """6h for 21600 s: how the keys are written in a config file."""
+    if seconds == 0:
+        return "0"
+    for unit, size in _UNITS:
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
+
+
+def _default(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]" if value else "[]"
+    return str(value)
+
+
+def _is_duration(key: Key) -> bool:
+    try:
+        return key.parse("90s", REPO) == parse_duration("90s")
+    except (ValueError, TypeError):
+        return False
+
+
+def _rows(section: str, keys: dict[str, Key]) -> list[str]:
+    rows = []
+    for name, key in keys.items():
+        default = key.default
+        shown = _duration(default) if default is not None and _is_duration(key) else _default(
+            default)
+        rows.append(f"| `{section}.{name}` | {shown} | {key.help.replace('|', '/')} |")
+    return rows
+
+
+def reference() -> str:
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for section, keys in SCHEMA.items():
+        lines += _rows(section, keys)
+    lines += _rows("sources[]", SOURCE_KEYS)
+    lines += _rows("geofences[]", GEOFENCE_KEYS)
+    return "\n".join(lines) + "\n"
+
+
+def readme_with_reference(readme: str) -> str:
+    head, rest = readme.split(START, 1)
+    _old, tail = rest.split(END, 1)
+    return f"{head}{START}\n{reference()}{END}{tail}"
+
+
+def main() -> int:
+    if "--write" in sys.argv:
+        path = REPO / "README.md"
+        path.write_text(readme_with_reference(path.read_text(encoding="utf-8")), encoding="utf-8")
+    else:
+        sys.stdout.write(reference())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
