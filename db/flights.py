@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from alerts.airports import Airport, AirportIndex, on_the_ground
 from db.models import (
@@ -310,6 +310,14 @@ class FlightSegmenter:
     def _resume(self, icao: str, now: datetime) -> _Aircraft:
         """Memory of an aircraft from its latest stored flight, if that flight could go on."""
         aircraft = _Aircraft()
+        try:
+            return self._resume_from_database(aircraft, icao, now)
+        except SQLAlchemyError as exc:  # the database is down: start afresh, keep decoding
+            log.warning("flights: cannot read %s's last flight (%s); starting a new one",
+                        icao, exc.__class__.__name__)
+            return aircraft
+
+    def _resume_from_database(self, aircraft: _Aircraft, icao: str, now: datetime) -> _Aircraft:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(_FLIGHTS)

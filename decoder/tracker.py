@@ -97,6 +97,8 @@ class Tracker:
         self.config = config or TrackerConfig()
         self._aircraft: dict[str, AircraftState] = {}
         self._expire_after = timedelta(seconds=self.config.expire_after_s)
+        self._source_expiry: dict[str, timedelta] = {}
+        self._evicted: list[AircraftState] = []
 
     def __len__(self) -> int:
         return len(self._aircraft)
@@ -144,17 +146,35 @@ class Tracker:
                     state.stored = position
         return TrackUpdate(state, is_new, position, store, callsign_changed)
 
+    def set_source_silence(self, source: str, seconds: float) -> None:
+        """Let aircraft heard only through ``source`` stay this long between reports.
+
+        An aggregator polled every minute reports each aircraft once a minute; with the
+        receiver's 60 s its tracks would be lost (and 'went silent') between polls.
+        """
+        self._source_expiry[source] = timedelta(seconds=max(seconds, self.config.expire_after_s))
+
+    def _silence_allowed(self, state: AircraftState) -> timedelta:
+        if not self._source_expiry:
+            return self._expire_after
+        return max(self._source_expiry.get(s, self._expire_after) for s in state.sources)
+
     def expire(self, now: datetime) -> list[AircraftState]:
-        """Forget aircraft silent for longer than ``expire_after_s``; return them."""
-        cutoff = now - self._expire_after
-        lost = [s for s in self._aircraft.values() if s.last_seen < cutoff]
+        """Forget aircraft silent for longer than their sources allow; return them."""
+        lost = [s for s in self._aircraft.values()
+                if now - s.last_seen > self._silence_allowed(s)]
         for state in lost:
             del self._aircraft[state.icao]
+        if self._evicted:
+            lost.extend(self._evicted)
+            self._evicted.clear()
         return lost
 
     def _evict_oldest(self) -> None:
+        """Make room; the evicted aircraft is handed out as lost at the next ``expire``."""
         oldest = min(self._aircraft.values(), key=lambda s: s.last_seen)
         del self._aircraft[oldest.icao]
+        self._evicted.append(oldest)
 
     def _accept_position(self, state: AircraftState, obs: Observation) -> Position | None:
         assert obs.lat is not None and obs.lon is not None

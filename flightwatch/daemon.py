@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from collector import RtlAdsbSource, Source, TcpSource
 from collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
 from db import connect
+from db.retention import Retention
 from decoder import Frame, Observation
 from flightwatch.alerting import build_alerting
 from flightwatch.digest import build_digest_job
@@ -93,6 +94,8 @@ class Daemon:
         self._threads: list[threading.Thread] = []
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self.reloaders: list[Callable[[], None]] = []
+        self.feed_errors = 0
+        self._next_error_log = 0.0
 
     # --- producers -------------------------------------------------------------------
     def _put(self, item: Frame | Observation | object) -> bool:
@@ -153,24 +156,40 @@ class Daemon:
             source.stop()
 
     def run_forever(self) -> None:
-        """Consume the queue until stopped, then drain it and flush."""
-        pipeline = self.pipeline
+        """Consume the queue until stopped, then drain it and flush (whatever happened)."""
         next_tick = time.monotonic() + 1.0
-        while not self.stopping.is_set():
-            try:
-                item = self.items.get(timeout=0.5)
-            except queue.Empty:
-                item = None
-            if item is not None and item is not _STOP:
-                pipeline.feed(item)  # type: ignore[arg-type]
-            if time.monotonic() >= next_tick:
-                next_tick = time.monotonic() + 1.0
-                self._tick()
-        self._shutdown()
+        try:
+            while not self.stopping.is_set():
+                try:
+                    item = self.items.get(timeout=0.5)
+                except queue.Empty:
+                    item = None
+                if item is not None and item is not _STOP:
+                    self._feed(item)
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + 1.0
+                    self._tick()
+        finally:
+            self._shutdown()
+
+    def _feed(self, item: object) -> None:
+        """One item; an error costs that item, never the daemon (logged once a minute)."""
+        try:
+            self.pipeline.feed(item)  # type: ignore[arg-type]
+        except Exception:
+            self.feed_errors += 1
+            now = time.monotonic()
+            if now >= self._next_error_log:
+                self._next_error_log = now + 60.0
+                log.exception("could not process an item (%d so far); going on",
+                              self.feed_errors)
 
     def _tick(self) -> None:
-        self.pipeline.expire(datetime.now(UTC))
-        self.pipeline.store.maybe_flush()
+        try:
+            self.pipeline.expire(datetime.now(UTC))
+            self.pipeline.store.maybe_flush()
+        except Exception:
+            log.exception("periodic expiry or flush failed; will retry")
         if self.reload_requested.is_set():
             self.reload_requested.clear()
             for reload in self.reloaders:
@@ -191,7 +210,7 @@ class Daemon:
             except queue.Empty:
                 break
             if item is not _STOP:
-                self.pipeline.feed(item)  # type: ignore[arg-type]
+                self._feed(item)
                 drained += 1
         ok = self.pipeline.close()
         give_up = time.monotonic() + SHUTDOWN_FLUSH_S
@@ -222,6 +241,9 @@ def build_daemon(settings: Settings, pipeline: Pipeline) -> Daemon:
     aggregator_specs = settings.enabled_sources(AGGREGATOR_SOURCE_TYPES)
     fences = fences_union(settings) if aggregator_specs else None
     aggregators = [make_aggregator(aggregator_options(s), fences) for s in aggregator_specs]
+    for aggregator in aggregators:
+        # Two missed polls (a 429, a timeout) before its aircraft count as lost.
+        pipeline.tracker.set_source_silence(aggregator.name, 2 * aggregator.interval + 30)
     return Daemon(settings, pipeline, local, aggregators)
 
 
@@ -251,6 +273,9 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
                              queued=daemon.items.qsize, snapshot_file=snapshot_path(settings))
     section = settings["status"]
     daemon.housekeeping.append(Housekeeping("status", section["interval"], status.report))
+    retention = settings["retention"]
+    daemon.housekeeping.append(
+        Housekeeping("retention", retention["interval"], Retention(engine, retention).run))
     digest = build_digest_job(settings, engine)
     if digest is not None:
         daemon.housekeeping.append(Housekeeping("digest", 60.0, digest.tick))
@@ -266,5 +291,6 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
     finally:
         if metrics is not None:
             metrics.stop()
-    alerting.deliver()
+    # Undelivered notifications wait in the outbox for the next start (resume above):
+    # a slow SMTP server must not hold up a stop that systemd times out after 15 s.
     return 0

@@ -67,7 +67,8 @@ class Pipeline:
         self.reloaders: list[Callable[[], None]] = []  # what SIGHUP re-reads
         self.flushers: list[Callable[[], bool]] = []  # listeners' own batched writes
         self.stats = PipelineStats()
-        self.aircraft_seen: set[str] = set()
+        # Distinct addresses, for a replay's summary; None in the daemon (it would only grow).
+        self.aircraft_seen: set[str] | None = None
         self._surface_ref = surface_ref
         self._decoders: dict[str, ModeSDecoder] = {}
         self._clock: datetime | None = None
@@ -92,7 +93,7 @@ class Pipeline:
                 listener.on_unverified(obs)
         else:
             state = update.state
-            if update.is_new:
+            if update.is_new and self.aircraft_seen is not None:
                 self.aircraft_seen.add(state.icao)
             if update.position is not None:
                 stats.positions_accepted += 1

@@ -120,6 +120,7 @@ def replay_files(
         alerting = build_alerting(settings, engine)
         pipeline = build_pipeline(settings, engine, alerting=alerting)
     summary = ReplaySummary()
+    pipeline.aircraft_seen = set()
     began = time.perf_counter()
     with _StopOnSignal() as stopper:
         for source in sources:

@@ -181,8 +181,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "url": _k(_str, "sqlite:///flightwatch.db",
                   f"SQLAlchemy URL; sqlite paths are relative to the config file; "
                   f"env {DATABASE_URL_ENV} wins"),
-        "batch_rows": _k(_int, 500, "commit after this many buffered positions"),
-        "batch_seconds": _k(_duration, 5.0, "commit at least this often"),
+        "batch_rows": _k(_int, 20_000, "commit after this many buffered positions"),
+        "batch_seconds": _k(_duration, 60.0,
+                            "commit at least this often (an SD card lives longer with fewer "
+                            "commits; SIGTERM still flushes)"),
     },
     "receiver": {
         "name": _k(_str, "local", "receiver id written with its positions"),

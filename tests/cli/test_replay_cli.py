@@ -149,6 +149,8 @@ def test_check_config_on_defaults(capsys: Cap) -> None:
 def test_sigterm_during_a_realtime_replay_flushes_and_exits_0(
     config_file: Path, capture: Capture
 ) -> None:
+    # Commit every 2 s (the default is a minute: fewer writes on an SD card).
+    config_file.write_text(config_file.read_text() + 'batch_seconds = "2s"\n')
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [

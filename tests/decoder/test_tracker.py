@@ -107,7 +107,8 @@ def test_silent_aircraft_expire_and_memory_is_bounded() -> None:
     assert len(tracker) == 3 and "000001" not in tracker  # oldest evicted
     tracker.update(obs(70, icao="000004"))
     lost = tracker.expire(T0 + timedelta(seconds=70))
-    assert sorted(s.icao for s in lost) == ["000002", "000003"]
+    # the evicted one is handed out as lost too, so nothing keeps memory of it
+    assert sorted(s.icao for s in lost) == ["000001", "000002", "000003"]
     assert len(tracker) == 1
 
 
@@ -117,3 +118,16 @@ def test_sources_accumulate_on_one_state() -> None:
     tracker.update(obs(1, source="opensky"))
     state = tracker.get("157710")
     assert state is not None and state.sources == {"beast:127.0.0.1:30005", "opensky"}
+
+
+def test_aircraft_heard_only_through_a_slow_aggregator_outlive_its_poll_interval() -> None:
+    tracker = Tracker(TrackerConfig(expire_after_s=60.0))
+    tracker.set_source_silence("opensky", 2 * 60 + 30)
+    tracker.update(obs(0, icao="000001", source="opensky"))
+    tracker.update(obs(0, icao="000002", source="beast"))
+    tracker.update(obs(0, icao="000003", source="beast"))
+    tracker.update(obs(1, icao="000003", source="opensky"))
+    lost = tracker.expire(T0 + timedelta(seconds=100))
+    assert [s.icao for s in lost] == ["000002"]  # the receiver's own aircraft: 60 s
+    lost = tracker.expire(T0 + timedelta(seconds=160))
+    assert sorted(s.icao for s in lost) == ["000001", "000003"]
