@@ -44,6 +44,14 @@ def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseError(f"database.url is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() == "postgresql":
+        # Fail in seconds, not after the TCP timeout, when the server is away; a lock held
+        # by another session makes a write fail (and be retried) instead of hang.
+        options = " ".join(filter(None, (
+            str(parsed.query.get("options", "")), f"-c lock_timeout={int(busy_timeout_s * 1000)}",
+        )))
+        return create_engine(url, pool_pre_ping=True,
+                             connect_args={"connect_timeout": 10, "options": options})
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":

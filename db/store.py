@@ -24,6 +24,9 @@ from decoder.tracker import Position as TrackPosition
 
 log = logging.getLogger(__name__)
 
+MAX_BUFFERED_POSITIONS = 500_000  # ~250 MB of rows; hours of a busy receiver
+_RETRY_FAILED_S = 15.0  # a failing database is retried at least this often
+
 _POSITIONS: Table = Position.__table__  # type: ignore[assignment]
 _AIRCRAFT: Table = Aircraft.__table__  # type: ignore[assignment]
 _CALLSIGNS: Table = CallsignPeriod.__table__  # type: ignore[assignment]
@@ -36,6 +39,7 @@ class StoreStats:
     positions_buffered: int = 0
     commits: int = 0
     failed_commits: int = 0
+    positions_dropped: int = 0
 
 
 @dataclass(slots=True)
@@ -91,6 +95,12 @@ class Store:
         self.stats = StoreStats()
 
     def add_position(self, position: TrackPosition) -> None:
+        if len(self._positions) >= MAX_BUFFERED_POSITIONS:
+            # The database has been unwritable for hours: keep memory bounded on a Pi.
+            del self._positions[: MAX_BUFFERED_POSITIONS // 10]
+            self.stats.positions_dropped += MAX_BUFFERED_POSITIONS // 10
+            log.error("database unwritable: dropped the oldest %d buffered positions "
+                      "(%d so far)", MAX_BUFFERED_POSITIONS // 10, self.stats.positions_dropped)
         self._positions.append(
             {
                 "icao": position.icao,
@@ -132,9 +142,12 @@ class Store:
         return len(self._positions) + len(self._aircraft) + len(self._dirty_callsigns)
 
     def due(self) -> bool:
+        waited = self._clock() - self._last_commit
+        if self._failing:  # retry once per interval, not on every new position
+            return waited >= min(self.batch_seconds, _RETRY_FAILED_S)
         if len(self._positions) >= self.batch_rows:
             return True
-        return self.pending > 0 and self._clock() - self._last_commit >= self.batch_seconds
+        return self.pending > 0 and waited >= self.batch_seconds
 
     def maybe_flush(self) -> None:
         if self.due():

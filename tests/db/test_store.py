@@ -144,3 +144,39 @@ def test_upgrade_backs_up_an_existing_database(tmp_path: Path) -> None:
     backups = list(tmp_path.glob("old.db.before-*.bak"))
     assert len(backups) == 1
     assert pending_migrations(engine) == []
+
+
+def test_a_failing_database_is_retried_once_per_interval_not_per_position(
+    db_url: str, tmp_path: Path
+) -> None:
+    now = [0.0]
+    store = Store(open_engine(db_url, busy_timeout_s=0.1), batch_rows=2, batch_seconds=5.0,
+                  clock=lambda: now[0])
+    blocker = sqlite3.connect(tmp_path / "fw.db", timeout=0.1)
+    blocker.execute("BEGIN IMMEDIATE")
+    for t in range(3):
+        store.add_position(position(t))
+    store.maybe_flush()
+    assert store.stats.failed_commits == 1
+    for t in range(3, 50):  # a full batch many times over: still no retry before 5 s
+        store.add_position(position(t))
+        store.maybe_flush()
+    assert store.stats.failed_commits == 1
+    blocker.rollback()
+    blocker.close()
+    now[0] = 5.0
+    store.maybe_flush()
+    assert store.stats.failed_commits == 1 and count(store.engine) == 50
+
+
+def test_the_buffer_stays_bounded_while_the_database_is_down(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.store
+
+    monkeypatch.setattr(db.store, "MAX_BUFFERED_POSITIONS", 100)
+    store = Store(open_engine(db_url))
+    for t in range(250):
+        store.add_position(position(t))
+    assert store.pending <= 100 + 2  # positions, plus the aircraft and callsign rows
+    assert store.stats.positions_dropped == 150
