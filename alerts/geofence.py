@@ -13,6 +13,7 @@ the world in well under a microsecond, and points inside the box go to
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -88,10 +89,7 @@ class Geofence:
     ) -> Geofence:
         """Load any GeoJSON (FeatureCollection, Feature or bare geometry) of polygons."""
         path = Path(path)
-        try:
-            frame = gpd.read_file(path, engine="pyogrio")
-        except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files
-            raise GeofenceError(f"{path}: cannot read GeoJSON: {exc}") from exc
+        frame = _read_geojson(path)
         if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
             frame = frame.to_crs("EPSG:4326")
         geoms = [g for g in frame.geometry if g is not None and not g.is_empty]
@@ -138,3 +136,35 @@ class Geofence:
 
     def __repr__(self) -> str:
         return f"Geofence({self.name!r}, buffer_km={self.buffer_km})"
+
+
+def _read_geojson(path: Path) -> gpd.GeoDataFrame:
+    """The file as a GeoDataFrame.
+
+    GeoJSON is parsed straight into geopandas: GDAL (pyogrio) would add ~30 MB of
+    resident memory to a daemon on a Raspberry Pi for one small file. Other formats
+    (a Shapefile, a GeoPackage) still go through GDAL.
+    """
+    if path.suffix.lower() not in (".geojson", ".json"):
+        try:
+            return gpd.read_file(path, engine="pyogrio")
+        except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files
+            raise GeofenceError(f"{path}: cannot read: {exc}") from exc
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GeofenceError(f"{path}: cannot read GeoJSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise GeofenceError(f"{path}: not a GeoJSON object")
+    kind = document.get("type")
+    if kind == "FeatureCollection":
+        features = document.get("features") or []
+    elif kind == "Feature":
+        features = [document]
+    else:  # a bare geometry
+        features = [{"type": "Feature", "geometry": document, "properties": {}}]
+    try:
+        # RFC 7946: GeoJSON coordinates are WGS84 longitude, latitude.
+        return gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+    except Exception as exc:  # shapely raises several types for malformed geometries
+        raise GeofenceError(f"{path}: not valid GeoJSON geometry: {exc}") from exc
