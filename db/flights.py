@@ -174,6 +174,8 @@ class FlightSegmenter:
         self._aircraft: dict[str, _Aircraft] = {}
         self._dirty: dict[tuple[str, datetime], _Flight] = {}
         self._next_sweep: datetime | None = None
+        self._resumable_since: datetime | None = None
+        self._resumable_icaos: frozenset[str] = frozenset()
 
     # --- segmentation -----------------------------------------------------------------
 
@@ -311,11 +313,31 @@ class FlightSegmenter:
         """Memory of an aircraft from its latest stored flight, if that flight could go on."""
         aircraft = _Aircraft()
         try:
+            if icao not in self._resumable(now):
+                return aircraft
             return self._resume_from_database(aircraft, icao, now)
         except SQLAlchemyError as exc:  # the database is down: start afresh, keep decoding
             log.warning("flights: cannot read %s's last flight (%s); starting a new one",
                         icao, exc.__class__.__name__)
             return aircraft
+
+    def _resumable(self, now: datetime) -> frozenset[str]:
+        """Aircraft whose stored flight may go on at ``now``: one query, not one per aircraft.
+
+        Flights this segmenter wrote stay in memory until they are older than the gap,
+        so only flights stored before it started (a restart) can be resumed from the
+        database; they are loaded once, again only if the clock goes back (a replay of
+        older data).
+        """
+        earliest = now - self._gap
+        if self._resumable_since is None or earliest < self._resumable_since:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(_FLIGHTS.c.icao).where(_FLIGHTS.c.last_seen >= earliest).distinct()
+                )
+                self._resumable_icaos = frozenset(row.icao for row in rows)
+            self._resumable_since = earliest
+        return self._resumable_icaos
 
     def _resume_from_database(self, aircraft: _Aircraft, icao: str, now: datetime) -> _Aircraft:
         with self.engine.connect() as conn:
