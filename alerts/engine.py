@@ -24,6 +24,7 @@ from alerts.watchlist import (
     default_prefixes,
     read_callsign_prefixes,
 )
+from db.alerts import latest_alerts
 from db.watchlist import entries, sync_files
 
 log = logging.getLogger(__name__)
@@ -125,13 +126,15 @@ def build_rule_engine(
     ``prefix_table`` is the shipped callsign-prefix table.
     """
     alerts = settings["alerts"]
-    return AlertRules(
+    rules = AlertRules(
         load_configured_watchlist(db, settings["watchlist"], prefix_table),
         load_fences(settings.geofences),
         sink,
         load_airports(alerts["airports"] or [default_airports]),
         rule_config(alerts),
     )
+    rules.remember(latest_alerts(db))
+    return rules
 
 
 def reloader(

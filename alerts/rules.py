@@ -40,6 +40,11 @@ from decoder.tracker import AircraftState, Position, TrackUpdate
 
 log = logging.getLogger(__name__)
 
+# Kinds that say the same thing for cooldown purposes: "it is inside the fence". After a
+# restart or a reload, an aircraft already reported entering is not reported again as
+# first seen inside.
+_COOLDOWN_FAMILY = {"enter": "inside", "first_seen_inside": "inside"}
+
 _NO_AIRPORTS = AirportIndex(())
 
 KINDS = (
@@ -191,6 +196,14 @@ class AlertRules:
         self._last_alert: dict[tuple[str, str, str, str], datetime] = {}
         self._replies: dict[str, deque[tuple[datetime, str, int | None]]] = {}
         self.alerts_raised = 0
+
+    def remember(self, raised: Iterable[tuple[str, str | None, str, datetime]]) -> None:
+        """Alerts raised before this process started, as (icao, fence, kind, time): their
+        cooldowns still run, so a restart does not repeat them."""
+        for icao, fence, kind, time in raised:
+            key = (icao, fence or "", _COOLDOWN_FAMILY.get(kind, kind), "")
+            if key not in self._last_alert or self._last_alert[key] < time:
+                self._last_alert[key] = time
 
     def reload(self, watchlist: Watchlist, fences: Sequence[Geofence]) -> None:
         """Swap the watchlist and fences (SIGHUP); every aircraft is matched and judged anew."""
@@ -423,7 +436,7 @@ class AlertRules:
         """Hand one alert to the sink unless its kind is off or its cooldown runs."""
         if kind not in self._events:
             return
-        key = (icao, fence or "", kind, key_extra)
+        key = (icao, fence or "", _COOLDOWN_FAMILY.get(kind, kind), key_extra)
         last = self._last_alert.get(key)
         if last is not None and time - last < self._cooldown:
             return

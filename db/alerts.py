@@ -194,3 +194,12 @@ def outbox_status(engine: Engine, alert_id: int) -> dict[str, tuple[str, int]]:
     )
     with engine.connect() as conn:
         return {row.channel: (row.status, row.attempts) for row in conn.execute(stmt)}
+
+
+def latest_alerts(engine: Engine) -> list[tuple[str, str | None, str, datetime]]:
+    """The newest alert per (icao, geofence, kind): where the rules' cooldowns stand."""
+    table = _ALERTS.c
+    query = select(table.icao, table.geofence, table.kind, func.max(table.time)).group_by(
+        table.icao, table.geofence, table.kind)
+    with engine.connect() as conn:
+        return [(icao, fence, kind, time) for icao, fence, kind, time in conn.execute(query)]

@@ -33,7 +33,8 @@ def on_final(distance_nm: float) -> tuple[float, float]:
 
 def flights() -> list[Flight]:
     arrival = Flight(
-        WATCHED, "RSD016",
+        WATCHED,
+        "RSD016",
         [
             (54.30, 32.30, 33000, 450),  # over Russia, west of Smolensk
             (54.10, 30.50, 25000, 400),  # inside Belarus, descending
@@ -41,14 +42,20 @@ def flights() -> list[Flight]:
             (*on_final(8), 3200, 155),
             (*on_final(0.5), 670, 135),  # touchdown; Minsk National is at 670 ft
         ],
-        START, on_ground_at_end=True, parked_s=60.0,
+        START,
+        on_ground_at_end=True,
+        parked_s=60.0,
     )
     overflight = Flight(
-        UNWATCHED, "DLH1447", [(54.55, 32.20, 38000, 470), (54.00, 27.00, 38000, 470)],
+        UNWATCHED,
+        "DLH1447",
+        [(54.55, 32.20, 38000, 470), (54.00, 27.00, 38000, 470)],
         START + timedelta(minutes=2),
     )
     stays_outside = Flight(  # a helicopter north-east of Smolensk, flying away from Belarus
-        WATCHED_OUTSIDE, "RF00170", [(54.90, 32.80, 3000, 120), (55.30, 33.60, 3000, 120)],
+        WATCHED_OUTSIDE,
+        "RF00170",
+        [(54.90, 32.80, 3000, 120), (55.30, 33.60, 3000, 120)],
         START + timedelta(minutes=1),
     )
     return [arrival, overflight, stays_outside]
@@ -114,3 +121,39 @@ def test_replay_alerts_once_for_the_watched_arrival_only(
     again = replay_files(settings, [capture])
     assert again.frames == summary.frames
     assert [a.kind for a in query_alerts(engine)] == ["approaching", "enter", "landed"]
+
+
+def test_a_restart_does_not_repeat_an_alert_within_its_cooldown(tmp_path: Path) -> None:
+    """The cooldown outlives the process: alerts already in the database count."""
+    from datetime import UTC, datetime, timedelta
+
+    from db import connect
+    from decoder import Frame
+    from decoder.simulate import Flight, Rates, frames
+    from flightwatch.alerting import build_alerting
+    from flightwatch.pipeline import build_pipeline
+    from flightwatch.settings import load_settings
+
+    config = tmp_path / "fw.toml"
+    config.write_text('[database]\nurl = "sqlite:///fw.db"\n')
+    settings = load_settings(config, env={})
+    start = datetime(2020, 8, 19, 9, 0, tzinfo=UTC)
+
+    def run(begin: datetime) -> list[str]:
+        engine = connect(settings.database_url)
+        pipeline = build_pipeline(settings, engine, alerting=build_alerting(settings, engine))
+        flight = Flight(
+            "157710", "RSD016", [(53.95, 27.9, 12000, 300), (53.95, 27.5, 12000, 300)], begin
+        )
+        for t, hex_ in frames([flight], Rates()):
+            if t > begin.timestamp() + 60:
+                break
+            pipeline.feed(Frame(hex_, t, "beast"))
+        assert pipeline.close()
+        from db.alerts import query_alerts
+
+        return [a.kind for a in query_alerts(engine)]
+
+    assert run(start) == ["first_seen_inside"]
+    # "Restarted" ten minutes later, the aircraft still inside: nothing new.
+    assert run(start + timedelta(minutes=10)) == ["first_seen_inside"]
