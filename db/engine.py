@@ -26,6 +26,10 @@ class DatabaseError(Exception):
     """The database cannot be opened or upgraded; the message says what to do."""
 
 
+class DatabaseConfigError(DatabaseError):
+    """``database.url`` itself is wrong (not a URL, a folder that does not exist)."""
+
+
 def redacted(url: str) -> str:
     """``url`` fit for a log line or an error message (no password)."""
     try:
@@ -43,7 +47,7 @@ def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise DatabaseError(f"database.url is not a database URL: {exc}") from exc
+        raise DatabaseConfigError(f"database.url is not a database URL: {exc}") from exc
     if parsed.get_backend_name() == "postgresql":
         # Fail in seconds, not after the TCP timeout, when the server is away; a lock held
         # by another session makes a write fail (and be retried) instead of hang.
@@ -57,7 +61,9 @@ def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).parent
         if not folder.is_dir():
-            raise DatabaseError(f"database.url {redacted(url)}: folder {folder} does not exist")
+            raise DatabaseConfigError(
+                f"database.url {redacted(url)}: folder {folder} does not exist"
+            )
     engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -131,6 +137,8 @@ def connect(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     engine = open_engine(url, busy_timeout_s=busy_timeout_s)
     try:
         upgrade(engine)
+    except DatabaseError:
+        raise
     except Exception as exc:
         raise DatabaseError(
             f"cannot open or upgrade the database at {redacted(url)}: {exc}"

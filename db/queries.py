@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, func, select
 
 from db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
 
@@ -94,9 +94,19 @@ class _CallsignIndex:
     def __init__(self, spans: list[CallsignSpan]) -> None:
         self._starts: dict[str, list[datetime]] = defaultdict(list)
         self._names: dict[str, list[str]] = defaultdict(list)
+        self._ends: dict[str, list[datetime]] = defaultdict(list)
         for span in spans:
             self._starts[span.icao].append(span.first_seen)
             self._names[span.icao].append(span.callsign)
+            self._ends[span.icao].append(span.last_seen)
+
+    def covers(self, icao: str, when: datetime) -> bool:
+        """Whether ``when`` falls inside one of the aircraft's spans."""
+        starts = self._starts.get(icao)
+        if not starts:
+            return False
+        i = bisect.bisect_right(starts, when) - 1
+        return i >= 0 and when <= self._ends[icao][i]
 
     def at(self, icao: str, when: datetime) -> str | None:
         starts = self._starts.get(icao)
@@ -133,14 +143,17 @@ def history(
         conditions.append(Position.lon.between(min_lon, max_lon))
         conditions.append(Position.lat.between(min_lat, max_lat))
     spans = None
+    flown: _CallsignIndex | None = None
     if callsign is not None:
         spans = callsign_spans(engine, icaos=icaos, callsign=callsign, since=since, until=until)
         if not spans:
             return
-        conditions.append(or_(*(
-            and_(Position.icao == s.icao, Position.time.between(s.first_seen, s.last_seen))
-            for s in spans
-        )))
+        # The aircraft and the overall window in SQL; each span exactly in Python (one
+        # OR term per span overflows SQLite's expression depth past ~1,000 spans).
+        conditions.append(Position.icao.in_(sorted({s.icao for s in spans})))
+        conditions.append(Position.time >= min(s.first_seen for s in spans))
+        conditions.append(Position.time <= max(s.last_seen for s in spans))
+        flown = _CallsignIndex(spans)
     query = (
         select(
             Position.icao, Position.time, Position.lat, Position.lon, Position.altitude_ft,
@@ -160,5 +173,7 @@ def history(
         # Positional unpacking: attribute access on rows and keyword construction cost
         # more than the SQL itself on a long history.
         for icao, time, lat, lon, alt, speed, track, rate, on_ground, source in result:
+            if flown is not None and not flown.covers(icao, time):
+                continue
             yield HistoryRow(icao, time, lat, lon, alt, speed, track, rate,
                              callsign_at(icao, time), on_ground, source)

@@ -12,10 +12,12 @@ def user_error(exc: BaseException) -> tuple[str | None, int]:
     from alerts.watchlist import WatchlistError
     from collector import CollectorError
     from db import DatabaseError
+    from db.engine import DatabaseConfigError
 
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return f"{exc.filename}: no such file", EXIT_USAGE
     if isinstance(exc, CollectorError | GeofenceError | WatchlistError | NotifierConfigError
+                  | DatabaseConfigError
                   | IsADirectoryError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, DatabaseError | OSError):

@@ -199,3 +199,12 @@ def _stored(database: Path) -> int:
             return int(conn.execute("select count(*) from positions").fetchone()[0])
     except sqlite3.OperationalError:  # schema not created yet
         return 0
+
+
+@pytest.mark.parametrize("url", ["notaurl", "sqlite:////no/such/folder/fw.db"])
+def test_a_bad_database_url_is_a_configuration_error(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: Cap
+) -> None:
+    monkeypatch.setenv("FLIGHTWATCH_DATABASE_URL", url)
+    assert run("history") == 2  # exit 2: systemd does not restart a unit on a bad config
+    assert "database.url" in capsys.readouterr().err

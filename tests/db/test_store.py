@@ -180,3 +180,14 @@ def test_the_buffer_stays_bounded_while_the_database_is_down(
         store.add_position(position(t))
     assert store.pending <= 100 + 2  # positions, plus the aircraft and callsign rows
     assert store.stats.positions_dropped == 150
+
+
+def test_history_by_a_callsign_flown_in_thousands_of_periods(db_url: str) -> None:
+    """One OR term per period used to overflow SQLite's expression depth."""
+    store = Store(open_engine(db_url))
+    for i in range(1500):
+        store.add_position(position(i * 10, icao=f"{i:06X}", callsign="AFL123"))
+    store.add_position(position(5, icao="ABCDEF", callsign="SBI456"))
+    store.flush()
+    rows = list(history(store.engine, callsign="AFL*"))
+    assert len(rows) == 1500 and {r.callsign for r in rows} == {"AFL123"}
