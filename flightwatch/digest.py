@@ -413,8 +413,9 @@ class DigestJob:
     def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         if now >= self.next_due:
-            until, self.next_due = self.next_due, next_run(self.at, now)
-            self._start(until, now)
+            until = self.next_due
+            self._start(until, now)  # if composing fails, the next tick tries again
+            self.next_due = next_run(self.at, now)
         if self.pending is not None and now >= self.pending.retry_at:
             self._deliver(now)
 
