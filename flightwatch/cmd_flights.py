@@ -55,31 +55,17 @@ def register(commands: Any) -> None:
 
 def cmd_flights(args: argparse.Namespace) -> int:
     from db.flights import airport_known, query_flights
-    from db.queries import icaos_for_registration
-    from decoder import normalise_icao
     from flightwatch.formats import TRACK_FORMATS, write
+    from flightwatch.selection import selected_icaos
 
     settings = settings_from(args)
-    icaos: list[str] | None = None
-    if args.icao:
-        icaos = []
-        for value in args.icao:
-            icao = normalise_icao(value)
-            if icao is None:
-                raise UsageError(f"--icao {value!r}: not a 24-bit ICAO address (6 hex digits)")
-            icaos.append(icao)
     if args.geofence is not None:
         known = [f["name"] for f in settings.geofences]
         if args.geofence not in known:
             raise UsageError(f"--geofence {args.geofence!r}: no such geofence in the "
                              f"configuration (known: {', '.join(known)})")
     engine = engine_for(settings)
-    if args.registration:
-        found = icaos_for_registration(engine, args.registration)
-        if not found:
-            print(f"no aircraft known with registration {args.registration}", file=sys.stderr)
-            return EXIT_OK
-        icaos = sorted(set(found) & set(icaos)) if icaos is not None else found
+    icaos = selected_icaos(args, engine)
     flights = query_flights(
         engine, icaos=icaos, callsign=args.callsign, airport=args.airport,
         watched=args.watched, geofence=args.geofence, since=args.since, until=args.until,

@@ -56,11 +56,9 @@ class Selection:
         return (row for row in rows if fence.contains(row.lat, row.lon))
 
 
-def selection_from(
-    args: argparse.Namespace, settings: Settings, engine: Any,
-    fences: Sequence[Any] | None = None,
-) -> Selection:
-    """The arguments as a Selection; ``fences`` are the loaded geofences (else loaded here)."""
+def selected_icaos(args: argparse.Namespace, engine: Any) -> list[str] | None:
+    """``--icao`` and ``--registration`` as addresses; None selects every aircraft and an
+    empty list none (a registration nobody is known by)."""
     from db.queries import icaos_for_registration
     from decoder import normalise_icao
 
@@ -77,6 +75,15 @@ def selection_from(
         if not found:
             print(f"no aircraft known with registration {args.registration}", file=sys.stderr)
         icaos = sorted(set(found) & set(icaos)) if icaos is not None else found
+    return icaos
+
+
+def selection_from(
+    args: argparse.Namespace, settings: Settings, engine: Any,
+    fences: Sequence[Any] | None = None,
+) -> Selection:
+    """The arguments as a Selection; ``fences`` are the loaded geofences (else loaded here)."""
+    icaos = selected_icaos(args, engine)
     fence = None
     if args.geofence:
         if fences is None:
