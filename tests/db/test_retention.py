@@ -10,14 +10,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from alerts.alert import Alert
 from db import Store, connect
@@ -78,29 +77,6 @@ def kept_times(engine: Engine, icao: str) -> list[int]:
 def count(engine: Engine, model: Any) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = connect(f"sqlite:///{tmp_path / 'fw.db'}")
-        yield engine
-        engine.dispose()
-        return
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"fw_retention_{uuid.uuid4().hex[:10]}"  # a schema of our own in the scratch DB
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base_url else "?"
-    engine = connect(f"{base_url}{separator}options=-csearch_path%3D{schema}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -8,16 +8,13 @@ from __future__ import annotations
 import csv
 import re
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from alerts.watchlist import Watchlist, WatchlistError, read_watchlist
-from db import connect
 from db.watchlist import (
     IMPORT_PREFIX,
     MANUAL,
@@ -45,29 +42,6 @@ def shared(name: str) -> Path:
 def csv_file(path: Path, *rows: str) -> Path:
     path.write_text(HEADER + "".join(f"{r}\n" for r in rows), encoding="utf-8")
     return path
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = connect(f"sqlite:///{tmp_path / 'fw.db'}")
-        yield engine
-        engine.dispose()
-        return
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"fw_watchlist_{uuid.uuid4().hex[:10]}"  # a schema of our own in the scratch DB
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base_url else "?"
-    engine = connect(f"{base_url}{separator}options=-csearch_path%3D{schema}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def by_icao(engine: Engine) -> dict[str, tuple[str | None, str | None, str | None]]:

@@ -154,8 +154,10 @@ def test_database_locked_by_another_process(dump1090: Dump1090Ports, tmp_path: P
     # One clear line when writes start failing, one when they work again; no per-retry noise.
     failed = running.matching(r"WARNING db\.store: database write failed, keeping \d+ positions "
                               r"in memory and retrying: database is locked")
-    assert len(failed) == 1, running.log
-    assert len(running.matching(r"WARNING db\.store: database writes recovered")) == 1
+    recovered = running.matching(r"WARNING db\.store: database writes recovered")
+    # One pair for the lock; on a loaded machine one more pair is possible, when the
+    # daemon's own outbox job holds the write lock for longer than the busy timeout.
+    assert 1 <= len(failed) <= 2 and len(recovered) == len(failed), running.log
     # Other writers say the same once each at most (the outbox job may hit the lock too).
     others = [line for line in running.matching(r"WARNING|ERROR") if "db.store" not in line]
     assert all("outbox: database unavailable" in line for line in others), running.log
