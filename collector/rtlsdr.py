@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import IO
 
 from collector.source import Backoff, CollectorError, Framer
@@ -172,3 +173,28 @@ def _reap(process: subprocess.Popen[bytes]) -> int | None:
     if process.stdout is not None:
         process.stdout.close()
     return process.returncode
+
+
+#: USB ids of RTL2832U receivers (a subset of librtlsdr's known-devices table: the
+#: generic Realtek ids and the common DVB-T sticks sold as ADS-B dongles).
+RTL2832U_USB_IDS = frozenset({
+    ("0bda", "2832"), ("0bda", "2838"), ("0413", "6680"), ("0413", "6f0f"),
+    ("0458", "707f"), ("0ccd", "00a9"), ("0ccd", "00b3"), ("0ccd", "00d3"),
+    ("0ccd", "00e0"), ("185b", "0620"), ("185b", "0650"), ("1b80", "d393"),
+    ("1b80", "d394"), ("1b80", "d395"), ("1b80", "d39d"), ("1d19", "1101"),
+    ("1d19", "1102"), ("1d19", "1103"), ("1f4d", "b803"), ("1f4d", "c803"),
+})
+
+
+def find_dongles(usb_devices: Path = Path("/sys/bus/usb/devices")) -> list[str]:
+    """RTL-SDR dongles plugged in, as ``vendor:product`` ids read from sysfs (Linux)."""
+    found = []
+    for device in sorted(usb_devices.glob("*")):
+        try:
+            vendor = (device / "idVendor").read_text().strip().lower()
+            product = (device / "idProduct").read_text().strip().lower()
+        except OSError:
+            continue
+        if (vendor, product) in RTL2832U_USB_IDS:
+            found.append(f"{vendor}:{product}")
+    return found

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from flightwatch.settings import Settings
+
+USB_DEVICES = Path("/sys/bus/usb/devices")
 
 Check = Callable[[Settings, list[str], list[str]], None]
 
@@ -32,12 +36,31 @@ def _sources(settings: Settings, problems: list[str], lines: list[str]) -> None:
         if source["type"] == "opensky":
             lines.append(_opensky_credits(settings, source))
         if source["type"] == "rtl_adsb":
-            program = source["command"][0]
-            if shutil.which(program) is None:
-                problems.append(
-                    f"sources[{i}].command: {program!r} not found; install the rtl-sdr package "
-                    f"(apt install rtl-sdr) and plug in the dongle, or use a dump1090 source"
-                )
+            _rtl_adsb(i, source, problems, lines)
+
+
+def _rtl_adsb(i: int, source: dict[str, Any], problems: list[str], lines: list[str]) -> None:
+    from collector.rtlsdr import find_dongles
+
+    usb_devices = USB_DEVICES
+
+    program = source["command"][0]
+    if shutil.which(program) is None:
+        problems.append(
+            f"sources[{i}].command: {program!r} not found; install the rtl-sdr package "
+            f"(apt install rtl-sdr) and plug in the dongle, or use a dump1090 source"
+        )
+    if not usb_devices.is_dir():
+        lines.append(f"  cannot look for the dongle: no {usb_devices} on this system")
+        return
+    dongles = find_dongles(usb_devices)
+    if dongles:
+        lines.append(f"  RTL-SDR dongle(s) on USB: {', '.join(dongles)}")
+    else:
+        problems.append(
+            f"sources[{i}]: no RTL-SDR dongle (RTL2832U) found on USB; plug it in and check "
+            f"`lsusb`, or use a dump1090/readsb source"
+        )
 
 
 def _opensky_credits(settings: Settings, source: dict[str, object]) -> str:
@@ -79,7 +102,18 @@ def _watchlist(settings: Settings, problems: list[str], lines: list[str]) -> Non
         )
 
 
-CHECKS: tuple[Check, ...] = (_database, _sources, _geofences, _watchlist)
+def _notifications(settings: Settings, problems: list[str], lines: list[str]) -> None:
+    from alerts.notify import NotifierConfigError, build_notifiers
+
+    try:
+        channels = build_notifiers(settings)
+    except NotifierConfigError as exc:
+        problems.append(str(exc))
+        return
+    lines.append(f"alert channels: {', '.join(sorted(channels)) or 'log and database only'}")
+
+
+CHECKS: tuple[Check, ...] = (_database, _sources, _geofences, _watchlist, _notifications)
 
 
 def check(settings: Settings) -> tuple[list[str], list[str]]:
