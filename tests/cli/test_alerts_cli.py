@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
 from alerts.alert import Alert
 from db import connect
@@ -20,11 +21,6 @@ T = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 # ARCHITECTURE.md, command-line contract: the alerts fields, in this order.
 CONTRACT = ["time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat",
             "lon", "altitude_ft", "matched_by", "sources"]
-
-
-@pytest.fixture(autouse=True)
-def _no_database_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FLIGHTWATCH_DATABASE_URL", raising=False)
 
 
 @pytest.fixture
@@ -47,12 +43,6 @@ def recorded(config_file: Path) -> Path:
         assert db_alerts.record_alert(engine, alert, channels=()) is not None
     engine.dispose()
     return config_file
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_json_lines_carry_the_contract_fields(

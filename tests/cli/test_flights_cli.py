@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
 from db import connect
 from db.watchlist import sync_files
@@ -67,21 +68,10 @@ def simulated() -> list[Flight]:
     ]
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def ok(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     code, out, err = run(capsys, *argv)
     assert code == 0, err
     return out
-
-
-@pytest.fixture(autouse=True)
-def _no_database_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FLIGHTWATCH_DATABASE_URL", raising=False)
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import run
 
 from alerts.geofence import Geofence
-from flightwatch.cli import main
 from flightwatch.map import ALTITUDE_BANDS, GROUND, UNKNOWN_ALTITUDE, altitude_band, track_runs
 from flightwatch.replay import replay_files
 from flightwatch.settings import load_settings
@@ -42,17 +42,6 @@ def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.delenv("FLIGHTWATCH_DATABASE_URL", raising=False)
         replay_files(load_settings(config), [DEMO])
         yield config
-
-
-@pytest.fixture(autouse=True)
-def _no_database_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FLIGHTWATCH_DATABASE_URL", raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def page_data(page: str) -> dict[str, Any]:

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
 from db import connect
 from db.watchlist import stored_entries, sync_files
-from flightwatch.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_WATCHLIST = ROOT / ".." / "shared" / "data" / "watchlist"
@@ -27,17 +27,6 @@ def shared(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"reference data {path} not present (the shared/ folder beside the repo)")
     return path
-
-
-@pytest.fixture(autouse=True)
-def _no_database_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FLIGHTWATCH_DATABASE_URL", raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def json_lines(text: str) -> list[dict[str, object]]:
