@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,7 +31,7 @@ from sqlalchemy import Engine, func, select
 
 from alerts.alert import Alert
 from alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
-from alerts.notify.email import MAP_LINKS, fence_title
+from alerts.notify.email import MAP_LINKS, fence_title, plain_mail
 from db.alerts import query_alerts
 from db.models import Aircraft, Position
 from db.queries import HistoryRow, history
@@ -302,18 +301,13 @@ def body(digest: Digest) -> str:
 
 def digest_message(digest: Digest, sender: str, recipients: Sequence[str]) -> EmailMessage:
     """The mail; its Message-ID depends only on the period, so a resend is recognisably one."""
-    message = EmailMessage()
-    message["Subject"] = subject(digest)
-    message["From"] = sender
-    if recipients:
-        message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(digest.until)
     stamp = digest.until.strftime("%Y%m%dT%H%MZ")
     digest_id = hashlib.sha256(f"digest|{digest.since.isoformat()}|{stamp}".encode())
     domain = sender.rpartition("@")[2] or "flightwatch.invalid"
-    message["Message-ID"] = f"<{digest_id.hexdigest()[:32]}.digest@{domain}>"
-    message.set_content(body(digest))
-    return message
+    return plain_mail(
+        subject_line=subject(digest), sender=sender, recipients=recipients, date=digest.until,
+        message_id_header=f"<{digest_id.hexdigest()[:32]}.digest@{domain}>", text=body(digest),
+    )
 
 
 # --- delivery ---------------------------------------------------------------------------

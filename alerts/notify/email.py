@@ -14,6 +14,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -117,16 +118,27 @@ def message_id(alert: Alert, sender: str) -> str:
     return f"<{digest}.alert@{domain}>"
 
 
-def build_message(alert: Alert, sender: str, recipients: Sequence[str]) -> EmailMessage:
+def plain_mail(
+    *, subject_line: str, sender: str, recipients: Sequence[str], date: datetime,
+    message_id_header: str, text: str,
+) -> EmailMessage:
+    """A plain-text mail with the headers every flightwatch mail (alert, digest) carries."""
     message = EmailMessage()
-    message["Subject"] = subject(alert)
+    message["Subject"] = subject_line
     message["From"] = sender
     if recipients:
         message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(alert.time)
-    message["Message-ID"] = message_id(alert, sender)
-    message.set_content(body(alert))
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id_header
+    message.set_content(text)
     return message
+
+
+def build_message(alert: Alert, sender: str, recipients: Sequence[str]) -> EmailMessage:
+    return plain_mail(
+        subject_line=subject(alert), sender=sender, recipients=recipients, date=alert.time,
+        message_id_header=message_id(alert, sender), text=body(alert),
+    )
 
 
 @dataclass(frozen=True, slots=True)
