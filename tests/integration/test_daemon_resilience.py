@@ -131,12 +131,12 @@ def test_database_locked_by_another_process(dump1090: Dump1090Ports, tmp_path: P
         wait_connected(dump1090, dump1090.beast_out)
         feed.push(dump1090, until=FIRST + WARM_UP_S)
         poll(lambda: count(db) > 0, "positions stored before the lock")
-        before = count(db)
 
         # Someone else's write transaction (sqlite3 shell, a bulk import) holds the lock.
         holder = sqlite3.connect(db, isolation_level=None, timeout=30)
         holder.execute("BEGIN IMMEDIATE")
         locked_at = time.monotonic()
+        before = count_with(holder)  # counted under the lock: a commit may land just before it
         feed.push(dump1090, until=FIRST + WARM_UP_S + LOCK_S)
         assert count_with(holder) == before  # nothing got in while locked
         holder.execute("COMMIT")
