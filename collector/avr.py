@@ -28,11 +28,11 @@ def _message(line: bytes) -> RawMessage | str | None:
         digits = frame_hex(line[1:-1])
         if digits is None:
             return "heartbeats" if line == _HEARTBEAT else None
-        return RawMessage(digits, None, None)
+        return (digits, None, None)
     if head == _AT:
         ticks = line[1 : 1 + _TICK_DIGITS]
         digits = frame_hex(line[1 + _TICK_DIGITS : -1])
         if digits is None or len(ticks) != _TICK_DIGITS:
             return None
-        return RawMessage(digits, int(ticks, 16), None)
+        return (digits, int(ticks, 16), None)
     return None

@@ -65,7 +65,7 @@ def parse(buf: bytes, counter: Counter[str] | None = None) -> tuple[list[RawMess
                 continue
             body = unescaped
         if kind in (_SHORT, _LONG):
-            out.append(RawMessage(body[7:].hex().upper(), int.from_bytes(body[:6]), body[6]))
+            out.append((body[7:].hex().upper(), int.from_bytes(body[:6]), body[6]))
         elif kind == _MODE_AC:
             counter["mode_ac"] += 1
         else:

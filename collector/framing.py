@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Literal, NamedTuple, TypeVar
+from typing import Literal, TypeVar
 
 Format = Literal["beast", "avr", "sbs", "csv", "tsv"]
 FORMATS: tuple[Format, ...] = ("beast", "avr", "sbs", "csv", "tsv")
@@ -36,12 +36,11 @@ _HEX_BYTES = b"0123456789abcdefABCDEF"
 R = TypeVar("R")
 
 
-class RawMessage(NamedTuple):
-    """One Mode-S message as framed, before a clock is applied."""
-
-    hex: str  # upper case, 14 or 28 digits
-    ticks: int | None  # 48-bit 12 MHz counter, where the format carries one
-    signal: int | None  # Beast signal byte
+#: One Mode-S message as framed, before a clock is applied: (hex, ticks, signal) --
+#: upper-case hex of 14 or 28 digits, the 48-bit 12 MHz counter and the Beast signal
+#: byte where the format carries them. A plain tuple: one is built per frame, and a
+#: NamedTuple costs 0.3 µs more to build.
+RawMessage = tuple[str, int | None, int | None]
 
 
 def new_counter() -> Counter[str]:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
 
 from pyModeS import PipeDecoder
 
-from decoder.observation import Frame, Observation, utc_from_epoch
+from decoder.observation import Frame, Observation
 
 log = logging.getLogger(__name__)
 
 _REPLY_DFS = frozenset((4, 5, 20, 21))
 _SQUITTER_DFS = frozenset((17, 18))
+_utc = datetime.fromtimestamp  # with UTC: utc_from_epoch without a call on the hot path
 
 
 @dataclass(slots=True)
@@ -79,29 +80,30 @@ class ModeSDecoder:
 
 
 def _from_squitter(result: dict, frame: Frame) -> Observation | None:
+    """One constructor call per type code and no intermediate dict: this runs for nearly
+    every frame."""
     typecode = result.get("typecode")
     if typecode is None:
         return None
     get = result.get
-    fields: dict[str, Any]
+    icao, when, source, df = result["icao"], _utc(frame.time, UTC), frame.source, result["df"]
     if 9 <= typecode <= 18 or 20 <= typecode <= 22:
-        fields = {"lat": get("latitude"), "lon": get("longitude"),
-                  "altitude_ft": get("altitude"), "on_ground": False}
-    elif typecode == 19:
-        fields = {"ground_speed_kt": get("groundspeed"), "track_deg": get("track"),
-                  "vertical_rate_fpm": get("vertical_rate")}
-    elif 5 <= typecode <= 8:
-        fields = {"lat": get("latitude"), "lon": get("longitude"),
-                  "ground_speed_kt": get("groundspeed"), "track_deg": get("track"),
-                  "on_ground": True}
-    elif 1 <= typecode <= 4:
-        fields = {"callsign": (get("callsign") or "").strip("_ #") or None}
-    elif typecode == 28 and get("squawk"):
-        fields = {"squawk": get("squawk")}
-    else:
-        return None
-    return Observation(result["icao"], utc_from_epoch(frame.time), frame.source,
-                       downlink_format=result["df"], **fields)
+        return Observation(icao, when, source, lat=get("latitude"), lon=get("longitude"),
+                           altitude_ft=get("altitude"), on_ground=False, downlink_format=df)
+    if typecode == 19:
+        return Observation(icao, when, source, ground_speed_kt=get("groundspeed"),
+                           track_deg=get("track"), vertical_rate_fpm=get("vertical_rate"),
+                           downlink_format=df)
+    if 5 <= typecode <= 8:
+        return Observation(icao, when, source, lat=get("latitude"), lon=get("longitude"),
+                           ground_speed_kt=get("groundspeed"), track_deg=get("track"),
+                           on_ground=True, downlink_format=df)
+    if 1 <= typecode <= 4:
+        callsign = (get("callsign") or "").strip("_ #") or None
+        return Observation(icao, when, source, callsign=callsign, downlink_format=df)
+    if typecode == 28 and get("squawk"):
+        return Observation(icao, when, source, squawk=get("squawk"), downlink_format=df)
+    return None
 
 
 def _from_reply(result: dict, frame: Frame, df: int) -> Observation:
@@ -110,7 +112,7 @@ def _from_reply(result: dict, frame: Frame, df: int) -> Observation:
     callsign = result.get("callsign") if verified else None
     return Observation(
         icao=result["icao"],
-        time=utc_from_epoch(frame.time),
+        time=_utc(frame.time, UTC),
         source=frame.source,
         altitude_ft=result.get("altitude"),
         squawk=result.get("squawk"),

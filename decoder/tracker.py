@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decoder.observation import Observation
 
 _EARTH_RADIUS_NM = 3440.065
+_NM_PER_DEGREE = math.radians(_EARTH_RADIUS_NM)  # of a great circle
 _LEVEL_FPM = 300.0  # below this vertical rate an aircraft counts as level
 
 
@@ -97,6 +98,7 @@ class Tracker:
         self.config = config or TrackerConfig()
         self._aircraft: dict[str, AircraftState] = {}
         self._expire_after = timedelta(seconds=self.config.expire_after_s)
+        self._store_interval = timedelta(seconds=self.config.store_interval_s)
         self._source_expiry: dict[str, timedelta] = {}
         self._evicted: list[AircraftState] = []
 
@@ -203,13 +205,18 @@ class Tracker:
         """Reject a jump faster than ``max_speed_kt`` (with 1 s and 1 NM of slack)."""
         seconds = max(abs((time - last.time).total_seconds()), 1.0)
         reach_nm = self.config.max_speed_kt * seconds / 3600.0 + 1.0
+        # No great circle is longer than going along the meridian, then along the
+        # parallel (at most a degree of the equator per degree of longitude): most
+        # positions pass on this bound without trigonometry.
+        if (abs(lat - last.lat) + abs(lon - last.lon)) * _NM_PER_DEGREE <= reach_nm:
+            return True
         return distance_nm(last.lat, last.lon, lat, lon) <= reach_nm
 
     def _worth_storing(self, state: AircraftState, position: Position) -> bool:
         stored = state.stored
         if stored is None:
             return True
-        if (position.time - stored.time).total_seconds() >= self.config.store_interval_s:
+        if position.time - stored.time >= self._store_interval:
             return True
         if position.on_ground != stored.on_ground:
             return True

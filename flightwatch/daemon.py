@@ -32,7 +32,7 @@ from decoder import Frame, Observation
 from flightwatch.alerting import build_alerting
 from flightwatch.digest import build_digest_job
 from flightwatch.metrics import start_metrics
-from flightwatch.pipeline import Pipeline, build_pipeline
+from flightwatch.pipeline import Pipeline, build_pipeline, freeze_startup_objects
 from flightwatch.settings import (
     AGGREGATOR_SOURCE_TYPES,
     LOCAL_SOURCE_TYPES,
@@ -284,6 +284,7 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
     metrics = start_metrics(section["metrics_host"], section["metrics_port"],
                             lambda: status.latest)
     install_signal_handlers(daemon)
+    freeze_startup_objects()
     daemon.start()
     status.report()  # the first snapshot now, not one interval later
     try:

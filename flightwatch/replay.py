@@ -17,7 +17,7 @@ from tqdm import tqdm
 from collector import ReplaySource, open_capture
 from db import connect
 from flightwatch.alerting import build_alerting
-from flightwatch.pipeline import Pipeline, build_pipeline
+from flightwatch.pipeline import Pipeline, build_pipeline, freeze_startup_objects
 from flightwatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ def replay_files(
         pipeline = build_pipeline(settings, engine, alerting=alerting)
     summary = ReplaySummary()
     pipeline.aircraft_seen = set()
+    freeze_startup_objects()
     began = time.perf_counter()
     with _StopOnSignal() as stopper:
         for source in sources:

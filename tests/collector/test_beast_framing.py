@@ -25,8 +25,8 @@ def test_short_and_long_frames_keep_counter_and_signal() -> None:
     )
     frames, rest, counter = parse(buf)
     assert frames == [
-        RawMessage(LONG_HEX, 0x030BF1C1F346, 0x6E),
-        RawMessage(SHORT_HEX, 5, 200),
+        (LONG_HEX, 0x030BF1C1F346, 0x6E),
+        (SHORT_HEX, 5, 200),
     ]
     assert rest == b""
     assert +counter == Counter()
@@ -36,7 +36,7 @@ def test_the_first_bytes_of_the_real_capture() -> None:
     # The first frame of one_aircraft_71be34.beast, read off a hex dump.
     buf = bytes.fromhex("1a33030bf1c1f3466e8d71be349909d21bb004b4e8f29a")
     frames, rest, _ = parse(buf)
-    assert frames == [RawMessage(LONG_HEX, 3349835543366, 110)]
+    assert frames == [(LONG_HEX, 3349835543366, 110)]
     assert rest == b""
 
 
@@ -45,7 +45,7 @@ def test_escaped_signal_and_message_bytes() -> None:
     # byte and one message byte are 0x1a, each sent twice.
     buf = bytes.fromhex("1a32083e27b6cb6a1a1a00a1841a1ac3b31d")
     frames, rest, _ = parse(buf)
-    assert frames == [RawMessage("00A1841AC3B31D", 9063047285610, 0x1A)]
+    assert frames == [("00A1841AC3B31D", 9063047285610, 0x1A)]
     assert rest == b""
 
 
@@ -54,12 +54,12 @@ def test_escaped_timestamp_bytes() -> None:
     buf = beast_frame(SHORT, ticks, 7, bytes.fromhex(SHORT_HEX))
     assert buf.count(b"\x1a\x1a") == 3
     frames, _, _ = parse(buf)
-    assert frames == [RawMessage(SHORT_HEX, ticks, 7)]
+    assert frames == [(SHORT_HEX, ticks, 7)]
 
 
 def test_escaped_message_bytes_in_a_long_frame() -> None:
     frames, _, _ = parse(beast_frame(LONG, 1, 2, bytes.fromhex(WITH_1A_HEX)))
-    assert frames == [RawMessage(WITH_1A_HEX, 1, 2)]
+    assert frames == [(WITH_1A_HEX, 1, 2)]
 
 
 def test_mode_ac_and_status_frames_are_skipped_and_counted() -> None:
@@ -70,7 +70,7 @@ def test_mode_ac_and_status_frames_are_skipped_and_counted() -> None:
         + beast_frame(LONG, 4, 9, bytes.fromhex(LONG_HEX))
     )
     frames, rest, counter = parse(buf)
-    assert [f.hex for f in frames] == [SHORT_HEX, LONG_HEX]
+    assert [h for h, _t, _s in frames] == [SHORT_HEX, LONG_HEX]
     assert (counter["mode_ac"], counter["status"], counter["bad_frames"]) == (1, 1, 0)
     assert rest == b""
 
@@ -80,7 +80,7 @@ def test_garbage_between_frames_is_skipped_and_counted() -> None:
     long_ = beast_frame(LONG, 4, 9, bytes.fromhex(LONG_HEX))
     buf = b"hello" + short + b"\x00\xff\x1a\x1a\x32junk" + long_ + b"\x1a\x99" + short
     frames, rest, counter = parse(buf)
-    assert [f.hex for f in frames] == [SHORT_HEX, LONG_HEX, SHORT_HEX]
+    assert [h for h, _t, _s in frames] == [SHORT_HEX, LONG_HEX, SHORT_HEX]
     # "1a 1a 32" out of sync is an escaped byte and a data byte, not a frame start;
     # "1a 99" is an unknown type.
     assert counter["garbage_bytes"] == len(b"hello") + len(b"\x00\xff\x1a\x1a\x32junk") + 2
@@ -95,7 +95,7 @@ def test_resynchronises_when_joining_mid_frame() -> None:
     ]
     stream = b"".join(frames_in)
     frames, rest, counter = parse(stream[9:])  # inside the first frame's message
-    assert frames == [RawMessage(SHORT_HEX, 2, 2), RawMessage(LONG_HEX, 3, 3)]
+    assert frames == [(SHORT_HEX, 2, 2), (LONG_HEX, 3, 3)]
     assert counter["garbage_bytes"] == len(frames_in[0]) - 9
     assert rest == b""
 
@@ -104,7 +104,7 @@ def test_frame_cut_short_by_a_new_marker_is_bad_and_the_next_one_kept() -> None:
     cut = beast_frame(LONG, 1, 1, bytes.fromhex(LONG_HEX))[:12]
     buf = cut + beast_frame(SHORT, 2, 2, bytes.fromhex(SHORT_HEX))
     frames, rest, counter = parse(buf)
-    assert frames == [RawMessage(SHORT_HEX, 2, 2)]
+    assert frames == [(SHORT_HEX, 2, 2)]
     assert counter["bad_frames"] == 1
     assert rest == b""
 
@@ -113,11 +113,11 @@ def test_truncated_last_frame_stays_in_the_remainder() -> None:
     whole = beast_frame(SHORT, 2, 2, bytes.fromhex(SHORT_HEX))
     last = beast_frame(LONG, 1, 1, bytes.fromhex(WITH_1A_HEX))
     frames, rest, counter = parse(whole + last[:-3])
-    assert frames == [RawMessage(SHORT_HEX, 2, 2)]
+    assert frames == [(SHORT_HEX, 2, 2)]
     assert rest == last[:-3]
     assert +counter == Counter()
     frames, rest, _ = parse(rest + last[-3:])
-    assert frames == [RawMessage(WITH_1A_HEX, 1, 1)]
+    assert frames == [(WITH_1A_HEX, 1, 1)]
     assert rest == b""
 
 

@@ -86,10 +86,10 @@ def test_reconnect_mid_frame_yields_every_complete_frame_once(
     server.join()
     frames = [f for f in records if isinstance(f, Frame)]
 
-    expected = [m.hex for m in everything[:lost] + everything[lost + 1 :]]
+    expected = [h for h, _t, _s in everything[:lost] + everything[lost + 1 :]]
     assert [f.hex for f in frames] == expected
     assert [f.mlat_ticks for f in frames] == [
-        m.ticks for m in everything[:lost] + everything[lost + 1 :]
+        t for _h, t, _s in everything[:lost] + everything[lost + 1 :]
     ]
     stats = source.stats
     assert stats["reconnects"] == 1
@@ -201,9 +201,9 @@ def test_reads_beast_avr_and_sbs_from_a_real_dump1090(
 
     frames = results["beast"]
     assert [(f.hex, f.mlat_ticks) for f in frames if isinstance(f, Frame)] == [
-        (m.hex, m.ticks) for m in pushed
+        (h, t) for h, t, _s in pushed
     ]
-    assert [f.hex for f in results["avr"] if isinstance(f, Frame)] == [m.hex for m in pushed]
+    assert [f.hex for f in results["avr"] if isinstance(f, Frame)] == [h for h, _t, _s in pushed]
     observations = [o for o in results["sbs"] if isinstance(o, Observation)]
     assert len(observations) == 904 and {o.icao for o in observations} == {"71BE34"}
     assert any(o.has_position for o in observations)

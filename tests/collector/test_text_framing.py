@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from collector import RawMessage, avr, capture, sbs
+from collector import avr, capture, sbs
 from collector.framing import MAX_LINE_BYTES
 from decoder import Frame, Observation
 
@@ -26,8 +26,8 @@ def test_avr_lines_with_and_without_counter() -> None:
     counter: Counter[str] = Counter()
     frames, rest = avr.parse(buf, counter)
     assert frames == [
-        RawMessage(LONG_HEX, None, None),
-        RawMessage(SHORT_HEX, 0xA1B2C3D4, None),
+        (LONG_HEX, None, None),
+        (SHORT_HEX, 0xA1B2C3D4, None),
     ]
     assert rest == b""
     assert +counter == Counter({"heartbeats": 1})
@@ -50,14 +50,14 @@ def test_avr_lines_with_and_without_counter() -> None:
 def test_avr_noise_lines_are_counted(line: bytes) -> None:
     counter: Counter[str] = Counter()
     frames, rest = avr.parse(line + b"\n*5D71BE3409274B;\n", counter)
-    assert frames == [RawMessage(SHORT_HEX, None, None)]
+    assert frames == [(SHORT_HEX, None, None)]
     assert counter["bad_frames"] == 1
     assert rest == b""
 
 
 def test_avr_partial_last_line_is_the_remainder() -> None:
     frames, rest = avr.parse(b"*5D71BE3409274B;\n*8D406B9020")
-    assert frames == [RawMessage(SHORT_HEX, None, None)]
+    assert frames == [(SHORT_HEX, None, None)]
     assert rest == b"*8D406B9020"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, datetime, timedelta
 
 from decoder import Observation
@@ -72,6 +74,37 @@ def test_an_impossible_jump_is_rejected_then_reanchored_if_it_persists() -> None
     state = tracker.get("157710")
     assert state is not None and state.positions_rejected == 2
     assert state.lat == 59.0
+
+
+def destination(lat: float, lon: float, bearing_deg: float, nm: float) -> tuple[float, float]:
+    """The point ``nm`` along a great circle from (lat, lon) (spherical navigation)."""
+    phi, lam, theta = math.radians(lat), math.radians(lon), math.radians(bearing_deg)
+    delta = nm / 3440.065
+    phi2 = math.asin(math.sin(phi) * math.cos(delta)
+                     + math.cos(phi) * math.sin(delta) * math.cos(theta))
+    lam2 = lam + math.atan2(math.sin(theta) * math.sin(delta) * math.cos(phi),
+                            math.cos(delta) - math.sin(phi) * math.sin(phi2))
+    return math.degrees(phi2), (math.degrees(lam2) + 540.0) % 360.0 - 180.0
+
+
+def test_jumps_just_within_reach_pass_and_just_beyond_fail() -> None:
+    """Along meridians and parallels (where a cheap bound would be tightest), anywhere
+    else, across the antimeridian and near the poles."""
+    rng = random.Random(7)
+    config = TrackerConfig(max_speed_kt=1200.0, reanchor_after=99)
+    for _ in range(2000):
+        lat0 = rng.choice([0.0, 53.9, -70.0, 89.5, rng.uniform(-89.0, 89.0)])
+        lon0 = rng.choice([27.5, 179.99, -179.99, rng.uniform(-180.0, 180.0)])
+        bearing = rng.choice([0.0, 90.0, 180.0, 270.0, rng.uniform(0.0, 360.0)])
+        seconds = rng.choice([0.5, 1.0, 10.0, 60.0])
+        reach = 1200.0 * max(seconds, 1.0) / 3600.0 + 1.0
+        factor = rng.choice([0.9, 0.99, 1.01, 1.1])
+        lat1, lon1 = destination(lat0, lon0, bearing, reach * factor)
+        tracker = Tracker(config)
+        tracker.update(obs(0, lat=lat0, lon=lon0))
+        update = tracker.update(obs(seconds, lat=lat1, lon=lon1))
+        assert update is not None
+        assert (update.position is not None) == (factor < 1), (lat0, lon0, bearing, factor)
 
 
 def test_merged_fields_ride_along_with_the_next_position() -> None:
