@@ -125,10 +125,16 @@ class Store:
 
     def note_callsign(self, icao: str, callsign: str, when: datetime) -> None:
         period = self._callsigns.get(icao)
-        if period is None or period.callsign != callsign:
+        if period is not None and period.callsign != callsign and (
+            period.first_seen.replace(microsecond=0) == when.replace(microsecond=0)
+        ):
+            # Changed within the second the period began: periods are keyed by
+            # (icao, whole second), so the later callsign takes that row over.
+            period.callsign = callsign
+        elif period is None or period.callsign != callsign:
             period = _CallsignPeriod(callsign, when, when)
             self._callsigns[icao] = period
-        elif when > period.last_seen:
+        if when > period.last_seen:
             period.last_seen = when
         self._dirty_callsigns[(icao, period.first_seen)] = period
 
@@ -232,7 +238,7 @@ class Store:
         stmt = dialect_insert(self.engine, _CALLSIGNS)
         return stmt.on_conflict_do_update(
             index_elements=[_CALLSIGNS.c.icao, _CALLSIGNS.c.first_seen],
-            set_={"last_seen": stmt.excluded.last_seen},
+            set_={"last_seen": stmt.excluded.last_seen, "callsign": stmt.excluded.callsign},
         )
 
     def close(self) -> bool:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from db import Store, connect, open_engine
 from db.models import Position as PositionRow
@@ -100,6 +100,23 @@ def test_history_reads_back_rounded_values_and_the_callsign(db_url: str) -> None
         ).callsign
         == "RSD016"
     )
+
+
+def test_a_callsign_changed_within_a_second_is_the_one_kept(engine: Engine) -> None:
+    """Callsign periods are keyed by whole seconds: the later callsign of that second wins,
+    whether the first one was already committed or not (SQLite and PostgreSQL upserts)."""
+    store = Store(engine)
+    store.add_position(position(0, callsign="RSD016"))
+    store.add_position(position(0.6, callsign="RSD017"))  # same second, same batch
+    store.add_position(position(30, callsign="RSD017"))
+    store.add_position(position(60.1, callsign="RSD018"))
+    store.flush()
+    store.add_position(position(60.8, callsign="RSD019"))  # same second, next batch
+    store.add_position(position(90, callsign="RSD019"))
+    store.flush()
+    rows = list(history(store.engine, icaos=["157710"]))
+    assert [(int((r.time - T0).total_seconds()), r.callsign) for r in rows] == [
+        (0, "RSD017"), (30, "RSD017"), (60, "RSD019"), (90, "RSD019")]
 
 
 def test_a_locked_database_keeps_the_batch_and_writes_it_later(db_url: str, tmp_path: Path) -> None:
