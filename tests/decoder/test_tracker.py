@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import random
 from datetime import UTC, datetime, timedelta
 
 from decoder import Observation
+from decoder.simulate import destination
 from decoder.tracker import Tracker, TrackerConfig, distance_nm
 
 T0 = datetime(2020, 8, 19, 9, 0, tzinfo=UTC)
@@ -74,17 +74,6 @@ def test_an_impossible_jump_is_rejected_then_reanchored_if_it_persists() -> None
     state = tracker.get("157710")
     assert state is not None and state.positions_rejected == 2
     assert state.lat == 59.0
-
-
-def destination(lat: float, lon: float, bearing_deg: float, nm: float) -> tuple[float, float]:
-    """The point ``nm`` along a great circle from (lat, lon) (spherical navigation)."""
-    phi, lam, theta = math.radians(lat), math.radians(lon), math.radians(bearing_deg)
-    delta = nm / 3440.065
-    phi2 = math.asin(math.sin(phi) * math.cos(delta)
-                     + math.cos(phi) * math.sin(delta) * math.cos(theta))
-    lam2 = lam + math.atan2(math.sin(theta) * math.sin(delta) * math.cos(phi),
-                            math.cos(delta) - math.sin(phi) * math.sin(phi2))
-    return math.degrees(phi2), (math.degrees(lam2) + 540.0) % 360.0 - 180.0
 
 
 def test_jumps_just_within_reach_pass_and_just_beyond_fail() -> None:
