@@ -132,6 +132,7 @@ def build_rule_engine(
         sink,
         load_airports(alerts["airports"] or [default_airports]),
         rule_config(alerts),
+        receiver=settings["receiver"]["name"],
     )
     rules.remember(latest_alerts(db))
     return rules

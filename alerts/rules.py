@@ -34,6 +34,7 @@ from alerts.airports import Airport, AirportIndex, on_the_ground
 from alerts.alert import Alert
 from alerts.geofence import Geofence
 from alerts.watchlist import Match, Watchlist
+from db.store import source_name
 from decoder import Observation
 from decoder.simulate import destination
 from decoder.tracker import AircraftState, Position, TrackUpdate
@@ -180,8 +181,11 @@ class AlertRules:
         sink: AlertSinkLike,
         airports: AirportIndex | None = None,
         config: RuleConfig | None = None,
+        *,
+        receiver: str | None = None,
     ) -> None:
         self.config = config or RuleConfig()
+        self.receiver = receiver  # alerts name their sources as positions do
         self.sink = sink
         self.watchlist = watchlist
         self.fences = list(fences)
@@ -443,6 +447,8 @@ class AlertRules:
         self._remember(key, time)
         if fields.get("registration") is None and match is not None:
             fields["registration"] = match.entry.registration or None
+        if self.receiver and fields.get("sources"):
+            fields["sources"] = tuple(source_name(self.receiver, s) for s in fields["sources"])
         alert = Alert(
             time=time, icao=icao, kind=kind, geofence=fence, airport=airport,
             matched_by=match.matched_by if match else None,

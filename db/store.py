@@ -62,6 +62,12 @@ def dialect_insert(engine: Engine, table: Table) -> Any:
     return sqlite.insert(table)
 
 
+def source_name(receiver: str | None, source: str) -> str:
+    """The name a source goes by in the database (positions and alerts alike):
+    ``"<receiver>/<source>"``, so two receivers' ``beast:127.0.0.1:30005`` stay apart."""
+    return f"{receiver}/{source}" if receiver else source
+
+
 class Store:
     """Buffers writes and commits them every ``batch_rows`` rows or ``batch_seconds``.
 
@@ -207,8 +213,7 @@ class Store:
     def _with_source_id(self, conn: Any, row: dict[str, Any]) -> dict[str, Any]:
         out = dict(row)
         source = out.pop("source")
-        name = f"{self.receiver}/{source}" if self.receiver else source
-        out["source_id"] = self._source_id(conn, name)
+        out["source_id"] = self._source_id(conn, source_name(self.receiver, source))
         return out
 
     def _source_id(self, conn: Any, name: str) -> int:

@@ -115,7 +115,7 @@ def test_replay_alerts_once_for_the_watched_arrival_only(
     for alert in alerts:
         assert alert.registration == "RA-96016" and alert.callsign == "RSD016"
         assert (alert.matched_by, alert.confidence) == ("icao", "high")
-        assert alert.sources == ("replay:arrival.tsv",)
+        assert alert.sources == ("local/replay:arrival.tsv",)  # as its positions are stored
         assert alert.details["group"] == "RU_STATE_TRANSPORT_RSD"
 
     again = replay_files(settings, [capture])

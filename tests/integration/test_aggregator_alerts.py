@@ -116,3 +116,4 @@ def test_one_alert_for_one_airframe_from_two_sources(
     # kept (one per 5 s per aircraft), so only the first-come source is stored then.
     expected = {f"local/{LOCAL}", "local/adsb.lol"} if aggregator_first else {f"local/{LOCAL}"}
     assert sources == expected
+    assert set(alerts[0].sources) <= expected | {"local/adsb.lol"}  # named as positions are
