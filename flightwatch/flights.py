@@ -10,6 +10,7 @@ is closed so the last batch is written.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -45,6 +46,17 @@ class FlightTracker:
     def flush(self) -> bool:
         """Write what is buffered; False when the database refused (it is kept)."""
         return self.segmenter.flush()
+
+
+def fence_reloader(flights: FlightTracker, settings: Settings) -> Callable[[], None]:
+    """For SIGHUP: the geofence files behind the flights' time-inside figures, read again.
+    Time already counted for a fence stays with its flight."""
+
+    def reload() -> None:
+        flights.segmenter.fences = list(load_fences(settings.geofences))
+        log.info("flights: geofences reloaded")
+
+    return reload
 
 
 def flight_rules(settings: Settings) -> FlightRules:

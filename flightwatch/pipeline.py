@@ -19,7 +19,7 @@ from db.store import Store
 from decoder import Frame, Observation
 from decoder.modes import ModeSDecoder
 from decoder.tracker import AircraftState, Tracker, TrackerConfig, TrackUpdate
-from flightwatch.flights import build_flight_tracker
+from flightwatch.flights import build_flight_tracker, fence_reloader
 from flightwatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -189,6 +189,7 @@ def build_pipeline(
     flights = build_flight_tracker(settings, engine)
     pipeline.listeners.append(flights)
     pipeline.flushers.append(flights.flush)
+    pipeline.reloaders.append(fence_reloader(flights, settings))
     if alerting is not None:
         add_alert_rules(pipeline, settings, engine, alerting)
     return pipeline
