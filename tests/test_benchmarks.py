@@ -1,0 +1,22 @@
+"""The throughput benchmark still runs end to end (on a tiny capture; no timing asserted)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import throughput  # noqa: E402
+
+
+def test_throughput_benchmark_measures_a_small_capture(tmp_path: Path) -> None:
+    capture = tmp_path / "tiny.beast"
+    throughput.make_capture(capture, n_aircraft=20, n_frames=3_000)
+    result = throughput.measure(capture, tmp_path, "tiny", with_alerts=True, rounds=1)
+    assert result["frames"] == 3_000
+    assert result["aircraft_tracked_at_end"] == 20
+    assert result["positions"] > 0 and result["bytes_per_position"] > 0
+    assert 0 < result["ratio"] < 10 and f"{result['ratio']:.2f}" == result["ratios"]
+    assert result["peak_rss_mb"] > 0
