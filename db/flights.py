@@ -176,6 +176,7 @@ class FlightSegmenter:
         self._next_sweep: datetime | None = None
         self._resumable_since: datetime | None = None
         self._resumable_icaos: frozenset[str] = frozenset()
+        self._failing = False
 
     # --- segmentation -----------------------------------------------------------------
 
@@ -432,9 +433,14 @@ class FlightSegmenter:
             with self.engine.begin() as conn:
                 self.write(conn)
         except OperationalError as exc:  # a locked database: keep the rows, try again later
-            log.warning("flights: database write failed, retrying later: %s", exc.orig)
+            if not self._failing:  # one line when writes start failing, not one per retry
+                log.warning("flights: database write failed, retrying later: %s", exc.orig)
+                self._failing = True
             self._last_write = self._clock()
             return False
+        if self._failing:
+            log.warning("flights: database writes recovered")
+            self._failing = False
         self.written()
         return True
 

@@ -8,6 +8,8 @@ silent for 45 minutes and flies on; a third aircraft lands at Minsk.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -272,3 +274,23 @@ def test_a_restarted_segmenter_continues_the_stored_flight(segmenter: FlightSegm
     assert flight.positions == 3
     assert flight.last_seen == START + timedelta(seconds=120)
     assert flight.max_altitude_ft == 32000
+
+
+def test_a_locked_database_keeps_the_flights_and_says_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'fw.db'}", busy_timeout_s=0.1)
+    segmenter = FlightSegmenter(engine, AirportIndex(read_airports(CONFIG / "airports.csv")))
+    segmenter.add(position(0, 54.0, 27.0, 30000, 420))
+    segmenter.add(position(60, 54.0, 27.2, 31000, 420))
+    blocker = sqlite3.connect(tmp_path / "fw.db", timeout=0.1)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    with caplog.at_level(logging.WARNING, logger="db.flights"):
+        assert not segmenter.flush()
+        assert not segmenter.flush()
+        blocker.rollback()
+        assert segmenter.flush()
+    assert [r.getMessage().split(":")[1].strip() for r in caplog.records] == [
+        "database write failed, retrying later", "database writes recovered"]
+    (flight,) = query_flights(engine)
+    assert flight.positions == 2 and flight.last_seen == START + timedelta(seconds=60)
