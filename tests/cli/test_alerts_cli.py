@@ -17,7 +17,7 @@ from flightwatch.cli import main
 
 db_alerts = pytest.importorskip("db.alerts", reason="db/alerts.py (query_alerts) has not landed")
 
-T = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+T = datetime(2020, 8, 19, 10, 0, tzinfo=UTC)
 # ARCHITECTURE.md, command-line contract: the alerts fields, in this order.
 CONTRACT = ["time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat",
             "lon", "altitude_ft", "matched_by", "sources"]
@@ -53,7 +53,7 @@ def test_json_lines_carry_the_contract_fields(
     rows = [json.loads(line) for line in out.splitlines()]
     assert [list(r) for r in rows] == [CONTRACT] * 3
     assert rows[0] == {
-        "time": "2026-11-25T10:00:00Z", "icao": "157710", "registration": "RA-96016",
+        "time": "2020-08-19T10:00:00Z", "icao": "157710", "registration": "RA-96016",
         "callsign": "RSD016", "kind": "enter", "geofence": "belarus", "airport": None,
         "lat": 53.9, "lon": 27.55, "altitude_ft": 12000.0, "matched_by": "icao",
         "sources": ["beast:127.0.0.1:30005", "adsbx"],
@@ -75,15 +75,15 @@ def test_csv_and_table_render_sources_as_text(
     lines = out.splitlines()
     assert lines[0].split() == CONTRACT
     assert lines[1].split()[-1] == "beast:127.0.0.1:30005,adsbx"
-    assert lines[3].split()[:5] == ["2026-11-25T12:00:00Z", "51003A", "-", "-",
+    assert lines[3].split()[:5] == ["2020-08-19T12:00:00Z", "51003A", "-", "-",
                                     "first_seen_inside"]
 
 
 @pytest.mark.parametrize(
     ("argv", "kinds"),
     [
-        (("--since", "2026-11-25T10:30Z"), ["landed", "first_seen_inside"]),
-        (("--until", "2026-11-25T10:40Z"), ["enter"]),  # until is exclusive
+        (("--since", "2020-08-19T10:30Z"), ["landed", "first_seen_inside"]),
+        (("--until", "2020-08-19T10:40Z"), ["enter"]),  # until is exclusive
         (("--icao", "157710"), ["enter", "landed"]),
         (("--icao", "51003A", "--kind", "enter"), []),
         (("--kind", "landed"), ["landed"]),

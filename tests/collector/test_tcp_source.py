@@ -47,10 +47,12 @@ class ScriptedServer:
     def _serve(self) -> None:
         for index, payload in enumerate(self.payloads):
             conn, _ = self._listener.accept()
+            going_down = self.down_between and index + 1 < len(self.payloads)
+            if going_down:  # before the drop: a quick reconnect must find the port closed
+                self._listener.close()
             with conn:
                 conn.sendall(payload)
-            if self.down_between and index + 1 < len(self.payloads):
-                self._listener.close()
+            if going_down:
                 time.sleep(self.down_between)
                 self._listener = self._listen(self.port)
         self._listener.close()
@@ -113,7 +115,9 @@ def test_a_receiver_that_stays_down_logs_once_and_is_retried(
     consumer = threading.Thread(target=lambda: records.extend(source), daemon=True)
     with caplog.at_level(logging.INFO, logger="collector.tcp"):
         consumer.start()
-        time.sleep(0.6)
+        deadline = time.monotonic() + 10
+        while source._backoff.failures < 5 and time.monotonic() < deadline:  # retried a while
+            time.sleep(0.02)
         server = ScriptedServer([b"*5D71BE3409274B;\n"], port=port)
         deadline = time.monotonic() + 5
         while not records and time.monotonic() < deadline:

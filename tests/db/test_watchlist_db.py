@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -181,7 +181,7 @@ def test_entries_feed_the_matcher(engine: Engine) -> None:
 
 
 def test_add_keeps_fields_not_given_and_remove_reports_absence(engine: Engine) -> None:
-    when = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    when = datetime.now(UTC) - timedelta(hours=1)  # the second add stamps "now"
     assert add(engine, "15002b", registration="RF-85155", group="RU_MOD", now=when) is True
     assert add(engine, "15002B", operator="Russian AF") is False
     stored = get(engine, "15002B")

@@ -74,14 +74,14 @@ def threaded_server():
 
 
 def _slow(request: Request) -> Response:
-    time.sleep(0.4)
+    time.sleep(2.0)  # well past the 0.5 s read timeout, which a loaded machine still meets
     return Response("{}", content_type="application/json")
 
 
 def test_read_timeout_is_retried_then_succeeds(threaded_server, clock):
     threaded_server.expect_ordered_request("/slow").respond_with_handler(_slow)
     threaded_server.expect_ordered_request("/slow").respond_with_json({"ok": True})
-    client = make_client(clock, retries=1, backoff=0.1, timeout=(1.0, 0.1))
+    client = make_client(clock, retries=1, backoff=0.1, timeout=(1.0, 0.5))
 
     assert client.get_json(threaded_server.url_for("/slow")) == {"ok": True}
     assert clock.sleeps == [0.1]
@@ -89,7 +89,7 @@ def test_read_timeout_is_retried_then_succeeds(threaded_server, clock):
 
 def test_read_timeout_without_retries_raises(threaded_server, clock):
     threaded_server.expect_request("/slow").respond_with_handler(_slow)
-    client = make_client(clock, retries=0, timeout=(1.0, 0.1))
+    client = make_client(clock, retries=0, timeout=(1.0, 0.5))
     with pytest.raises(SourceUnavailable, match="Timeout"):
         client.get_json(threaded_server.url_for("/slow"))
 
