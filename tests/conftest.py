@@ -37,17 +37,28 @@ def shared_dir() -> Path:
     return SHARED_DIR
 
 
-@pytest.fixture(scope="session")
-def capture(shared_dir: Path) -> Callable[[str], Path]:
-    """``capture("lax_avr_742.txt")`` -> path of a recording in shared/data/captures."""
+def _files_in(folder: Path) -> Callable[[str], Path]:
+    """``name`` -> path of a file in ``folder``; the test skips when it is missing."""
 
     def path(name: str) -> Path:
-        found = shared_dir / "data" / "captures" / name
+        found = folder / name
         if not found.is_file():
-            pytest.skip(f"capture {found} is missing")
+            pytest.skip(f"test data {found} is missing")
         return found
 
     return path
+
+
+@pytest.fixture(scope="session")
+def capture(shared_dir: Path) -> Callable[[str], Path]:
+    """``capture("lax_avr_742.txt")`` -> path of a recording in shared/data/captures."""
+    return _files_in(shared_dir / "data" / "captures")
+
+
+@pytest.fixture(scope="session")
+def watchlist_data(shared_dir: Path) -> Callable[[str], Path]:
+    """``watchlist_data("raw/plane-alert-db.csv")`` -> path in shared/data/watchlist."""
+    return _files_in(shared_dir / "data" / "watchlist")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,8 @@ from db import connect
 from db.watchlist import stored_entries, sync_files
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_WATCHLIST = ROOT / ".." / "shared" / "data" / "watchlist"
 HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")
 
-
-def shared(name: str) -> Path:
-    path = SHARED_WATCHLIST / name
-    if not path.exists():
-        pytest.skip(f"reference data {path} not present (the shared/ folder beside the repo)")
-    return path
 
 
 def json_lines(text: str) -> list[dict[str, object]]:
@@ -34,9 +28,10 @@ def json_lines(text: str) -> list[dict[str, object]]:
 
 
 def test_import_reports_malformed_rows_by_line_and_imports_the_rest(
-    capsys: pytest.CaptureFixture[str], config_file: Path
+    capsys: pytest.CaptureFixture[str], config_file: Path,
+    watchlist_data: Callable[[str], Path],
 ) -> None:
-    path = shared("plane-alert-wip_ru-by-state.csv")
+    path = watchlist_data("plane-alert-wip_ru-by-state.csv")
     with path.open(encoding="utf-8", newline="") as src:  # read independently of flightwatch
         reader = csv.reader(src)
         next(reader)
@@ -65,9 +60,10 @@ def test_import_reports_malformed_rows_by_line_and_imports_the_rest(
     [("raw/plane-alert-wip.csv", "no watchlist header"), ("missing.csv", "cannot read")],
 )
 def test_unusable_file_exits_2_naming_it(
-    capsys: pytest.CaptureFixture[str], config_file: Path, name: str, message: str
+    capsys: pytest.CaptureFixture[str], config_file: Path, name: str, message: str,
+    watchlist_data: Callable[[str], Path],
 ) -> None:
-    path = shared(name) if name != "missing.csv" else config_file.parent / name
+    path = watchlist_data(name) if name != "missing.csv" else config_file.parent / name
     code, out, err = run(capsys, "watchlist", "import", str(path), "--config", str(config_file))
     assert code == 2
     assert f"{path}: {message}" in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,16 +28,9 @@ from db.watchlist import (
     sync_files,
 )
 
-SHARED_WATCHLIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "watchlist"
 HEADER = "icao,registration,operator,type,category,group\n"
 HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")
 
-
-def shared(name: str) -> Path:
-    path = SHARED_WATCHLIST / name
-    if not path.exists():
-        pytest.skip(f"reference data {path} not present (the shared/ folder beside the repo)")
-    return path
 
 
 def csv_file(path: Path, *rows: str) -> Path:
@@ -134,8 +128,10 @@ def malformed_lines(path: Path) -> list[int]:
         return [reader.line_num for row in reader if row and not HEX6.match(row[0].strip())]
 
 
-def test_wip_file_imports_all_but_its_malformed_rows(engine: Engine) -> None:
-    path = shared("plane-alert-wip_ru-by-state.csv")
+def test_wip_file_imports_all_but_its_malformed_rows(
+    engine: Engine, watchlist_data: Callable[[str], Path]
+) -> None:
+    path = watchlist_data("plane-alert-wip_ru-by-state.csv")
     bad_lines = malformed_lines(path)
     assert bad_lines[:3] == [96, 107, 146]  # as the file itself shows
     report = import_file(engine, path)
@@ -149,8 +145,10 @@ def test_wip_file_imports_all_but_its_malformed_rows(engine: Engine) -> None:
     assert stored["142EFF"] == ("RF-12031", "RU_MOD", IMPORT_PREFIX + str(path.resolve()))
 
 
-def test_raw_plane_alert_db_imports_in_seconds_with_progress(engine: Engine) -> None:
-    path = shared("raw/plane-alert-db.csv")
+def test_raw_plane_alert_db_imports_in_seconds_with_progress(
+    engine: Engine, watchlist_data: Callable[[str], Path]
+) -> None:
+    path = watchlist_data("raw/plane-alert-db.csv")
     calls: list[tuple[int, int]] = []
     started = time.monotonic()
     report = import_file(engine, path, progress=lambda done, total: calls.append((done, total)))
