@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,14 +24,7 @@ from alerts.watchlist import (
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config"
 DATA = Path(__file__).resolve().parent / "data"
-SHARED_WATCHLIST = ROOT / ".." / "shared" / "data" / "watchlist"
 
-
-def shared(name: str) -> Path:
-    path = SHARED_WATCHLIST / name
-    if not path.exists():
-        pytest.skip(f"reference data {path} not present (the shared/ folder beside the repo)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +42,9 @@ def test_shipped_watchlist_parses_without_problems() -> None:
     assert {e.group for e in result.entries} >= {"RU_MOD", "RU_STATE_TRANSPORT_RSD", "BY_GOV"}
 
 
-def test_shipped_watchlist_is_what_the_source_says() -> None:
+def test_shipped_watchlist_is_what_the_source_says(watchlist_data: Callable[[str], Path]) -> None:
     """config/watchlist.csv holds exactly the source rows' fields (derivation kept honest)."""
-    with shared("plane-alert-db_ru-by-state.csv").open(newline="", encoding="utf-8") as src:
+    with watchlist_data("plane-alert-db_ru-by-state.csv").open(newline="", encoding="utf-8") as src:
         rows = list(csv.DictReader(src))
     expected = {
         r["$ICAO"]: (r["$Registration"], r["$Operator"], r["$Type"], r["Category"]) for r in rows
@@ -68,8 +62,10 @@ def test_shipped_prefix_table_defaults_to_rsd_only() -> None:
     assert {p.prefix for p in table} >= {"RSD", "RFF"}
 
 
-def test_wip_file_reports_its_malformed_hex_rows_by_line() -> None:
-    result = read_watchlist(shared("plane-alert-wip_ru-by-state.csv"))
+def test_wip_file_reports_its_malformed_hex_rows_by_line(
+    watchlist_data: Callable[[str], Path],
+) -> None:
+    result = read_watchlist(watchlist_data("plane-alert-wip_ru-by-state.csv"))
     assert result.format == "plane-alert-db"
     assert [(p.line, "spreadsheet" in p.reason) for p in result.problems] == [
         (96, True),
@@ -81,8 +77,10 @@ def test_wip_file_reports_its_malformed_hex_rows_by_line() -> None:
     assert all(p.file.endswith("plane-alert-wip_ru-by-state.csv") for p in result.problems)
 
 
-def test_raw_plane_alert_db_imports_with_problems_reported() -> None:
-    result = read_watchlist(shared("raw/plane-alert-db.csv"))
+def test_raw_plane_alert_db_imports_with_problems_reported(
+    watchlist_data: Callable[[str], Path],
+) -> None:
+    result = read_watchlist(watchlist_data("raw/plane-alert-db.csv"))
     assert result.format == "plane-alert-db"
     assert [p.line for p in result.problems] == [537, 538]
     assert "010166" in result.problems[0].reason  # the likely lost leading zero is suggested
@@ -90,8 +88,8 @@ def test_raw_plane_alert_db_imports_with_problems_reported() -> None:
     assert all(e.group == "" for e in result.entries)  # no #watch_group column upstream
 
 
-def test_headerless_file_is_refused_naming_it() -> None:
-    path = shared("raw/plane-alert-wip.csv")  # upstream ships this one without a header
+def test_headerless_file_is_refused_naming_it(watchlist_data: Callable[[str], Path]) -> None:
+    path = watchlist_data("raw/plane-alert-wip.csv")  # upstream ships this one without a header
     with pytest.raises(WatchlistError, match=re.escape("plane-alert-wip.csv: no watchlist header")):
         read_watchlist(path)
 
