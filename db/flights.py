@@ -43,6 +43,7 @@ from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, selec
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from alerts.airports import Airport, AirportIndex, on_the_ground
+from db.failures import FailureStreak
 from db.models import (
     Aircraft,
     AirportRecord,
@@ -176,7 +177,7 @@ class FlightSegmenter:
         self._next_sweep: datetime | None = None
         self._resumable_since: datetime | None = None
         self._resumable_icaos: frozenset[str] = frozenset()
-        self._failing = False
+        self._writes = FailureStreak(log, "flights: database writes recovered")
 
     # --- segmentation -----------------------------------------------------------------
 
@@ -433,14 +434,10 @@ class FlightSegmenter:
             with self.engine.begin() as conn:
                 self.write(conn)
         except OperationalError as exc:  # a locked database: keep the rows, try again later
-            if not self._failing:  # one line when writes start failing, not one per retry
-                log.warning("flights: database write failed, retrying later: %s", exc.orig)
-                self._failing = True
+            self._writes.failed("flights: database write failed, retrying later: %s", exc.orig)
             self._last_write = self._clock()
             return False
-        if self._failing:
-            log.warning("flights: database writes recovered")
-            self._failing = False
+        self._writes.succeeded()
         self.written()
         return True
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from db.failures import FailureStreak
 from db.models import Aircraft, CallsignPeriod, Position, Source
 from decoder.tracker import AircraftState
 from decoder.tracker import Position as TrackPosition
@@ -97,7 +98,7 @@ class Store:
         self._callsigns: dict[str, _CallsignPeriod] = {}
         self._dirty_callsigns: dict[tuple[str, datetime], _CallsignPeriod] = {}
         self._source_ids: dict[str, int] = {}
-        self._failing = False
+        self._writes = FailureStreak(log, "database writes recovered")
         self.stats = StoreStats()
 
     def add_position(self, position: TrackPosition) -> None:
@@ -155,7 +156,7 @@ class Store:
 
     def due(self) -> bool:
         waited = self._clock() - self._last_commit
-        if self._failing:  # retry once per interval, not on every new position
+        if self._writes.failing:  # retry once per interval, not on every new position
             return waited >= min(self.batch_seconds, _RETRY_FAILED_S)
         if len(self._positions) >= self.batch_rows:
             return True
@@ -191,16 +192,12 @@ class Store:
             self.stats.failed_commits += 1
             self._source_ids.clear()  # ids created in the rolled-back transaction are gone
             self._last_commit = self._clock()  # wait a full interval before retrying
-            if not self._failing:
-                log.warning(
-                    "database write failed, keeping %d positions in memory and retrying: %s",
-                    len(self._positions), exc.orig,
-                )
-                self._failing = True
+            self._writes.failed(
+                "database write failed, keeping %d positions in memory and retrying: %s",
+                len(self._positions), exc.orig,
+            )
             return False
-        if self._failing:
-            log.warning("database writes recovered")
-            self._failing = False
+        self._writes.succeeded()
         self.stats.positions_written += len(self._positions)
         self.stats.commits += 1
         self._positions.clear()

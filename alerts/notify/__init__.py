@@ -35,6 +35,7 @@ from alerts.notify.outbox import (
 )
 from alerts.notify.webhook import WebhookNotifier
 from db.alerts import record_alert
+from db.failures import FailureStreak
 
 __all__ = [
     "PASSWORD_ENV",
@@ -116,7 +117,7 @@ class AlertSink:
         self.channels = tuple(channels)
         self._unrecorded: list[Alert] = []
         self._lock = threading.Lock()
-        self._failing = False
+        self._writes = FailureStreak(log, "storing alerts again")
 
     def raise_alert(self, alert: Alert) -> int | None:
         """Log and store ``alert``; its id, or None (already stored, or kept for later)."""
@@ -139,13 +140,9 @@ class AlertSink:
             try:
                 ids[id(alert)] = record_alert(self.engine, alert, self.channels)
             except SQLAlchemyError as exc:
-                if not self._failing:
-                    self._failing = True
-                    log.warning("cannot store alerts, keeping %d in memory: %s",
-                                len(self._unrecorded), exc)
+                self._writes.failed("cannot store alerts, keeping %d in memory: %s",
+                                    len(self._unrecorded), exc)
                 break
             self._unrecorded.pop(0)
-            if self._failing:
-                self._failing = False
-                log.warning("storing alerts again")
+            self._writes.succeeded()
         return ids
