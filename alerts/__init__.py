@@ -10,17 +10,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from alerts.alert import Alert
-    from alerts.engine import build_rule_engine, load_configured_watchlist
-    from alerts.rules import KINDS, AlertRules, RuleConfig
+    from flightwatch.alerts.alert import Alert
+    from flightwatch.alerts.engine import build_rule_engine, load_configured_watchlist
+    from flightwatch.alerts.rules import KINDS, AlertRules, RuleConfig
 
 _EXPORTS = {
-    "Alert": "alerts.alert",
-    "AlertRules": "alerts.rules",
-    "KINDS": "alerts.rules",
-    "RuleConfig": "alerts.rules",
-    "build_rule_engine": "alerts.engine",
-    "load_configured_watchlist": "alerts.engine",
+    "Alert": "flightwatch.alerts.alert",
+    "AlertRules": "flightwatch.alerts.rules",
+    "KINDS": "flightwatch.alerts.rules",
+    "RuleConfig": "flightwatch.alerts.rules",
+    "build_rule_engine": "flightwatch.alerts.engine",
+    "load_configured_watchlist": "flightwatch.alerts.engine",
 }
 
 __all__ = [

@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from alerts.airports import AirportIndex, read_airports
-from alerts.geofence import Geofence
-from alerts.rules import KINDS, AlertRules, AlertSinkLike, RuleConfig
-from alerts.watchlist import (
+from flightwatch.alerts.airports import AirportIndex, read_airports
+from flightwatch.alerts.geofence import Geofence
+from flightwatch.alerts.rules import KINDS, AlertRules, AlertSinkLike, RuleConfig
+from flightwatch.alerts.watchlist import (
     DEFAULT_ADDRESS_BLOCKS,
     AddressBlock,
     CallsignPrefix,
@@ -24,8 +24,8 @@ from alerts.watchlist import (
     default_prefixes,
     read_callsign_prefixes,
 )
-from db.alerts import latest_alerts
-from db.watchlist import entries, sync_files
+from flightwatch.db.alerts import latest_alerts
+from flightwatch.db.watchlist import entries, sync_files
 
 log = logging.getLogger(__name__)
 

@@ -30,14 +30,14 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
-from alerts.airports import Airport, AirportIndex, on_the_ground
-from alerts.alert import Alert
-from alerts.geofence import Geofence
-from alerts.watchlist import Match, Watchlist
-from db.store import source_name
-from decoder import Observation
-from decoder.simulate import destination
-from decoder.tracker import AircraftState, Position, TrackUpdate
+from flightwatch.alerts.airports import Airport, AirportIndex, on_the_ground
+from flightwatch.alerts.alert import Alert
+from flightwatch.alerts.geofence import Geofence
+from flightwatch.alerts.watchlist import Match, Watchlist
+from flightwatch.db.store import source_name
+from flightwatch.decoder import Observation
+from flightwatch.decoder.simulate import destination
+from flightwatch.decoder.tracker import AircraftState, Position, TrackUpdate
 
 log = logging.getLogger(__name__)
 

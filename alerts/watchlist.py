@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from decoder import normalise_icao
+from flightwatch.decoder import normalise_icao
 
 log = logging.getLogger(__name__)
 

@@ -76,7 +76,7 @@ def compact_bytes(path: Path, workdir: Path) -> int:
 
 
 def n_aircraft_for(rate: float) -> int:
-    from decoder.simulate import Rates
+    from flightwatch.decoder.simulate import Rates
 
     # synthetic_traffic's default rates: DO-260B nominal plus a DF4/DF5 reply every 5 s.
     return max(1, round(rate / Rates(surveillance_s=5.0).per_second()))
@@ -85,9 +85,9 @@ def n_aircraft_for(rate: float) -> int:
 def ingest(db_path: Path, config: Path, hours: float, rate: float,
            batch_seconds: float | None, batch_rows: int | None) -> dict[str, float]:
     """Feed the synthetic hour(s) through the pipeline; I/O and timing figures."""
-    from db import Store, connect
-    from decoder import Frame
-    from decoder.simulate import synthetic_traffic
+    from flightwatch.db import Store, connect
+    from flightwatch.decoder import Frame
+    from flightwatch.decoder.simulate import synthetic_traffic
     from flightwatch.pipeline import build_pipeline
     from flightwatch.settings import load_settings
 
@@ -141,8 +141,8 @@ def ingest(db_path: Path, config: Path, hours: float, rate: float,
 
 def thin(db_path: Path, config: Path) -> dict[str, float]:
     """Thin everything stored, as the daemon does once it is ``thin_after`` old."""
-    from db import connect
-    from db.retention import thin_positions
+    from flightwatch.db import connect
+    from flightwatch.db.retention import thin_positions
     from flightwatch.settings import load_settings
 
     settings = load_settings(config, env={})
@@ -186,7 +186,7 @@ def main() -> int:
     config = workdir / "busy.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{db_path}"\n', encoding="utf-8")
 
-    from db import connect
+    from flightwatch.db import connect
 
     connect(f"sqlite:///{db_path}").dispose()
     empty, _used, _free = file_sizes(db_path)

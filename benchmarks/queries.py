@@ -283,9 +283,9 @@ POSITION_COLUMNS = ("icao, time, lat, lon, altitude_ft, ground_speed_kt, track_d
 
 def small_tables(engine: Engine, addresses: list[str], watched: list[str]) -> None:
     """Sources, aircraft, watchlist, airports through the models (typed columns)."""
-    from alerts.airports import read_airports
-    from db.flights import sync_configured_airports
-    from db.models import Aircraft, Source, WatchlistEntry
+    from flightwatch.alerts.airports import read_airports
+    from flightwatch.db.flights import sync_configured_airports
+    from flightwatch.db.models import Aircraft, Source, WatchlistEntry
 
     seen = datetime(2026, 1, 1, tzinfo=UTC)
     registration = {a: f"EW-{i:05d}" for i, a in enumerate(watched)}
@@ -302,7 +302,7 @@ def small_tables(engine: Engine, addresses: list[str], watched: list[str]) -> No
 
 def core_rows(engine: Engine, chunk: Chunk) -> None:
     """Flights, per-fence times and callsign periods (EpochSeconds columns take datetimes)."""
-    from db.models import CallsignPeriod, FlightGeofence, FlightRecord
+    from flightwatch.db.models import CallsignPeriod, FlightGeofence, FlightRecord
 
     def typed(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
         return [{k: (datetime.fromtimestamp(v, UTC) if k in keys and v is not None else v)
@@ -392,7 +392,7 @@ def load(params: Params, sinks: list[Any], fence: Any) -> None:
 
 def watched_by_activity(engine: Engine, since: datetime) -> tuple[str, str]:
     """The typical (median) and the busiest watched aircraft since ``since``."""
-    from db.models import FlightRecord, WatchlistEntry
+    from flightwatch.db.models import FlightRecord, WatchlistEntry
 
     stmt = (select(FlightRecord.icao)
             .join(WatchlistEntry, WatchlistEntry.icao == FlightRecord.icao)
@@ -408,7 +408,7 @@ def watched_inside_by_positions(engine: Engine, fence: Any, since: datetime
     """icao -> (positions inside, first, last inside epoch): bbox in SQL, shape in shapely."""
     import shapely
 
-    from db.models import Position, WatchlistEntry
+    from flightwatch.db.models import Position, WatchlistEntry
 
     min_lon, min_lat, max_lon, max_lat = fence.bounds
     epoch = type_coerce(Position.time, BigInteger)  # raw seconds: no per-row datetime
@@ -435,7 +435,7 @@ def watched_inside_by_positions(engine: Engine, fence: Any, since: datetime
 def watched_inside_by_flights(engine: Engine, fence_name: str, since: datetime
                               ) -> dict[str, tuple[int, int, int]]:
     """icao -> (seconds inside, first, last inside epoch) from ``flight_geofences``."""
-    from db.models import FlightGeofence, WatchlistEntry
+    from flightwatch.db.models import FlightGeofence, WatchlistEntry
 
     g = FlightGeofence
     stmt = (
@@ -460,8 +460,8 @@ def timed(run: Callable[[], Any], repeat: int) -> tuple[Any, float, float]:
 
 
 def run_queries(engine: Engine, fence: Any, repeat: int) -> dict[str, Any]:
-    from db.flights import query_flights
-    from db.queries import history
+    from flightwatch.db.flights import query_flights
+    from flightwatch.db.queries import history
 
     since = END - timedelta(days=30)
     out: dict[str, Any] = {}
@@ -495,7 +495,7 @@ def run_queries(engine: Engine, fence: Any, repeat: int) -> dict[str, Any]:
 
 def sqlite_engine(folder: Path, params: Params) -> tuple[Engine, bool]:
     """The cached SQLite database, or a fresh empty one; True when it is cached."""
-    from db import connect
+    from flightwatch.db import connect
 
     path = folder / f"bench-{params.signature()}.db"
     marker = path.with_suffix(".done")
@@ -508,7 +508,7 @@ def sqlite_engine(folder: Path, params: Params) -> tuple[Engine, bool]:
 
 
 def postgres_engine(base_url: str, params: Params) -> tuple[Engine, bool]:
-    from db import connect
+    from flightwatch.db import connect
 
     admin = create_engine(base_url)
     with admin.begin() as conn:
@@ -552,7 +552,7 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
 
-    from alerts.geofence import Geofence
+    from flightwatch.alerts.geofence import Geofence
 
     params = Params(args.positions, args.aircraft, args.watched, args.days, args.seed)
     fence = Geofence.from_file(REPO / "config" / "geofences" / "belarus.geojson", "belarus")

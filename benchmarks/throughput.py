@@ -43,8 +43,8 @@ sys.path.insert(0, str(REPO))
 
 
 def make_capture(path: Path, n_aircraft: int, n_frames: int) -> None:
-    from decoder.capture_writer import write_beast
-    from decoder.simulate import synthetic_traffic
+    from flightwatch.decoder.capture_writer import write_beast
+    from flightwatch.decoder.simulate import synthetic_traffic
 
     with open(path, "wb") as out:
         write_beast(synthetic_traffic(n_aircraft=n_aircraft, n_frames=n_frames, seed=1), out)
@@ -68,8 +68,8 @@ def fresh_pipeline(
 ) -> tuple[Settings, Pipeline, Path, int]:
     """A pipeline writing to a new SQLite database, its settings, the database, and the
     database's size when empty."""
-    from db import connect
     from flightwatch.alerting import build_alerting
+    from flightwatch.db import connect
     from flightwatch.pipeline import build_pipeline
     from flightwatch.settings import load_settings
 
@@ -114,8 +114,8 @@ def interleaved_ratio(capture: Path, workdir: Path, name: str, with_alerts: bool
     """
     from pyModeS import PipeDecoder
 
-    from collector import open_capture
-    from decoder import Frame
+    from flightwatch.collector import open_capture
+    from flightwatch.decoder import Frame
     from flightwatch.pipeline import freeze_startup_objects
 
     messages = [(f.hex, f.time) for f in open_capture(capture, "beast") if isinstance(f, Frame)]

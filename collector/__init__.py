@@ -5,12 +5,12 @@ Parsers are pure (``parse(buf, counter) -> (records, remainder)``); sources are
 iterables of :class:`decoder.Frame` or :class:`decoder.Observation`.
 """
 
-from collector.detect import CaptureFormatError, detect_format
-from collector.framing import FORMATS, Format, RawMessage
-from collector.replay import CaptureClock, ReplaySource, open_capture
-from collector.rtlsdr import ExecutableNotFoundError, RtlAdsbSource
-from collector.source import Backoff, CollectorError, Framer, Source
-from collector.tcp import DEFAULT_PORTS, TcpSource
+from flightwatch.collector.detect import CaptureFormatError, detect_format
+from flightwatch.collector.framing import FORMATS, Format, RawMessage
+from flightwatch.collector.replay import CaptureClock, ReplaySource, open_capture
+from flightwatch.collector.rtlsdr import ExecutableNotFoundError, RtlAdsbSource
+from flightwatch.collector.source import Backoff, CollectorError, Framer, Source
+from flightwatch.collector.tcp import DEFAULT_PORTS, TcpSource
 
 __all__ = [
     "DEFAULT_PORTS",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from collector.framing import RawMessage, frame_hex, parse_lines
+from flightwatch.collector.framing import RawMessage, frame_hex, parse_lines
 
 _STAR, _AT, _SEMI = 0x2A, 0x40, b";"
 _HEARTBEAT = b"*0000;"  # dump1090 sends it on an idle raw port

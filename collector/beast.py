@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from collector.framing import RawMessage
+from flightwatch.collector.framing import RawMessage
 
 _MARK = 0x1A
 _MARK_BYTE = b"\x1a"

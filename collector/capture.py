@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
-from collector.framing import frame_hex, parse_lines
-from decoder import Frame
+from flightwatch.collector.framing import frame_hex, parse_lines
+from flightwatch.decoder import Frame
 
 _Row = Callable[[bytes], tuple[float, bytes]]
 

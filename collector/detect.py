@@ -6,9 +6,9 @@ import os
 import re
 from collections import Counter
 
-from collector import beast
-from collector.framing import Format
-from collector.source import CollectorError
+from flightwatch.collector import beast
+from flightwatch.collector.framing import Format
+from flightwatch.collector.source import CollectorError
 
 #: How much of a file the guess looks at.
 SNIFF_BYTES = 64 * 1024

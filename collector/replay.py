@@ -23,10 +23,10 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import cast
 
-from collector.detect import detect_format
-from collector.framing import FORMATS, Format
-from collector.source import Framer
-from decoder import Frame, Observation
+from flightwatch.collector.detect import detect_format
+from flightwatch.collector.framing import FORMATS, Format
+from flightwatch.collector.source import Framer
+from flightwatch.decoder import Frame, Observation
 
 log = logging.getLogger(__name__)
 

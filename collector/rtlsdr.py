@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from collector.source import Backoff, CollectorError, Framer
-from decoder import Frame, Observation
+from flightwatch.collector.source import Backoff, CollectorError, Framer
+from flightwatch.decoder import Frame, Observation
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, tzinfo
 
-from collector.framing import parse_lines
-from decoder import Observation, normalise_icao, utc_from_epoch
+from flightwatch.collector.framing import parse_lines
+from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
 _FIELDS = 22
 _OTHER_RECORDS = frozenset({"SEL", "ID", "AIR", "STA", "CLK"})

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, tzinfo
 from typing import Protocol
 
-from collector import avr, beast, capture, sbs
-from collector.framing import Format, RawMessage, new_counter
-from decoder import Frame, Observation
+from flightwatch.collector import avr, beast, capture, sbs
+from flightwatch.collector.framing import Format, RawMessage, new_counter
+from flightwatch.decoder import Frame, Observation
 
 #: Turns a message's 48-bit counter (None where the format has none) into Unix seconds.
 TickClock = Callable[[int | None], float]

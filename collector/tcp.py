@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 
-from collector.framing import Format
-from collector.source import Backoff, Framer
-from decoder import Frame, Observation
+from flightwatch.collector.framing import Format
+from flightwatch.collector.source import Backoff, Framer
+from flightwatch.decoder import Frame, Observation
 
 log = logging.getLogger(__name__)
 

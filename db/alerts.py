@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, Table, func, select, update
 
-from alerts.alert import Alert
-from db.models import AlertRecord, OutboxEntry
-from db.store import dialect_insert
+from flightwatch.alerts.alert import Alert
+from flightwatch.db.models import AlertRecord, OutboxEntry
+from flightwatch.db.store import dialect_insert
 
 _ALERTS: Table = AlertRecord.__table__  # type: ignore[assignment]
 _OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]

@@ -31,10 +31,10 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from db.engine import DatabaseError, connect, redacted
-from db.models import Base
-from db.store import dialect_insert
-from db.types import EpochSeconds
+from flightwatch.db.engine import DatabaseError, connect, redacted
+from flightwatch.db.models import Base
+from flightwatch.db.store import dialect_insert
+from flightwatch.db.types import EpochSeconds
 
 log = logging.getLogger(__name__)
 

@@ -42,17 +42,17 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from alerts.airports import Airport, AirportIndex, on_the_ground
-from db.failures import FailureStreak
-from db.models import (
+from flightwatch.alerts.airports import Airport, AirportIndex, on_the_ground
+from flightwatch.db.failures import FailureStreak
+from flightwatch.db.models import (
     Aircraft,
     AirportRecord,
     FlightGeofence,
     FlightRecord,
     WatchlistEntry,
 )
-from db.store import dialect_insert
-from decoder.tracker import Position
+from flightwatch.db.store import dialect_insert
+from flightwatch.decoder.tracker import Position
 
 log = logging.getLogger(__name__)
 

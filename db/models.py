@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from db.types import EpochSeconds, UTCDateTime
+from flightwatch.db.types import EpochSeconds, UTCDateTime
 
 
 class Base(DeclarativeBase):

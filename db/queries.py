@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
+from flightwatch.db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
 
 
 @dataclass(slots=True)

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from db.failures import FailureStreak
-from db.models import Aircraft, CallsignPeriod, Position, Source
-from decoder.tracker import AircraftState
-from decoder.tracker import Position as TrackPosition
+from flightwatch.db.failures import FailureStreak
+from flightwatch.db.models import Aircraft, CallsignPeriod, Position, Source
+from flightwatch.decoder.tracker import AircraftState
+from flightwatch.decoder.tracker import Position as TrackPosition
 
 log = logging.getLogger(__name__)
 

@@ -26,16 +26,16 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, delete, func, select
 
-from alerts.watchlist import (
+from flightwatch.alerts.watchlist import (
     RowProblem,
     WatchlistEntry,
     WatchlistError,
     merge_entries,
     read_watchlist,
 )
-from db.models import WatchlistEntry as WatchlistRow
-from db.store import dialect_insert
-from decoder import normalise_icao
+from flightwatch.db.models import WatchlistEntry as WatchlistRow
+from flightwatch.db.store import dialect_insert
+from flightwatch.decoder import normalise_icao
 
 log = logging.getLogger(__name__)
 

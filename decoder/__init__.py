@@ -3,6 +3,6 @@
 The only package that imports pyModeS.
 """
 
-from decoder.observation import Frame, Observation, normalise_icao, utc_from_epoch
+from flightwatch.decoder.observation import Frame, Observation, normalise_icao, utc_from_epoch
 
 __all__ = ["Frame", "Observation", "normalise_icao", "utc_from_epoch"]

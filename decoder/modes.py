@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from pyModeS import PipeDecoder
 
-from decoder.observation import Frame, Observation
+from flightwatch.decoder.observation import Frame, Observation
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from math import asin, atan2, cos, degrees, radians, sin, sqrt
 from random import Random
 from typing import NamedTuple
 
-from decoder.encoder import (
+from flightwatch.decoder.encoder import (
     airborne_position,
     airborne_velocity,
     df4_altitude,

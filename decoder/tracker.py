@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from decoder.observation import Observation
+from flightwatch.decoder.observation import Observation
 
 _EARTH_RADIUS_NM = 3440.065
 _NM_PER_DEGREE = math.radians(_EARTH_RADIUS_NM)  # of a great circle

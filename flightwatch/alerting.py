@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from alerts.notify import AlertSink, Backoff, OutboxWorker, build_notifiers
-from db.alerts import pending_count
+from flightwatch.alerts.notify import AlertSink, Backoff, OutboxWorker, build_notifiers
+from flightwatch.db.alerts import pending_count
 from flightwatch.settings import Settings
 
 log = logging.getLogger(__name__)

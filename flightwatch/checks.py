@@ -15,7 +15,7 @@ Check = Callable[[Settings, list[str], list[str]], None]
 
 
 def _database(settings: Settings, problems: list[str], lines: list[str]) -> None:
-    from db import DatabaseError, open_engine
+    from flightwatch.db import DatabaseError, open_engine
 
     try:
         engine = open_engine(settings.database_url)
@@ -40,7 +40,7 @@ def _sources(settings: Settings, problems: list[str], lines: list[str]) -> None:
 
 
 def _rtl_adsb(i: int, source: dict[str, Any], problems: list[str], lines: list[str]) -> None:
-    from collector.rtlsdr import find_dongles
+    from flightwatch.collector.rtlsdr import find_dongles
 
     usb_devices = USB_DEVICES
 
@@ -64,7 +64,7 @@ def _rtl_adsb(i: int, source: dict[str, Any], problems: list[str], lines: list[s
 
 
 def _opensky_credits(settings: Settings, source: dict[str, object]) -> str:
-    from collector.aggregators import make_aggregator, opensky_credit_line
+    from flightwatch.collector.aggregators import make_aggregator, opensky_credit_line
     from flightwatch.daemon import fences_union
     from flightwatch.settings import aggregator_options
 
@@ -73,7 +73,7 @@ def _opensky_credits(settings: Settings, source: dict[str, object]) -> str:
 
 
 def _geofences(settings: Settings, problems: list[str], lines: list[str]) -> None:
-    from alerts.geofence import Geofence, GeofenceError
+    from flightwatch.alerts.geofence import Geofence, GeofenceError
 
     for i, spec in enumerate(settings.geofences):
         try:
@@ -89,7 +89,7 @@ def _geofences(settings: Settings, problems: list[str], lines: list[str]) -> Non
 
 
 def _watchlist(settings: Settings, problems: list[str], lines: list[str]) -> None:
-    from alerts.watchlist import WatchlistError, read_watchlist
+    from flightwatch.alerts.watchlist import WatchlistError, read_watchlist
 
     for path in settings["watchlist"]["files"]:
         try:
@@ -103,7 +103,7 @@ def _watchlist(settings: Settings, problems: list[str], lines: list[str]) -> Non
 
 
 def _notifications(settings: Settings, problems: list[str], lines: list[str]) -> None:
-    from alerts.notify import NotifierConfigError, build_notifiers
+    from flightwatch.alerts.notify import NotifierConfigError, build_notifiers
 
     try:
         channels = build_notifiers(settings)

@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from db import open_engine, upgrade
+    from flightwatch.db import open_engine, upgrade
 
     settings = settings_from(args)
     applied = upgrade(open_engine(settings.database_url))

@@ -36,7 +36,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def engine_for(settings: Settings) -> Any:
-    from db import connect
+    from flightwatch.db import connect
 
     return connect(settings.database_url)
 

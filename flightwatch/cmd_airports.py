@@ -32,8 +32,8 @@ def register(commands: Any) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from alerts.airports import AirportsError, read_airports
-    from db.flights import import_airports
+    from flightwatch.alerts.airports import AirportsError, read_airports
+    from flightwatch.db.flights import import_airports
 
     try:
         airports = read_airports(args.file)
@@ -47,7 +47,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from db.flights import stored_airports
+    from flightwatch.db.flights import stored_airports
     from flightwatch.formats import write
 
     engine = engine_for(settings_from(args))

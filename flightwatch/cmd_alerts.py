@@ -37,8 +37,8 @@ def register(commands: Any) -> None:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from db.alerts import query_alerts
-    from decoder import normalise_icao
+    from flightwatch.db.alerts import query_alerts
+    from flightwatch.decoder import normalise_icao
     from flightwatch.formats import write
 
     icao = None

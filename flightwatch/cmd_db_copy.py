@@ -31,7 +31,7 @@ def register(db_commands: Any) -> None:
 
 
 def cmd_db_copy(args: argparse.Namespace) -> int:
-    from db.copy import DEFAULT_BATCH_ROWS, TargetNotEmpty, copy_database
+    from flightwatch.db.copy import DEFAULT_BATCH_ROWS, TargetNotEmpty, copy_database
 
     source = args.source or settings_from(args).database_url
     batch = args.batch if args.batch is not None else DEFAULT_BATCH_ROWS

@@ -54,7 +54,7 @@ def register(commands: Any) -> None:
 
 
 def cmd_flights(args: argparse.Namespace) -> int:
-    from db.flights import airport_known, query_flights
+    from flightwatch.db.flights import airport_known, query_flights
     from flightwatch.formats import TRACK_FORMATS, write
     from flightwatch.selection import selected_icaos
 
@@ -88,7 +88,7 @@ def cmd_flights(args: argparse.Namespace) -> int:
 
 def write_tracks(engine: Any, flights: list[Any], out: Any, fmt: str) -> int:
     """One track per flight: its stored positions from first to last seen."""
-    from db.queries import history
+    from flightwatch.db.queries import history
     from flightwatch.formats import write_geojson, write_kml
 
     def points() -> Iterator[dict[str, Any]]:

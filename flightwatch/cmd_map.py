@@ -30,7 +30,7 @@ def register(commands: Any) -> None:
 
 
 def _alerts_for(engine: Any, icaos: Iterable[str], selection: Selection) -> list[Any]:
-    from db.alerts import query_alerts
+    from flightwatch.db.alerts import query_alerts
 
     found = [
         alert for icao in sorted(icaos)
@@ -40,7 +40,7 @@ def _alerts_for(engine: Any, icaos: Iterable[str], selection: Selection) -> list
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from alerts.engine import load_airports, load_fences
+    from flightwatch.alerts.engine import load_airports, load_fences
     from flightwatch.map import render_map
 
     settings = settings_from(args)

@@ -111,7 +111,7 @@ def fetch_endpoint(host: str, port: int) -> StatusSnapshot | None:
 def _from_database(settings: Settings, now: datetime) -> tuple[StatusSnapshot | None, str]:
     from sqlalchemy.engine import make_url
 
-    from db.engine import open_engine, pending_migrations
+    from flightwatch.db.engine import open_engine, pending_migrations
 
     url = settings.database_url
     parsed = make_url(url)

@@ -73,7 +73,7 @@ def _usage(message: str) -> int:
 
 def _addresses(values: list[str]) -> list[str] | str:
     """Normalised addresses, or the message naming the first bad one."""
-    from decoder import normalise_icao
+    from flightwatch.decoder import normalise_icao
 
     found = []
     for value in values:
@@ -107,7 +107,7 @@ class _ProgressBar:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from db.watchlist import import_file
+    from flightwatch.db.watchlist import import_file
 
     engine = engine_for(settings_from(args))
     bar = _ProgressBar(not args.no_progress and sys.stderr.isatty())
@@ -134,7 +134,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from db.watchlist import stored_entries
+    from flightwatch.db.watchlist import stored_entries
     from flightwatch.formats import write
 
     rows = stored_entries(engine_for(settings_from(args)), group=args.group)
@@ -148,7 +148,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         return _usage(icaos)
     if args.registration and len(icaos) > 1:
         return _usage("--registration names one airframe: give a single HEX with it")
-    from db.watchlist import add
+    from flightwatch.db.watchlist import add
 
     engine = engine_for(settings_from(args))
     for icao in icaos:
@@ -164,7 +164,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     icaos = _addresses(args.icaos)
     if isinstance(icaos, str):
         return _usage(icaos)
-    from db.watchlist import get, is_file_owned, remove
+    from flightwatch.db.watchlist import get, is_file_owned, remove
 
     engine = engine_for(settings_from(args))
     missing = 0

@@ -24,12 +24,12 @@ import shapely
 from apscheduler.schedulers.background import BackgroundScheduler
 from shapely.geometry.base import BaseGeometry
 
-from collector import RtlAdsbSource, Source, TcpSource
-from collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
-from db import connect
-from db.retention import Retention
-from decoder import Frame, Observation
 from flightwatch.alerting import build_alerting
+from flightwatch.collector import RtlAdsbSource, Source, TcpSource
+from flightwatch.collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
+from flightwatch.db import connect
+from flightwatch.db.retention import Retention
+from flightwatch.decoder import Frame, Observation
 from flightwatch.digest import build_digest_job
 from flightwatch.metrics import start_metrics
 from flightwatch.pipeline import Pipeline, build_pipeline, freeze_startup_objects
@@ -61,7 +61,7 @@ def make_local_source(spec: dict[str, Any]) -> Source:
 
 def fences_union(settings: Settings) -> BaseGeometry | None:
     """All configured fences as one shape: what aggregators must cover."""
-    from alerts.geofence import Geofence
+    from flightwatch.alerts.geofence import Geofence
 
     shapes = [
         Geofence.from_file(spec["file"], spec["name"], spec["buffer_km"]).geometry

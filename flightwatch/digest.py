@@ -29,17 +29,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, func, select
 
-from alerts.alert import Alert
-from alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
-from alerts.notify.email import MAP_LINKS, fence_title, plain_mail
-from db.alerts import query_alerts
-from db.models import Aircraft, Position
-from db.queries import HistoryRow, history
+from flightwatch.alerts.alert import Alert
+from flightwatch.alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
+from flightwatch.alerts.notify.email import MAP_LINKS, fence_title, plain_mail
+from flightwatch.db.alerts import query_alerts
+from flightwatch.db.models import Aircraft, Position
+from flightwatch.db.queries import HistoryRow, history
 from flightwatch.status import database_size, format_size, write_atomically
 
 if TYPE_CHECKING:
-    from alerts.geofence import Geofence
-    from alerts.watchlist import Watchlist
+    from flightwatch.alerts.geofence import Geofence
+    from flightwatch.alerts.watchlist import Watchlist
     from flightwatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,8 +124,8 @@ def build_digest(
     registrations; pass the daemon's to match callsign prefixes too).
     """
     if watchlist is None:
-        from alerts.watchlist import Watchlist
-        from db.watchlist import entries
+        from flightwatch.alerts.watchlist import Watchlist
+        from flightwatch.db.watchlist import entries
 
         watchlist = Watchlist(entries(engine))
     alerts = query_alerts(engine, since=since, until=until)
@@ -352,7 +352,7 @@ class MailFolderChannel:
 
 def mail_channels(settings: Settings) -> list[MailChannel]:
     """The alert channels that carry mail: SMTP, else the mail folder. (Not the webhook.)"""
-    from alerts.notify import MailFileNotifier, build_notifiers
+    from flightwatch.alerts.notify import MailFileNotifier, build_notifiers
 
     channels: list[MailChannel] = []
     for notifier in build_notifiers(settings).values():
@@ -460,9 +460,9 @@ def build_digest_job(
     at = settings["status"]["digest_at"]
     if at is None:
         return None
-    from alerts.engine import address_blocks, callsign_prefixes, load_fences
-    from alerts.watchlist import Watchlist
-    from db.watchlist import entries
+    from flightwatch.alerts.engine import address_blocks, callsign_prefixes, load_fences
+    from flightwatch.alerts.watchlist import Watchlist
+    from flightwatch.db.watchlist import entries
     from flightwatch.settings import bundled
 
     email = settings["alerts.email"]

@@ -7,12 +7,12 @@ EXIT_FAILURE, EXIT_USAGE = 1, 2
 
 def user_error(exc: BaseException) -> tuple[str | None, int]:
     """(message, exit code) for an error a user can act on; (None, 1) for a bug."""
-    from alerts.geofence import GeofenceError
-    from alerts.notify import NotifierConfigError
-    from alerts.watchlist import WatchlistError
-    from collector import CollectorError
-    from db import DatabaseError
-    from db.engine import DatabaseConfigError
+    from flightwatch.alerts.geofence import GeofenceError
+    from flightwatch.alerts.notify import NotifierConfigError
+    from flightwatch.alerts.watchlist import WatchlistError
+    from flightwatch.collector import CollectorError
+    from flightwatch.db import DatabaseError
+    from flightwatch.db.engine import DatabaseConfigError
 
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return f"{exc.filename}: no such file", EXIT_USAGE

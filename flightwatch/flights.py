@@ -15,11 +15,16 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from alerts.airports import AirportIndex, read_airports
-from alerts.engine import load_fences
-from db.flights import FlightRules, FlightSegmenter, stored_airports, sync_configured_airports
-from decoder import Observation
-from decoder.tracker import AircraftState, TrackUpdate
+from flightwatch.alerts.airports import AirportIndex, read_airports
+from flightwatch.alerts.engine import load_fences
+from flightwatch.db.flights import (
+    FlightRules,
+    FlightSegmenter,
+    stored_airports,
+    sync_configured_airports,
+)
+from flightwatch.decoder import Observation
+from flightwatch.decoder.tracker import AircraftState, TrackUpdate
 from flightwatch.settings import Settings, bundled
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
-from db.store import Store
-from decoder import Frame, Observation
-from decoder.modes import ModeSDecoder
-from decoder.tracker import AircraftState, Tracker, TrackerConfig, TrackUpdate
+from flightwatch.db.store import Store
+from flightwatch.decoder import Frame, Observation
+from flightwatch.decoder.modes import ModeSDecoder
+from flightwatch.decoder.tracker import AircraftState, Tracker, TrackerConfig, TrackUpdate
 from flightwatch.flights import build_flight_tracker, fence_reloader
 from flightwatch.settings import Settings
 
@@ -199,7 +199,7 @@ def add_alert_rules(
     pipeline: Pipeline, settings: Settings, engine: Engine, alerting: Alerting
 ) -> None:
     """Listen with the alert rules; SIGHUP reloads their watchlist and fences."""
-    from alerts.engine import build_rule_engine, reloader
+    from flightwatch.alerts.engine import build_rule_engine, reloader
     from flightwatch.settings import bundled
 
     prefixes = bundled("callsign_prefixes.csv")

@@ -14,9 +14,9 @@ from types import FrameType
 
 from tqdm import tqdm
 
-from collector import ReplaySource, open_capture
-from db import connect
 from flightwatch.alerting import build_alerting
+from flightwatch.collector import ReplaySource, open_capture
+from flightwatch.db import connect
 from flightwatch.pipeline import Pipeline, build_pipeline, freeze_startup_objects
 from flightwatch.settings import Settings
 

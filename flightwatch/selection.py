@@ -42,7 +42,7 @@ class Selection:
 
     def positions(self, engine: Any) -> Iterable[Any]:
         """The stored positions chosen, ordered by aircraft then time, streamed."""
-        from db.queries import history
+        from flightwatch.db.queries import history
 
         if self.icaos == []:
             return iter(())
@@ -59,8 +59,8 @@ class Selection:
 def selected_icaos(args: argparse.Namespace, engine: Any) -> list[str] | None:
     """``--icao`` and ``--registration`` as addresses; None selects every aircraft and an
     empty list none (a registration nobody is known by)."""
-    from db.queries import icaos_for_registration
-    from decoder import normalise_icao
+    from flightwatch.db.queries import icaos_for_registration
+    from flightwatch.decoder import normalise_icao
 
     icaos: list[str] | None = None
     if args.icao:
@@ -87,7 +87,7 @@ def selection_from(
     fence = None
     if args.geofence:
         if fences is None:
-            from alerts.engine import load_fences
+            from flightwatch.alerts.engine import load_fences
 
             fences = load_fences(s for s in settings.geofences if s["name"] == args.geofence)
         fence = next((f for f in fences if f.name == args.geofence), None)

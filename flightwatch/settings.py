@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from collector import DEFAULT_PORTS
+from flightwatch.collector import DEFAULT_PORTS
 
 DATABASE_URL_ENV = "FLIGHTWATCH_DATABASE_URL"
 
@@ -32,7 +32,7 @@ class ConfigError(Exception):
 
 def bundled(relative: str) -> Path:
     """A file shipped with flightwatch in its ``config/`` data folder."""
-    return Path(str(resources.files("config").joinpath(relative)))
+    return Path(str(resources.files("flightwatch.config").joinpath(relative)))
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$")
@@ -294,7 +294,7 @@ _LOCAL_KEYS = {"type", "name", "enabled", "host", "port", "command"}
 
 def _source_keys(kind: Any) -> dict[str, Key]:
     """The keys a source of this type takes; aggregator options are checked by the collector."""
-    from collector.aggregators import AGGREGATOR_KEYS
+    from flightwatch.collector.aggregators import AGGREGATOR_KEYS
 
     if kind in AGGREGATOR_KEYS:
         raw_keys = AGGREGATOR_KEYS[kind] | {"enabled"}
@@ -480,7 +480,7 @@ def aggregator_options(source: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_aggregator(source: dict[str, Any], where: str, problems: list[str]) -> None:
-    from collector.aggregators import make_aggregator
+    from flightwatch.collector.aggregators import make_aggregator
 
     try:
         # Any fence will do for checking keys; the daemon passes the real ones.

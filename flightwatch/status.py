@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
-from db.alerts import pending_count
-from db.models import Aircraft, AlertRecord, Position
+from flightwatch.db.alerts import pending_count
+from flightwatch.db.models import Aircraft, AlertRecord, Position
 
 if TYPE_CHECKING:
     from flightwatch.pipeline import Pipeline

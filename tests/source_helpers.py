@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from collector import Source
-from decoder import Frame, Observation
+from flightwatch.collector import Source
+from flightwatch.decoder import Frame, Observation
 
 
 def collect(source: Source, count: int, timeout: float = 10.0) -> list[Frame | Observation]:

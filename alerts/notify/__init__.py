@@ -22,20 +22,20 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from alerts.alert import Alert
-from alerts.notify.email import EmailNotifier, SmtpSettings
-from alerts.notify.log import alert_line, log_alert
-from alerts.notify.mailfile import MailFileNotifier
-from alerts.notify.outbox import (
+from flightwatch.alerts.alert import Alert
+from flightwatch.alerts.notify.email import EmailNotifier, SmtpSettings
+from flightwatch.alerts.notify.log import alert_line, log_alert
+from flightwatch.alerts.notify.mailfile import MailFileNotifier
+from flightwatch.alerts.notify.outbox import (
     Backoff,
     DeliveryError,
     Notifier,
     OutboxWorker,
     PermanentDeliveryError,
 )
-from alerts.notify.webhook import WebhookNotifier
-from db.alerts import record_alert
-from db.failures import FailureStreak
+from flightwatch.alerts.notify.webhook import WebhookNotifier
+from flightwatch.db.alerts import record_alert
+from flightwatch.db.failures import FailureStreak
 
 __all__ = [
     "PASSWORD_ENV",

@@ -19,9 +19,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from alerts.alert import Alert
-from alerts.notify.outbox import DeliveryError, PermanentDeliveryError
-from db.alerts import dedupe_key
+from flightwatch.alerts.alert import Alert
+from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
+from flightwatch.db.alerts import dedupe_key
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from alerts.alert import Alert
+from flightwatch.alerts.alert import Alert
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from alerts.alert import Alert
-from alerts.notify.email import build_message
-from db.alerts import dedupe_key
+from flightwatch.alerts.alert import Alert
+from flightwatch.alerts.notify.email import build_message
+from flightwatch.db.alerts import dedupe_key
 
 
 class MailFileNotifier:

@@ -32,8 +32,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from alerts.alert import Alert
-from db import alerts as store
+from flightwatch.alerts.alert import Alert
+from flightwatch.db import alerts as store
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import requests
 
-from alerts.alert import Alert
-from alerts.notify.outbox import DeliveryError, PermanentDeliveryError
-from db.alerts import dedupe_key
+from flightwatch.alerts.alert import Alert
+from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
+from flightwatch.db.alerts import dedupe_key
 
 # Answers that reject this payload itself, so sending it again cannot help. Others
 # (401, 404, 5xx, ...) are usually the endpoint or its settings and may be fixed.

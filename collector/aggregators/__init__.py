@@ -19,10 +19,16 @@ from typing import Protocol, TypeAlias
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from collector.aggregators.adsbx import PROVIDERS, AdsbxSource, Provider, auth_headers, provider_for
-from collector.aggregators.aircraft_json import AircraftJsonSource
-from collector.aggregators.coverage import covering_circles
-from collector.aggregators.http import (
+from flightwatch.collector.aggregators.adsbx import (
+    PROVIDERS,
+    AdsbxSource,
+    Provider,
+    auth_headers,
+    provider_for,
+)
+from flightwatch.collector.aggregators.aircraft_json import AircraftJsonSource
+from flightwatch.collector.aggregators.coverage import covering_circles
+from flightwatch.collector.aggregators.http import (
     AggregatorError,
     AuthError,
     BackingOff,
@@ -31,7 +37,7 @@ from collector.aggregators.http import (
     RateLimited,
     SourceUnavailable,
 )
-from collector.aggregators.opensky import (
+from flightwatch.collector.aggregators.opensky import (
     DAILY_ALLOWANCE,
     DEFAULT_BASE_URL,
     DEFAULT_TOKEN_URL,
@@ -42,7 +48,7 @@ from collector.aggregators.opensky import (
     bbox_with_margin,
     estimate_daily_credits,
 )
-from decoder import Observation
+from flightwatch.decoder import Observation
 
 __all__ = [
     "AGGREGATOR_KEYS",

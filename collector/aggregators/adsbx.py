@@ -15,8 +15,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from collector.aggregators.aircraft_json import ParsedAircraft, parse_aircraft_document
-from collector.aggregators.http import (
+from flightwatch.collector.aggregators.aircraft_json import ParsedAircraft, parse_aircraft_document
+from flightwatch.collector.aggregators.http import (
     AuthError,
     BadResponse,
     Clock,
@@ -24,7 +24,7 @@ from collector.aggregators.http import (
     NewerOnly,
     SourceHealth,
 )
-from decoder import Observation, normalise_icao
+from flightwatch.decoder import Observation, normalise_icao
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector.aggregators.http import (
+from flightwatch.collector.aggregators.http import (
     BadResponse,
     Clock,
     HttpClient,
@@ -24,7 +24,7 @@ from collector.aggregators.http import (
     SourceHealth,
     SourceUnavailable,
 )
-from decoder import Observation, normalise_icao, utc_from_epoch
+from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from decoder import Observation
+from flightwatch.decoder import Observation
 
 log = logging.getLogger(__name__)
 

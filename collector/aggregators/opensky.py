@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from collector.aggregators.http import (
+from flightwatch.collector.aggregators.http import (
     AuthError,
     BadResponse,
     Clock,
@@ -23,7 +23,7 @@ from collector.aggregators.http import (
     NewerOnly,
     SourceHealth,
 )
-from decoder import Observation, normalise_icao, utc_from_epoch
+from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.airports import (
+from flightwatch.alerts.airports import (
     Airport,
     AirportIndex,
     AirportsError,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from alerts.geofence import Geofence
-from db import connect
-from db.alerts import query_alerts
-from decoder.capture_writer import write_tsv
-from decoder.simulate import Flight, Rates, destination, frames
+from flightwatch.alerts.geofence import Geofence
+from flightwatch.db import connect
+from flightwatch.db.alerts import query_alerts
+from flightwatch.decoder.capture_writer import write_tsv
+from flightwatch.decoder.simulate import Flight, Rates, destination, frames
 from flightwatch.replay import replay_files
 from flightwatch.settings import load_settings
 
@@ -127,10 +127,10 @@ def test_a_restart_does_not_repeat_an_alert_within_its_cooldown(tmp_path: Path) 
     """The cooldown outlives the process: alerts already in the database count."""
     from datetime import UTC, datetime, timedelta
 
-    from db import connect
-    from decoder import Frame
-    from decoder.simulate import Flight, Rates, frames
     from flightwatch.alerting import build_alerting
+    from flightwatch.db import connect
+    from flightwatch.decoder import Frame
+    from flightwatch.decoder.simulate import Flight, Rates, frames
     from flightwatch.pipeline import build_pipeline
     from flightwatch.settings import load_settings
 
@@ -150,7 +150,7 @@ def test_a_restart_does_not_repeat_an_alert_within_its_cooldown(tmp_path: Path) 
                 break
             pipeline.feed(Frame(hex_, t, "beast"))
         assert pipeline.close()
-        from db.alerts import query_alerts
+        from flightwatch.db.alerts import query_alerts
 
         return [a.kind for a in query_alerts(engine)]
 

@@ -13,7 +13,7 @@ import pytest
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from alerts.geofence import Geofence, GeofenceError
+from flightwatch.alerts.geofence import Geofence, GeofenceError
 
 ROOT = Path(__file__).resolve().parents[2]
 BELARUS = ROOT / "config" / "geofences" / "belarus.geojson"
@@ -160,7 +160,7 @@ def test_shipped_fences_load_and_are_valid(belarus: Geofence) -> None:
 
 
 def test_bow_tie_is_repaired_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="alerts.geofence"):
+    with caplog.at_level(logging.WARNING, logger="flightwatch.alerts.geofence"):
         fence = Geofence.from_file(DATA / "bowtie.geojson")
     assert "bowtie.geojson" in caplog.text and "repaired" in caplog.text
     assert fence.geometry.is_valid

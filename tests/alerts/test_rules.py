@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from alerts.airports import AirportIndex, read_airports
-from alerts.alert import Alert
-from alerts.engine import callsign_prefixes
-from alerts.geofence import Geofence
-from alerts.rules import KINDS, AlertRules, RuleConfig, first_crossing_s, squawk_matcher
-from alerts.watchlist import load_watchlist
-from decoder import Observation
-from decoder.simulate import destination
-from decoder.tracker import Tracker
+from flightwatch.alerts.airports import AirportIndex, read_airports
+from flightwatch.alerts.alert import Alert
+from flightwatch.alerts.engine import callsign_prefixes
+from flightwatch.alerts.geofence import Geofence
+from flightwatch.alerts.rules import KINDS, AlertRules, RuleConfig, first_crossing_s, squawk_matcher
+from flightwatch.alerts.watchlist import load_watchlist
+from flightwatch.decoder import Observation
+from flightwatch.decoder.simulate import destination
+from flightwatch.decoder.tracker import Tracker
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -402,7 +402,7 @@ def test_two_sources_one_aircraft_one_alert(make) -> None:  # type: ignore[no-un
 
 def test_identity_anomaly_from_callsign(make, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     feed = make()
-    with caplog.at_level(logging.WARNING, logger="alerts.rules"):
+    with caplog.at_level(logging.WARNING, logger="flightwatch.alerts.rules"):
         feed([obs(0, MINSK, "4CA555", callsign="RA96016")])
         feed([obs(2, MINSK, "4CA555", callsign="RA96016")])
     assert feed.sink.kinds() == ["identity_anomaly"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.watchlist import (
+from flightwatch.alerts.watchlist import (
     DEFAULT_ADDRESS_BLOCKS,
     Watchlist,
     WatchlistEntry,

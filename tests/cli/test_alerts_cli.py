@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from cli_helpers import run
 
-from alerts.alert import Alert
-from db import connect
+from flightwatch.alerts.alert import Alert
 from flightwatch.cli import main
+from flightwatch.db import alerts as db_alerts
+from flightwatch.db import connect
 
-db_alerts = pytest.importorskip("db.alerts", reason="db/alerts.py (query_alerts) has not landed")
 
 T = datetime(2020, 8, 19, 10, 0, tzinfo=UTC)
 # ARCHITECTURE.md, command-line contract: the alerts fields, in this order.

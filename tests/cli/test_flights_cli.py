@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from cli_helpers import run
 
-from db import connect
-from db.watchlist import sync_files
-from decoder.capture_writer import write_tsv
-from decoder.simulate import Flight, Rates, destination, frames
 from flightwatch.cli import main
 from flightwatch.cmd_flights import FLIGHT_FIELDS
+from flightwatch.db import connect
+from flightwatch.db.watchlist import sync_files
+from flightwatch.decoder.capture_writer import write_tsv
+from flightwatch.decoder.simulate import Flight, Rates, destination, frames
 from flightwatch.flights import build_flight_tracker
 from flightwatch.pipeline import build_pipeline
 from flightwatch.replay import replay_files

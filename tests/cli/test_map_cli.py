@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from cli_helpers import run
 
-from alerts.geofence import Geofence
+from flightwatch.alerts.geofence import Geofence
 from flightwatch.map import ALTITUDE_BANDS, GROUND, UNKNOWN_ALTITUDE, altitude_band, track_runs
 from flightwatch.replay import replay_files
 from flightwatch.settings import load_settings

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import run
 
-from db import connect
-from db.watchlist import stored_entries, sync_files
+from flightwatch.db import connect
+from flightwatch.db.watchlist import stored_entries, sync_files
 
 ROOT = Path(__file__).resolve().parents[2]
 HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")

@@ -6,7 +6,7 @@ from collections import Counter
 
 from beast_bytes import LONG, MODE_AC, SHORT, STATUS, beast_frame
 
-from collector import RawMessage, beast
+from flightwatch.collector import RawMessage, beast
 
 LONG_HEX = "8D71BE349909D21BB004B4E8F29A"  # DF17 from one_aircraft_71be34.beast
 SHORT_HEX = "5D71BE3409274B"  # DF11 from the same capture

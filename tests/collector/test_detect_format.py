@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from beast_bytes import SHORT, beast_frame
 
-from collector import CaptureFormatError, detect_format, open_capture
+from flightwatch.collector import CaptureFormatError, detect_format, open_capture
 
 PNG_HEADER = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000100000001008060000001ff3ff61")
 

@@ -14,9 +14,9 @@ import pyModeS
 import pytest
 from beast_bytes import LONG, SHORT, beast_frame
 
-from collector import ReplaySource, open_capture
-from collector.replay import NO_CLOCK_STEP_S, TICKS_PER_SECOND
-from decoder import Frame
+from flightwatch.collector import ReplaySource, open_capture
+from flightwatch.collector.replay import NO_CLOCK_STEP_S, TICKS_PER_SECOND
+from flightwatch.decoder import Frame
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SHORT_HEX = "5D71BE3409274B"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from source_helpers import collect
 
-from collector import ExecutableNotFoundError, RtlAdsbSource
-from decoder import Frame
+from flightwatch.collector import ExecutableNotFoundError, RtlAdsbSource
+from flightwatch.decoder import Frame
 
 SHORT_HEX = "5D71BE3409274B"
 LONG_HEX = "8D71BE349909D21BB004B4E8F29A"
@@ -49,7 +49,7 @@ def test_a_child_that_dies_is_restarted(
 ) -> None:
     source = RtlAdsbSource(stand_in, backoff_initial=0.05, backoff_max=0.1)
     before = time.time()
-    with caplog.at_level(logging.INFO, logger="collector.rtlsdr"):
+    with caplog.at_level(logging.INFO, logger="flightwatch.collector.rtlsdr"):
         records = collect(source, 4)
     frames = [f for f in records if isinstance(f, Frame)]
     assert [f.hex for f in frames] == [SHORT_HEX, SHORT_HEX, LONG_HEX, LONG_HEX]

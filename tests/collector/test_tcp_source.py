@@ -15,8 +15,8 @@ import pytest
 from integration.dump1090 import Dump1090Ports, push_beast
 from source_helpers import collect
 
-from collector import Format, TcpSource, beast
-from decoder import Frame, Observation
+from flightwatch.collector import Format, TcpSource, beast
+from flightwatch.decoder import Frame, Observation
 
 HOST = "127.0.0.1"
 
@@ -83,7 +83,7 @@ def test_reconnect_mid_frame_yields_every_complete_frame_once(
 
     server = ScriptedServer([data[:cut_at], data[cut_at:]], down_between=0.3)
     source = fast(server.port)
-    with caplog.at_level(logging.INFO, logger="collector.tcp"):
+    with caplog.at_level(logging.INFO, logger="flightwatch.collector.tcp"):
         records = collect(source, len(everything) - 1)
     server.join()
     frames = [f for f in records if isinstance(f, Frame)]
@@ -113,7 +113,7 @@ def test_a_receiver_that_stays_down_logs_once_and_is_retried(
     source = fast(port, "avr", backoff_max=0.05)
     records: list[Frame | Observation] = []
     consumer = threading.Thread(target=lambda: records.extend(source), daemon=True)
-    with caplog.at_level(logging.INFO, logger="collector.tcp"):
+    with caplog.at_level(logging.INFO, logger="flightwatch.collector.tcp"):
         consumer.start()
         deadline = time.monotonic() + 10
         while source._backoff.failures < 5 and time.monotonic() < deadline:  # retried a while

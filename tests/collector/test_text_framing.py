@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from collector import avr, capture, sbs
-from collector.framing import MAX_LINE_BYTES
-from decoder import Frame, Observation
+from flightwatch.collector import avr, capture, sbs
+from flightwatch.collector.framing import MAX_LINE_BYTES
+from flightwatch.decoder import Frame, Observation
 
 LONG_HEX = "8D406B902015A678D4D220AA4BDA"
 SHORT_HEX = "5D71BE3409274B"

@@ -9,7 +9,7 @@ import pytest
 from pg_scratch import scratch_schema
 from sqlalchemy import Engine
 
-from db import connect
+from flightwatch.db import connect
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

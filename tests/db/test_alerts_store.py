@@ -12,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from alerts.alert import Alert
-from db import connect
-from db.alerts import (
+from flightwatch.alerts.alert import Alert
+from flightwatch.db import connect
+from flightwatch.db.alerts import (
     claim,
     dedupe_key,
     due_outbox,
@@ -26,7 +26,7 @@ from db.alerts import (
     record_alert,
     reschedule_pending,
 )
-from db.models import Base
+from flightwatch.db.models import Base
 
 T = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -12,14 +12,14 @@ import pytest
 from pg_scratch import scratch_schema
 from sqlalchemy import Engine, select
 
-from alerts.alert import Alert
-from db import Store, connect
-from db.alerts import mark_sent, outbox_status, query_alerts, record_alert
-from db.copy import CopyError, TargetNotEmpty, copy_database
-from db.models import AlertRecord, Base, OutboxEntry, Position, Source
-from db.watchlist import add
-from decoder.tracker import Position as TrackPosition
+from flightwatch.alerts.alert import Alert
 from flightwatch.cli import main
+from flightwatch.db import Store, connect
+from flightwatch.db.alerts import mark_sent, outbox_status, query_alerts, record_alert
+from flightwatch.db.copy import CopyError, TargetNotEmpty, copy_database
+from flightwatch.db.models import AlertRecord, Base, OutboxEntry, Position, Source
+from flightwatch.db.watchlist import add
+from flightwatch.decoder.tracker import Position as TrackPosition
 from flightwatch.replay import replay_files
 from flightwatch.settings import load_settings
 

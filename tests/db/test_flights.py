@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from alerts.airports import AirportIndex, read_airports
-from alerts.geofence import Geofence
-from db import connect
-from db.flights import FlightRow, FlightRules, FlightSegmenter, query_flights
-from db.watchlist import sync_files
-from decoder.capture_writer import write_tsv
-from decoder.simulate import Flight, Rates, destination, frames
-from decoder.tracker import Position
+from flightwatch.alerts.airports import AirportIndex, read_airports
+from flightwatch.alerts.geofence import Geofence
+from flightwatch.db import connect
+from flightwatch.db.flights import FlightRow, FlightRules, FlightSegmenter, query_flights
+from flightwatch.db.watchlist import sync_files
+from flightwatch.decoder.capture_writer import write_tsv
+from flightwatch.decoder.simulate import Flight, Rates, destination, frames
+from flightwatch.decoder.tracker import Position
 from flightwatch.flights import build_flight_tracker
 from flightwatch.pipeline import build_pipeline
 from flightwatch.replay import replay_files
@@ -285,7 +285,7 @@ def test_a_locked_database_keeps_the_flights_and_says_so_once(
     segmenter.add(position(60, 54.0, 27.2, 31000, 420))
     blocker = sqlite3.connect(tmp_path / "fw.db", timeout=0.1)
     blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
-    with caplog.at_level(logging.WARNING, logger="db.flights"):
+    with caplog.at_level(logging.WARNING, logger="flightwatch.db.flights"):
         assert not segmenter.flush()
         assert not segmenter.flush()
         blocker.rollback()

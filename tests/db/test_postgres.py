@@ -20,15 +20,22 @@ from alembic.script import ScriptDirectory
 from pg_scratch import scratch_schema
 from sqlalchemy import Engine, select, text
 
-from alerts.alert import Alert
-from db import Store, connect, open_engine
-from db.alerts import claim, due_outbox, mark_sent, outbox_status, query_alerts, record_alert
-from db.engine import _alembic_config, pending_migrations
-from db.models import Aircraft, Base, Position, Source
-from db.queries import callsign_spans, history, icaos_for_registration
-from db.watchlist import add, get, remove, stored_entries
-from decoder.tracker import Position as TrackPosition
-from decoder.tracker import Tracker, TrackerConfig
+from flightwatch.alerts.alert import Alert
+from flightwatch.db import Store, connect, open_engine
+from flightwatch.db.alerts import (
+    claim,
+    due_outbox,
+    mark_sent,
+    outbox_status,
+    query_alerts,
+    record_alert,
+)
+from flightwatch.db.engine import _alembic_config, pending_migrations
+from flightwatch.db.models import Aircraft, Base, Position, Source
+from flightwatch.db.queries import callsign_spans, history, icaos_for_registration
+from flightwatch.db.watchlist import add, get, remove, stored_entries
+from flightwatch.decoder.tracker import Position as TrackPosition
+from flightwatch.decoder.tracker import Tracker, TrackerConfig
 from flightwatch.pipeline import Pipeline
 from flightwatch.replay import replay_files
 from flightwatch.settings import Settings, load_settings

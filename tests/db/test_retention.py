@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from alerts.alert import Alert
-from db import Store, connect
-from db.alerts import record_alert
-from db.models import Aircraft as AircraftRow
-from db.models import AlertRecord, CallsignPeriod, Source
-from db.models import Position as PositionRow
-from db.retention import (
+from flightwatch.alerts.alert import Alert
+from flightwatch.db import Store, connect
+from flightwatch.db.alerts import record_alert
+from flightwatch.db.models import Aircraft as AircraftRow
+from flightwatch.db.models import AlertRecord, CallsignPeriod, Source
+from flightwatch.db.models import Position as PositionRow
+from flightwatch.db.retention import (
     Retention,
     delete_positions,
     free_pages,
@@ -32,7 +32,7 @@ from db.retention import (
     rows_to_drop,
     thin_positions,
 )
-from decoder.tracker import AircraftState, Position
+from flightwatch.decoder.tracker import AircraftState, Position
 
 T0 = datetime(2020, 8, 19, 9, 0, tzinfo=UTC)  # a whole minute: 60 s buckets start here
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from db import Store, connect, open_engine
-from db.models import Position as PositionRow
-from db.queries import history
-from decoder.tracker import Position
+from flightwatch.db import Store, connect, open_engine
+from flightwatch.db.models import Position as PositionRow
+from flightwatch.db.queries import history
+from flightwatch.decoder.tracker import Position
 
 T0 = datetime(2020, 8, 19, 9, 0, tzinfo=UTC)
 
@@ -146,13 +146,13 @@ def test_naive_times_are_refused(db_url: str) -> None:
 
 
 def test_upgrade_backs_up_an_existing_database(tmp_path: Path) -> None:
-    from db.engine import pending_migrations
+    from flightwatch.db.engine import pending_migrations
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = open_engine(url)
     from alembic import command
 
-    from db.engine import _alembic_config, upgrade
+    from flightwatch.db.engine import _alembic_config, upgrade
 
     command.upgrade(_alembic_config(engine), "0001")
     assert pending_migrations(engine)
@@ -189,9 +189,9 @@ def test_a_failing_database_is_retried_once_per_interval_not_per_position(
 def test_the_buffer_stays_bounded_while_the_database_is_down(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import db.store
+    import flightwatch.db.store
 
-    monkeypatch.setattr(db.store, "MAX_BUFFERED_POSITIONS", 100)
+    monkeypatch.setattr(flightwatch.db.store, "MAX_BUFFERED_POSITIONS", 100)
     store = Store(open_engine(db_url))
     for t in range(250):
         store.add_position(position(t))

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from alerts.watchlist import Watchlist, WatchlistError, read_watchlist
-from db.watchlist import (
+from flightwatch.alerts.watchlist import Watchlist, WatchlistError, read_watchlist
+from flightwatch.db.watchlist import (
     IMPORT_PREFIX,
     MANUAL,
     add,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from decoder import capture_writer as cw
-from decoder.encoder import df5_identity, identification
+from flightwatch.decoder import capture_writer as cw
+from flightwatch.decoder.encoder import df5_identity, identification
 
 _BEAST_LENGTHS = {0x31: 2, 0x32: 7, 0x33: 14}
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyModeS
 import pytest
 
-from decoder import encoder
-from decoder.simulate import distance_nm
+from flightwatch.decoder import encoder
+from flightwatch.decoder.simulate import distance_nm
 
 ICAO = "4CA7E1"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from decoder import Frame
-from decoder.modes import ModeSDecoder
+from flightwatch.decoder import Frame
+from flightwatch.decoder.modes import ModeSDecoder
 
 T0 = 1_600_000_000.0
 
@@ -82,7 +82,7 @@ def test_replies_are_unverified_until_the_address_is_heard_in_clear() -> None:
 def test_the_shared_beast_capture_decodes_without_crc_failures(
     capture: Callable[[str], Path],
 ) -> None:
-    from collector import open_capture
+    from flightwatch.collector import open_capture
 
     decoder = ModeSDecoder()
     observations = [decoder.decode(f) for f in open_capture(capture("one_aircraft_71be34.beast"))]

@@ -16,8 +16,8 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Point, shape
 
-from decoder.encoder import crc24
-from decoder.simulate import (
+from flightwatch.decoder.encoder import crc24
+from flightwatch.decoder.simulate import (
     Flight,
     Rates,
     bearing_deg,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from decoder import Observation
-from decoder.simulate import destination
-from decoder.tracker import Tracker, TrackerConfig, distance_nm
+from flightwatch.decoder import Observation
+from flightwatch.decoder.simulate import destination
+from flightwatch.decoder.tracker import Tracker, TrackerConfig, distance_nm
 
 T0 = datetime(2020, 8, 19, 9, 0, tzinfo=UTC)
 

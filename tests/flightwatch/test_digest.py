@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine
 from status_helpers import free_port, replay_demo, smtp_server, write_config
 
-from alerts.engine import load_fences
-from alerts.notify import Backoff
-from db import connect
+from flightwatch.alerts.engine import load_fences
+from flightwatch.alerts.notify import Backoff
+from flightwatch.db import connect
 from flightwatch.digest import DigestJob, build_digest, build_digest_job, next_run
 from flightwatch.settings import Settings, load_settings
 
@@ -146,7 +146,7 @@ def test_next_run_is_strictly_after_now() -> None:
 
 
 def test_a_new_day_replaces_an_undelivered_digest(caplog: pytest.LogCaptureFixture) -> None:
-    from alerts.notify import DeliveryError
+    from flightwatch.alerts.notify import DeliveryError
 
     class Down:
         name = "email"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from alerts.rules import AlertRules
-from db import connect
-from db.flights import FlightSegmenter
 from flightwatch.alerting import build_alerting
+from flightwatch.alerts.rules import AlertRules
+from flightwatch.db import connect
+from flightwatch.db.flights import FlightSegmenter
 from flightwatch.flights import FlightTracker
 from flightwatch.pipeline import build_pipeline
 from flightwatch.settings import load_settings

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from status_helpers import replay_demo, write_config
 
-from collector import open_capture
-from db import connect
-from db.models import Position
 from flightwatch import status
+from flightwatch.collector import open_capture
+from flightwatch.db import connect
+from flightwatch.db.models import Position
 from flightwatch.pipeline import build_pipeline
 from flightwatch.replay import ReplaySummary
 from flightwatch.settings import ConfigError, Settings, load_settings

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 from status_helpers import write_config
 
-from db import connect
-from db.models import Position
 from flightwatch.cli import main
+from flightwatch.db import connect
+from flightwatch.db.models import Position
 from flightwatch.metrics import MetricsServer
 from flightwatch.pipeline import build_pipeline
 from flightwatch.replay import replay_files
@@ -68,7 +68,7 @@ def test_from_the_database_when_no_daemon_runs(replayed: tuple[Path, Settings, i
 
 def _daemon_snapshot(settings: Settings, capture: Callable[[str], Path]) -> StatusCollector:
     """A collector over a real pipeline fed by the capture, its snapshot written."""
-    from collector import open_capture
+    from flightwatch.collector import open_capture
 
     engine = connect(settings.database_url)
     pipeline = build_pipeline(settings, engine)

@@ -45,9 +45,9 @@ from integration.dump1090 import (
     command,
 )
 
-from decoder.capture_writer import write_beast
-from decoder.encoder import airborne_position, airborne_velocity, identification
-from decoder.simulate import Flight, destination
+from flightwatch.decoder.capture_writer import write_beast
+from flightwatch.decoder.encoder import airborne_position, airborne_velocity, identification
+from flightwatch.decoder.simulate import Flight, destination
 
 REPO = Path(__file__).resolve().parents[2]
 TimedFrame = tuple[float, str]
@@ -327,8 +327,8 @@ def reference_positions(
 ) -> Positions:
     """What the daemon's pipeline stores for ``timed`` frames (with their own times),
     replayed directly into a fresh SQLite file in ``folder``."""
-    from db import connect
-    from decoder import Frame
+    from flightwatch.db import connect
+    from flightwatch.decoder import Frame
     from flightwatch.pipeline import build_pipeline
     from flightwatch.settings import load_settings
 

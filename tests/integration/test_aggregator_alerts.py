@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from collector.aggregators import make_aggregator
-from db import connect
-from db.alerts import query_alerts
-from db.queries import history
-from decoder import Frame
-from decoder.simulate import Flight, Rates, frames
 from flightwatch.alerting import build_alerting
+from flightwatch.collector.aggregators import make_aggregator
 from flightwatch.daemon import fences_union
+from flightwatch.db import connect
+from flightwatch.db.alerts import query_alerts
+from flightwatch.db.queries import history
+from flightwatch.decoder import Frame
+from flightwatch.decoder.simulate import Flight, Rates, frames
 from flightwatch.pipeline import Pipeline, build_pipeline
 from flightwatch.settings import load_settings
 

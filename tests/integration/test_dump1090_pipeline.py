@@ -17,10 +17,10 @@ import pytest
 from integration.dump1090 import Dump1090Ports, push_beast
 from source_helpers import collect
 
-from collector import CaptureClock, TcpSource, open_capture
-from db import Store, connect
-from decoder import Frame, Observation
-from decoder.tracker import AircraftState, Position, Tracker, TrackUpdate, distance_nm
+from flightwatch.collector import CaptureClock, TcpSource, open_capture
+from flightwatch.db import Store, connect
+from flightwatch.decoder import Frame, Observation
+from flightwatch.decoder.tracker import AircraftState, Position, Tracker, TrackUpdate, distance_nm
 from flightwatch.pipeline import Pipeline
 
 CAPTURE = "one_aircraft_71be34.beast"

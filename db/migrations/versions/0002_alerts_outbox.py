@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.types import UTCDateTime
+from flightwatch.db.types import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"

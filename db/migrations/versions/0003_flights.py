@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from db.types import EpochSeconds
+from flightwatch.db.types import EpochSeconds
 
 revision = "0003"
 down_revision = "0002"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.notify import (
+from flightwatch.alerts.notify import (
     PASSWORD_ENV,
     AlertSink,
     EmailNotifier,
@@ -18,8 +18,8 @@ from alerts.notify import (
     alert_line,
     build_notifiers,
 )
-from db import open_engine, upgrade
-from db.alerts import outbox_status, pending_count, query_alerts
+from flightwatch.db import open_engine, upgrade
+from flightwatch.db.alerts import outbox_status, pending_count, query_alerts
 from flightwatch.settings import load_settings
 
 
@@ -39,7 +39,7 @@ def test_log_line_without_registration_position_or_altitude(make_alert):
 
 
 def test_raise_alert_logs_and_stores_once(engine, make_alert, caplog):
-    caplog.set_level(logging.INFO, logger="alerts.notify")
+    caplog.set_level(logging.INFO, logger="flightwatch.alerts.notify")
     sink = AlertSink(engine, ["email", "webhook"])
     alert = make_alert()
     alert_id = sink.raise_alert(alert)

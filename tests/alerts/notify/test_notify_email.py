@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from alerts.notify import (
+from flightwatch.alerts.notify import (
     DeliveryError,
     EmailNotifier,
     MailFileNotifier,
     PermanentDeliveryError,
     SmtpSettings,
 )
-from alerts.notify.email import subject
+from flightwatch.alerts.notify.email import subject
 
 pytestmark = pytest.mark.integration
 

@@ -11,15 +11,15 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.notify import (
+from flightwatch.alerts.notify import (
     Backoff,
     EmailNotifier,
     OutboxWorker,
     SmtpSettings,
     WebhookNotifier,
 )
-from db import connect, open_engine, upgrade
-from db.alerts import (
+from flightwatch.db import connect, open_engine, upgrade
+from flightwatch.db.alerts import (
     claim,
     dedupe_key,
     due_outbox,
@@ -40,7 +40,7 @@ def email_to(port: int) -> EmailNotifier:
 
 def test_smtp_down_then_up_delivers_exactly_once(engine, smtp_server, free_port, make_alert,
                                                  t0, caplog):
-    caplog.set_level(logging.INFO, logger="alerts.notify")
+    caplog.set_level(logging.INFO, logger="flightwatch.alerts.notify")
     port = free_port()  # nobody listens here yet
     alert_id = record_alert(engine, make_alert(), ["email"], now=t0)
     worker = OutboxWorker(engine, {"email": email_to(port)}, backoff=Backoff(first=30, cap=3600))
@@ -59,7 +59,7 @@ def test_smtp_down_then_up_delivers_exactly_once(engine, smtp_server, free_port,
     assert len(server.mailbox.envelopes) == 1
     assert outbox_status(engine, alert_id) == {"email": ("sent", 3)}
     assert pending_count(engine) == 0
-    lines = [r.getMessage() for r in caplog.records if r.name == "alerts.notify.outbox"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "flightwatch.alerts.notify.outbox"]
     assert len(lines) == 2, lines  # one when it starts failing, one when it recovers
     assert "email notifications failing" in lines[0]
     assert f"SMTP 127.0.0.1:{port}:" in lines[0]

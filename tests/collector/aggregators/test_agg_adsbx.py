@@ -9,10 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collector.aggregators import make_aggregator
-from collector.aggregators.adsbx import PROVIDERS, AdsbxSource, provider_for
-from collector.aggregators.aircraft_json import AircraftJsonSource
-from collector.aggregators.http import AuthError, BadResponse, HttpClient, SourceUnavailable
+from flightwatch.collector.aggregators import make_aggregator
+from flightwatch.collector.aggregators.adsbx import PROVIDERS, AdsbxSource, provider_for
+from flightwatch.collector.aggregators.aircraft_json import AircraftJsonSource
+from flightwatch.collector.aggregators.http import (
+    AuthError,
+    BadResponse,
+    HttpClient,
+    SourceUnavailable,
+)
 
 NOW = datetime(2024, 6, 3, 16, 0, tzinfo=UTC)  # "now": 1717430400000 ms
 

@@ -8,7 +8,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import Point, Polygon, box
 
-from collector.aggregators.coverage import covering_circles
+from flightwatch.collector.aggregators.coverage import covering_circles
 
 GEOD = Geod(ellps="WGS84")
 NM = 1852.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import box
 
-from collector.aggregators import (
+from flightwatch.collector.aggregators import (
     AdsbxSource,
     AircraftJsonSource,
     OpenSkySource,

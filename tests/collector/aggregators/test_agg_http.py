@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from collector.aggregators.http import (
+from flightwatch.collector.aggregators.http import (
     USER_AGENT,
     AggregatorError,
     BackingOff,
@@ -24,7 +24,7 @@ from collector.aggregators.http import (
     SourceUnavailable,
     retry_after_seconds,
 )
-from decoder import Observation
+from flightwatch.decoder import Observation
 
 
 def make_client(clock, **kwargs) -> HttpClient:
@@ -179,7 +179,7 @@ def test_health_logs_state_changes_only_and_backs_off(clock, caplog):
         calls.append(1)
         raise SourceUnavailable("down")
 
-    caplog.set_level(logging.INFO, logger="collector.aggregators.http")
+    caplog.set_level(logging.INFO, logger="flightwatch.collector.aggregators.http")
     for wait in (10, 20, 40, 40):
         with pytest.raises(SourceUnavailable):
             health.run(failing)

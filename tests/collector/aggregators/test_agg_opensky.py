@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collector.aggregators.http import AuthError, BackingOff, HttpClient, RateLimited
-from collector.aggregators.opensky import (
+from flightwatch.collector.aggregators.http import AuthError, BackingOff, HttpClient, RateLimited
+from flightwatch.collector.aggregators.opensky import (
     OpenSkySource,
     bbox_with_margin,
     credits_per_call,
