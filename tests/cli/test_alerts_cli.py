@@ -16,7 +16,6 @@ from flightwatch.cli import main
 from flightwatch.db import alerts as db_alerts
 from flightwatch.db import connect
 
-
 T = datetime(2020, 8, 19, 10, 0, tzinfo=UTC)
 # ARCHITECTURE.md, command-line contract: the alerts fields, in this order.
 CONTRACT = ["time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat",
