@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from flightwatch.decoder.geodesy import central_angle
+
 log = logging.getLogger(__name__)
 
 EARTH_RADIUS_KM = 6371.0088
+
 AIRPORT_COLUMNS = (
     "ident",
     "icao",
@@ -64,10 +67,7 @@ class Airport:
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+    return EARTH_RADIUS_KM * central_angle(lat1, lon1, lat2, lon2)
 
 
 def _float(text: str) -> float | None:

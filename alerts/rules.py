@@ -36,7 +36,7 @@ from flightwatch.alerts.geofence import Geofence
 from flightwatch.alerts.watchlist import Match, Watchlist
 from flightwatch.db.store import source_name
 from flightwatch.decoder import Observation
-from flightwatch.decoder.simulate import destination
+from flightwatch.decoder.geodesy import destination
 from flightwatch.decoder.tracker import AircraftState, Position, TrackUpdate
 
 log = logging.getLogger(__name__)

@@ -76,7 +76,7 @@ def compact_bytes(path: Path, workdir: Path) -> int:
 
 
 def n_aircraft_for(rate: float) -> int:
-    from flightwatch.decoder.simulate import Rates
+    from tools.simulate import Rates
 
     # synthetic_traffic's default rates: DO-260B nominal plus a DF4/DF5 reply every 5 s.
     return max(1, round(rate / Rates(surveillance_s=5.0).per_second()))
@@ -85,11 +85,11 @@ def n_aircraft_for(rate: float) -> int:
 def ingest(db_path: Path, config: Path, hours: float, rate: float,
            batch_seconds: float | None, batch_rows: int | None) -> dict[str, float]:
     """Feed the synthetic hour(s) through the pipeline; I/O and timing figures."""
+    from flightwatch.daemon.pipeline import build_pipeline
     from flightwatch.db import Store, connect
     from flightwatch.decoder import Frame
-    from flightwatch.decoder.simulate import synthetic_traffic
-    from flightwatch.pipeline import build_pipeline
     from flightwatch.settings import load_settings
+    from tools.simulate import synthetic_traffic
 
     settings = load_settings(config, env={})
     database = settings["database"]

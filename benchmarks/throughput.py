@@ -5,7 +5,7 @@ default, valid DF17/DF4/DF5 with correct CRCs) once, then for each of two scenar
 (without alert rules; with the watchlist and the full-resolution Belarus border) in a
 fresh process:
 
-1. replays it with ``flightwatch.replay.replay_files`` through the whole pipeline
+1. replays it with ``flightwatch.daemon.replay.replay_files`` through the whole pipeline
    (framing, decoding, tracking, flights, SQLite storage) into a fresh database, and
    takes the process's peak RSS and the database's growth;
 2. measures the ratio: the same capture through a fresh pipeline and through a bare
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flightwatch.pipeline import Pipeline
+    from flightwatch.daemon.pipeline import Pipeline
     from flightwatch.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,8 +43,8 @@ sys.path.insert(0, str(REPO))
 
 
 def make_capture(path: Path, n_aircraft: int, n_frames: int) -> None:
-    from flightwatch.decoder.capture_writer import write_beast
-    from flightwatch.decoder.simulate import synthetic_traffic
+    from tools.capture_writer import write_beast
+    from tools.simulate import synthetic_traffic
 
     with open(path, "wb") as out:
         write_beast(synthetic_traffic(n_aircraft=n_aircraft, n_frames=n_frames, seed=1), out)
@@ -68,9 +68,9 @@ def fresh_pipeline(
 ) -> tuple[Settings, Pipeline, Path, int]:
     """A pipeline writing to a new SQLite database, its settings, the database, and the
     database's size when empty."""
-    from flightwatch.alerting import build_alerting
+    from flightwatch.daemon.alerting import build_alerting
+    from flightwatch.daemon.pipeline import build_pipeline
     from flightwatch.db import connect
-    from flightwatch.pipeline import build_pipeline
     from flightwatch.settings import load_settings
 
     db_path = workdir / f"{name}.db"
@@ -87,7 +87,7 @@ def fresh_pipeline(
 
 def run_pipeline(capture: Path, workdir: Path, name: str, with_alerts: bool) -> dict[str, float]:
     """The product's own replay of the whole capture: rate, memory, database growth."""
-    from flightwatch.replay import replay_files
+    from flightwatch.daemon.replay import replay_files
 
     settings, pipeline, db_path, empty_bytes = fresh_pipeline(workdir, name, with_alerts)
     began = time.perf_counter()
@@ -115,8 +115,8 @@ def interleaved_ratio(capture: Path, workdir: Path, name: str, with_alerts: bool
     from pyModeS import PipeDecoder
 
     from flightwatch.collector import open_capture
+    from flightwatch.daemon.pipeline import freeze_startup_objects
     from flightwatch.decoder import Frame
-    from flightwatch.pipeline import freeze_startup_objects
 
     messages = [(f.hex, f.time) for f in open_capture(capture, "beast") if isinstance(f, Frame)]
     _settings, pipeline, _db, _empty = fresh_pipeline(workdir, name, with_alerts)

@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flightwatch.decoder.geodesy import EARTH_RADIUS_NM, distance_nm
 from flightwatch.decoder.observation import Observation
 
-_EARTH_RADIUS_NM = 3440.065
-_NM_PER_DEGREE = math.radians(_EARTH_RADIUS_NM)  # of a great circle
+_NM_PER_DEGREE = math.radians(EARTH_RADIUS_NM)  # of a great circle
 _LEVEL_FPM = 300.0  # below this vertical rate an aircraft counts as level
 
 
@@ -261,12 +261,3 @@ def _vertical_phase(rate_fpm: float | None) -> int:
     if rate_fpm is None or abs(rate_fpm) < _LEVEL_FPM:
         return 0
     return 1 if rate_fpm > 0 else -1
-
-
-def distance_nm(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in nautical miles (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlam = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
-    return 2 * _EARTH_RADIUS_NM * math.asin(min(1.0, math.sqrt(a)))

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flightwatch.decoder.capture_writer import write_tsv  # noqa: E402
-from flightwatch.decoder.simulate import Flight, Rates, destination, frames  # noqa: E402
+from tools.capture_writer import write_tsv  # noqa: E402
+from tools.simulate import Flight, Rates, destination, frames  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "config" / "samples" / "demo_minsk.tsv"
 BELARUS = ROOT / "config" / "geofences" / "belarus.geojson"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from flightwatch.alerts.geofence import Geofence
+from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
 from flightwatch.db.alerts import query_alerts
-from flightwatch.decoder.capture_writer import write_tsv
-from flightwatch.decoder.simulate import Flight, Rates, destination, frames
-from flightwatch.replay import replay_files
 from flightwatch.settings import load_settings
+from tools.capture_writer import write_tsv
+from tools.simulate import Flight, Rates, destination, frames
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 START = datetime(2024, 5, 1, 9, 40, tzinfo=UTC)
@@ -127,12 +127,12 @@ def test_a_restart_does_not_repeat_an_alert_within_its_cooldown(tmp_path: Path) 
     """The cooldown outlives the process: alerts already in the database count."""
     from datetime import UTC, datetime, timedelta
 
-    from flightwatch.alerting import build_alerting
+    from flightwatch.daemon.alerting import build_alerting
+    from flightwatch.daemon.pipeline import build_pipeline
     from flightwatch.db import connect
     from flightwatch.decoder import Frame
-    from flightwatch.decoder.simulate import Flight, Rates, frames
-    from flightwatch.pipeline import build_pipeline
     from flightwatch.settings import load_settings
+    from tools.simulate import Flight, Rates, frames
 
     config = tmp_path / "fw.toml"
     config.write_text('[database]\nurl = "sqlite:///fw.db"\n')

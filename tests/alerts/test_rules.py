@@ -19,8 +19,8 @@ from flightwatch.alerts.geofence import Geofence
 from flightwatch.alerts.rules import KINDS, AlertRules, RuleConfig, first_crossing_s, squawk_matcher
 from flightwatch.alerts.watchlist import load_watchlist
 from flightwatch.decoder import Observation
-from flightwatch.decoder.simulate import destination
 from flightwatch.decoder.tracker import Tracker
+from tools.simulate import destination
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flightwatch import checks
+from flightwatch.cli import check_config as checks
 from flightwatch.cli import main
 
 

@@ -19,15 +19,15 @@ import pytest
 from cli_helpers import run
 
 from flightwatch.cli import main
-from flightwatch.cmd_flights import FLIGHT_FIELDS
+from flightwatch.cli.flights import FLIGHT_FIELDS
+from flightwatch.daemon.flights import build_flight_tracker
+from flightwatch.daemon.pipeline import build_pipeline
+from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
 from flightwatch.db.watchlist import sync_files
-from flightwatch.decoder.capture_writer import write_tsv
-from flightwatch.decoder.simulate import Flight, Rates, destination, frames
-from flightwatch.flights import build_flight_tracker
-from flightwatch.pipeline import build_pipeline
-from flightwatch.replay import replay_files
 from flightwatch.settings import load_settings
+from tools.capture_writer import write_tsv
+from tools.simulate import Flight, Rates, destination, frames
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 RATES = Rates(position_s=2.0, velocity_s=6.0, identification_s=12.0, surveillance_s=None)

@@ -17,8 +17,14 @@ import pytest
 from cli_helpers import run
 
 from flightwatch.alerts.geofence import Geofence
-from flightwatch.map import ALTITUDE_BANDS, GROUND, UNKNOWN_ALTITUDE, altitude_band, track_runs
-from flightwatch.replay import replay_files
+from flightwatch.daemon.replay import replay_files
+from flightwatch.output.map import (
+    ALTITUDE_BANDS,
+    GROUND,
+    UNKNOWN_ALTITUDE,
+    altitude_band,
+    track_runs,
+)
 from flightwatch.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,13 +14,13 @@ from sqlalchemy import Engine, select
 
 from flightwatch.alerts.alert import Alert
 from flightwatch.cli import main
+from flightwatch.daemon.replay import replay_files
 from flightwatch.db import Store, connect
 from flightwatch.db.alerts import mark_sent, outbox_status, query_alerts, record_alert
 from flightwatch.db.copy import CopyError, TargetNotEmpty, copy_database
 from flightwatch.db.models import AlertRecord, Base, OutboxEntry, Position, Source
 from flightwatch.db.watchlist import add
 from flightwatch.decoder.tracker import Position as TrackPosition
-from flightwatch.replay import replay_files
 from flightwatch.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,16 +17,16 @@ import pytest
 
 from flightwatch.alerts.airports import AirportIndex, read_airports
 from flightwatch.alerts.geofence import Geofence
+from flightwatch.daemon.flights import build_flight_tracker
+from flightwatch.daemon.pipeline import build_pipeline
+from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
 from flightwatch.db.flights import FlightRow, FlightRules, FlightSegmenter, query_flights
 from flightwatch.db.watchlist import sync_files
-from flightwatch.decoder.capture_writer import write_tsv
-from flightwatch.decoder.simulate import Flight, Rates, destination, frames
 from flightwatch.decoder.tracker import Position
-from flightwatch.flights import build_flight_tracker
-from flightwatch.pipeline import build_pipeline
-from flightwatch.replay import replay_files
 from flightwatch.settings import load_settings
+from tools.capture_writer import write_tsv
+from tools.simulate import Flight, Rates, destination, frames
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 START = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)

@@ -21,6 +21,8 @@ from pg_scratch import scratch_schema
 from sqlalchemy import Engine, select, text
 
 from flightwatch.alerts.alert import Alert
+from flightwatch.daemon.pipeline import Pipeline
+from flightwatch.daemon.replay import replay_files
 from flightwatch.db import Store, connect, open_engine
 from flightwatch.db.alerts import (
     claim,
@@ -36,8 +38,6 @@ from flightwatch.db.queries import callsign_spans, history, icaos_for_registrati
 from flightwatch.db.watchlist import add, get, remove, stored_entries
 from flightwatch.decoder.tracker import Position as TrackPosition
 from flightwatch.decoder.tracker import Tracker, TrackerConfig
-from flightwatch.pipeline import Pipeline
-from flightwatch.replay import replay_files
 from flightwatch.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from flightwatch.decoder import Observation
-from flightwatch.decoder.simulate import destination
-from flightwatch.decoder.tracker import Tracker, TrackerConfig, distance_nm
+from flightwatch.decoder.geodesy import distance_nm
+from flightwatch.decoder.tracker import Tracker, TrackerConfig
+from tools.simulate import destination
 
 T0 = datetime(2020, 8, 19, 9, 0, tzinfo=UTC)
 

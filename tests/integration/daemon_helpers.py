@@ -45,9 +45,9 @@ from integration.dump1090 import (
     command,
 )
 
-from flightwatch.decoder.capture_writer import write_beast
-from flightwatch.decoder.encoder import airborne_position, airborne_velocity, identification
-from flightwatch.decoder.simulate import Flight, destination
+from tools.capture_writer import write_beast
+from tools.encoder import airborne_position, airborne_velocity, identification
+from tools.simulate import Flight, destination
 
 REPO = Path(__file__).resolve().parents[2]
 TimedFrame = tuple[float, str]
@@ -327,9 +327,9 @@ def reference_positions(
 ) -> Positions:
     """What the daemon's pipeline stores for ``timed`` frames (with their own times),
     replayed directly into a fresh SQLite file in ``folder``."""
+    from flightwatch.daemon.pipeline import build_pipeline
     from flightwatch.db import connect
     from flightwatch.decoder import Frame
-    from flightwatch.pipeline import build_pipeline
     from flightwatch.settings import load_settings
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from flightwatch.alerting import build_alerting
 from flightwatch.collector.aggregators import make_aggregator
-from flightwatch.daemon import fences_union
+from flightwatch.daemon.alerting import build_alerting
+from flightwatch.daemon.pipeline import Pipeline, build_pipeline
+from flightwatch.daemon.run import fences_union
 from flightwatch.db import connect
 from flightwatch.db.alerts import query_alerts
 from flightwatch.db.queries import history
 from flightwatch.decoder import Frame
-from flightwatch.decoder.simulate import Flight, Rates, frames
-from flightwatch.pipeline import Pipeline, build_pipeline
 from flightwatch.settings import load_settings
+from tools.simulate import Flight, Rates, frames
 
 WATCHED = "157710"  # RA-96016 in config/watchlist.csv
 T0 = datetime(2020, 8, 19, 9, 0, tzinfo=UTC)

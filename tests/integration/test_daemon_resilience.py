@@ -154,9 +154,9 @@ def test_database_locked_by_another_process(dump1090: Dump1090Ports, tmp_path: P
 
     assert tracks(stored_positions(db)) == tracks(reference)  # nothing lost, nothing twice
     # One clear line when writes start failing, one when they work again; no per-retry noise.
-    failed = running.matching(r"WARNING db\.store: database write failed, keeping \d+ positions "
-                              r"in memory and retrying: database is locked")
-    recovered = running.matching(r"WARNING db\.store: database writes recovered")
+    failed = running.matching(r"WARNING flightwatch\.db\.store: database write failed, keeping "
+                              r"\d+ positions in memory and retrying: database is locked")
+    recovered = running.matching(r"WARNING flightwatch\.db\.store: database writes recovered")
     # One pair for the lock; on a loaded machine one more pair is possible, when the
     # daemon's own outbox job holds the write lock for longer than the busy timeout.
     assert 1 <= len(failed) <= 2 and len(recovered) == len(failed), running.log

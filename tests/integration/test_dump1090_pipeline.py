@@ -18,10 +18,11 @@ from integration.dump1090 import Dump1090Ports, push_beast
 from source_helpers import collect
 
 from flightwatch.collector import CaptureClock, TcpSource, open_capture
+from flightwatch.daemon.pipeline import Pipeline
 from flightwatch.db import Store, connect
 from flightwatch.decoder import Frame, Observation
-from flightwatch.decoder.tracker import AircraftState, Position, Tracker, TrackUpdate, distance_nm
-from flightwatch.pipeline import Pipeline
+from flightwatch.decoder.geodesy import distance_nm
+from flightwatch.decoder.tracker import AircraftState, Position, Tracker, TrackUpdate
 
 CAPTURE = "one_aircraft_71be34.beast"
 MATCH_NM = 0.03  # ~55 m: the CPR resolution is ~5 m; dump1090 rounds SBS to 5 decimals

@@ -1,0 +1,7 @@
+"""``python -m flightwatch``: the same as the ``flightwatch`` command."""
+
+import sys
+
+from flightwatch.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,54 @@
+"""``flightwatch alerts``: the alerts raised so far, oldest first, as a table, CSV or JSON Lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from flightwatch.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_config,
+    engine_for,
+    settings_from,
+    time_arg,
+)
+from flightwatch.settings import ALERT_KINDS
+
+# The output contract (ARCHITECTURE.md): more fields may be added, none renamed.
+ALERT_FIELDS = (
+    "time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat", "lon",
+    "altitude_ft", "matched_by", "sources",
+)
+
+
+def register(commands: Any) -> None:
+    """Add the ``alerts`` command to the CLI's subparsers."""
+    alerts = commands.add_parser("alerts", help="alerts raised so far")
+    alerts.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
+    alerts.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
+    alerts.add_argument("--icao", metavar="HEX", help="only this aircraft")
+    alerts.add_argument("--kind", choices=ALERT_KINDS, metavar="K",
+                        help=f"only this kind: {', '.join(ALERT_KINDS)}")
+    alerts.add_argument("--format", default="table", choices=("table", "csv", "json"))
+    add_config(alerts)
+    alerts.set_defaults(handler=cmd_alerts)
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from flightwatch.db.alerts import query_alerts
+    from flightwatch.decoder import normalise_icao
+    from flightwatch.output.formats import write
+
+    icao = None
+    if args.icao is not None:
+        icao = normalise_icao(args.icao)
+        if icao is None:
+            print(f"flightwatch: --icao {args.icao!r}: not a 24-bit ICAO address (6 hex digits)",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    engine = engine_for(settings_from(args))
+    rows = query_alerts(engine, since=args.since, until=args.until, icao=icao, kind=args.kind)
+    write(rows, sys.stdout, args.format, ALERT_FIELDS)
+    return EXIT_OK

@@ -1,0 +1,51 @@
+"""``flightwatch run`` and ``flightwatch replay``: live sources or captures, one pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from flightwatch.cli.common import EXIT_OK, add_config, settings_from, time_arg
+
+
+def register(commands: Any) -> None:
+    run = commands.add_parser("run", help="the daemon: all enabled sources, alerts, storage")
+    add_config(run)
+    run.set_defaults(handler=cmd_run)
+
+    replay = commands.add_parser("replay", help="push recorded captures through the pipeline")
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    replay.add_argument(
+        "--format", default="auto", choices=("auto", "beast", "avr", "sbs", "csv", "tsv"),
+        help="capture format (default: detected)",
+    )
+    replay.add_argument("--realtime", action="store_true", help="pace frames by the capture clock")
+    replay.add_argument(
+        "--start", type=time_arg, default=None, metavar="TIME",
+        help="wall-clock time of the first frame, for formats with a relative clock "
+             "(Beast, AVR); default: the file's modification time",
+    )
+    replay.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_config(replay)
+    replay.set_defaults(handler=cmd_replay)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flightwatch.daemon.run import run_daemon
+
+    return run_daemon(settings_from(args))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from flightwatch.daemon.replay import replay_files
+
+    settings = settings_from(args)
+    show_progress = not args.no_progress and sys.stderr.isatty()
+    summary = replay_files(
+        settings, args.files, fmt=args.format, start=args.start, realtime=args.realtime,
+        progress=show_progress,
+    )
+    print(summary.render())
+    return EXIT_OK

@@ -1,0 +1,168 @@
+"""``flightwatch status``: what the running daemon is doing, or what the database says.
+
+With a daemon running, its latest snapshot: from the metrics endpoint when that
+is on, else from the snapshot file the daemon rewrites every status interval.
+Without one (no snapshot, a stale one, or its process gone) the figures come
+from the database alone, opened read-only: this command never migrates or
+creates a database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from flightwatch.cli.common import EXIT_OK, add_config, settings_from
+from flightwatch.daemon.status import (
+    StatusSnapshot,
+    database_status,
+    format_duration,
+    format_size,
+    process_alive,
+    read_snapshot,
+    snapshot_path,
+    stale_after_s,
+)
+from flightwatch.settings import Settings
+
+ENDPOINT_TIMEOUT_S = 2.0
+
+
+def register(commands: Any) -> None:
+    """Add the ``status`` command to the CLI's subparsers."""
+    status = commands.add_parser("status", help="is the daemon running, and how it is doing")
+    status.add_argument("--format", default="table", choices=("table", "json"))
+    add_config(status)
+    status.set_defaults(handler=cmd_status)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A snapshot and where it came from: ``endpoint``, ``snapshot`` or ``database``."""
+
+    snapshot: StatusSnapshot | None
+    running: bool
+    origin: str
+    note: str
+
+    def to_dict(self, now: datetime) -> dict[str, Any]:
+        data = self.snapshot.to_dict() if self.snapshot is not None else {}
+        data.update(running=self.running, origin=self.origin, note=self.note)
+        if self.snapshot is not None and self.origin != "database":
+            data["snapshot_age_s"] = round(self.snapshot.age_s(now), 1)
+        return data
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    now = datetime.now(UTC)
+    report = gather(settings, now)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.to_dict(now), ensure_ascii=False) + "\n")
+    else:
+        write_table(report, now, sys.stdout)
+    return EXIT_OK
+
+
+def gather(settings: Settings, now: datetime) -> StatusReport:
+    """The freshest account available: live endpoint, snapshot file, then the database."""
+    section = settings["status"]
+    if section["metrics_port"]:
+        live = fetch_endpoint(section["metrics_host"], section["metrics_port"])
+        if live is not None:
+            return StatusReport(live, True, "endpoint", f"running (pid {live.pid})")
+    path = snapshot_path(settings)
+    saved = read_snapshot(path)
+    if saved is not None and saved.daemon:
+        age = saved.age_s(now)
+        if age > stale_after_s(settings):
+            note = (f"not running: its last snapshot ({path}) is "
+                    f"{format_duration(age)} old")
+        elif not process_alive(saved.pid):
+            note = f"not running: process {saved.pid} is gone (snapshot {age:.0f} s old)"
+        else:
+            return StatusReport(saved, True, "snapshot", f"running (pid {saved.pid})")
+    else:
+        note = f"not running (no status snapshot at {path})"
+    snapshot, problem = _from_database(settings, now)
+    return StatusReport(snapshot, False, "database", f"{note}; {problem}" if problem else note)
+
+
+def fetch_endpoint(host: str, port: int) -> StatusSnapshot | None:
+    """The daemon's snapshot from its metrics endpoint; None if nothing answers."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        with urllib.request.urlopen(f"http://{netloc}/status.json",
+                                    timeout=ENDPOINT_TIMEOUT_S) as reply:
+            return StatusSnapshot.from_dict(json.load(reply))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _from_database(settings: Settings, now: datetime) -> tuple[StatusSnapshot | None, str]:
+    from sqlalchemy.engine import make_url
+
+    from flightwatch.db.engine import open_engine, pending_migrations
+
+    url = settings.database_url
+    parsed = make_url(url)
+    database = parsed.database or ""
+    sqlite_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if sqlite_file and not Path(database).is_file():
+        return None, f"no database at {database} yet"
+    engine = open_engine(url)
+    try:
+        if pending_migrations(engine):
+            return None, "the database schema is not current: run `flightwatch db upgrade`"
+        return database_status(engine, now), ""
+    finally:
+        engine.dispose()
+
+
+def _number(value: float | None, suffix: str = "") -> str:
+    return "unknown" if value is None else f"{value:,.0f}{suffix}"
+
+
+def _time(value: datetime | None) -> str:
+    return "never" if value is None else value.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def write_table(report: StatusReport, now: datetime, out: TextIO) -> None:
+    snap = report.snapshot
+    rows: list[tuple[str, str]] = [("daemon", report.note)]
+    if snap is not None:
+        if report.running:
+            rows += [
+                ("snapshot taken", f"{_time(snap.time)} ({snap.age_s(now):.0f} s ago)"),
+                ("uptime", format_duration(snap.uptime_s)),
+                ("frames/s", _number(snap.frames_per_s)),
+                ("frames", f"{_number(snap.frames)} ({_number(snap.bad_frames)} bad)"),
+                ("aircraft tracked", _number(snap.aircraft_tracked)),
+                ("positions stored", f"{_number(snap.positions_stored)} since start"),
+                ("queued", _number(snap.queued)),
+            ]
+        rows += [
+            ("positions in database", _number(snap.positions_total)),
+            ("last position", _time(snap.last_position)),
+            ("aircraft seen (24 h)", _number(snap.aircraft_24h)),
+            ("alerts (24 h)", _number(snap.alerts_24h)),
+            ("notifications pending", _number(snap.outbox_pending)),
+            ("database size", format_size(snap.db_size_bytes)),
+        ]
+        rows += [
+            (f"source {s.name}", f"{s.frames:,} frames, {s.frames_per_s:,.0f}/s, "
+                                 f"{s.bad_frames:,} bad, {s.reconnects} reconnects")
+            for s in snap.sources
+        ]
+    width = max(len(label) for label, _value in rows)
+    for label, value in rows:
+        out.write(f"{label + ':':<{width + 2}}{value}\n")

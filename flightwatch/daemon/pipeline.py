@@ -1,0 +1,211 @@
+"""Wiring of one pipeline: frames -> decoder -> tracker -> store, with listeners for alerts.
+
+Live and replay use the same object, so a replay stores exactly what the
+live run would have.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import Engine
+
+from flightwatch.daemon.flights import build_flight_tracker, fence_reloader
+from flightwatch.db.store import Store
+from flightwatch.decoder import Frame, Observation
+from flightwatch.decoder.modes import ModeSDecoder
+from flightwatch.decoder.tracker import AircraftState, Tracker, TrackerConfig, TrackUpdate
+from flightwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from flightwatch.daemon.alerting import Alerting
+
+log = logging.getLogger(__name__)
+
+_EXPIRE_EVERY = timedelta(seconds=5)
+
+
+class TrackListener(Protocol):
+    """Something that judges tracks as they change (the alert rules)."""
+
+    def on_update(self, update: TrackUpdate, obs: Observation) -> None: ...
+
+    def on_unverified(self, obs: Observation) -> None: ...
+
+    def on_lost(self, state: AircraftState, now: datetime) -> None: ...
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    frames: int = 0
+    observations: int = 0
+    bad_frames: int = 0
+    positions_accepted: int = 0
+    positions_stored: int = 0
+    positions_rejected: int = 0
+    aircraft_lost: int = 0
+
+
+class Pipeline:
+    """Feeds frames and observations through decoding, tracking, storage and listeners."""
+
+    def __init__(
+        self,
+        store: Store,
+        tracker: Tracker | None = None,
+        *,
+        surface_ref: tuple[float, float] | str | None = None,
+        listeners: Iterable[TrackListener] = (),
+    ) -> None:
+        self.store = store
+        self.tracker = tracker if tracker is not None else Tracker()  # an empty Tracker is falsy
+        self.listeners = list(listeners)
+        self.reloaders: list[Callable[[], None]] = []  # what SIGHUP re-reads
+        self.flushers: list[Callable[[], bool]] = []  # listeners' own batched writes
+        self.stats = PipelineStats()
+        # Distinct addresses, for a replay's summary; None in the daemon (it would only grow).
+        self.aircraft_seen: set[str] | None = None
+        self._surface_ref = surface_ref
+        self._decoders: dict[str, ModeSDecoder] = {}
+        self._clock: datetime | None = None
+        self._next_expiry: datetime | None = None
+
+    def feed(self, item: Frame | Observation) -> None:
+        if isinstance(item, Frame):
+            self.stats.frames += 1
+            decoder = self._decoders.get(item.source) or self._new_decoder(item.source)
+            obs = decoder.decode(item)
+            if obs is None:
+                return
+        else:
+            obs = item
+        self.observe(obs)
+
+    def observe(self, obs: Observation) -> None:
+        stats = self.stats
+        stats.observations += 1
+        update = self.tracker.update(obs)
+        if update is None:
+            for listener in self.listeners:
+                listener.on_unverified(obs)
+        else:
+            state = update.state
+            if update.is_new and self.aircraft_seen is not None:
+                self.aircraft_seen.add(state.icao)
+            if update.position is not None:
+                stats.positions_accepted += 1
+                if update.store:
+                    stats.positions_stored += 1
+                    self.store.add_position(update.position)
+                    self.store.maybe_flush()  # the daemon's tick flushes the rest
+            elif obs.lat is not None:
+                stats.positions_rejected += 1
+            self.store.note_aircraft(state)
+            for listener in self.listeners:
+                listener.on_update(update, obs)
+        self._advance_clock(obs.time)
+
+    def _new_decoder(self, source: str) -> ModeSDecoder:
+        """One decoder per source: CPR pairs and clocks must not mix between receivers."""
+        decoder = self._decoders[source] = ModeSDecoder(surface_ref=self._surface_ref)
+        return decoder
+
+    def _advance_clock(self, now: datetime) -> None:
+        if self._clock is None or now > self._clock:
+            self._clock = now
+        if self._next_expiry is None:
+            self._next_expiry = now + _EXPIRE_EVERY
+        elif now >= self._next_expiry:
+            self.expire(now)
+
+    def expire(self, now: datetime) -> None:
+        """Hand aircraft silent for too long to the listeners as lost."""
+        self._next_expiry = now + _EXPIRE_EVERY
+        lost = self.tracker.expire(now)
+        if not lost:
+            return
+        self.stats.aircraft_lost += len(lost)
+        self.store.forget(s.icao for s in lost)
+        for state in lost:
+            for listener in self.listeners:
+                listener.on_lost(state, now)
+
+    @property
+    def decode_stats(self) -> dict[str, int]:
+        """Decoder counters summed over sources."""
+        total = {"frames": 0, "observations": 0, "bad_crc": 0, "malformed": 0, "ignored": 0}
+        for decoder in self._decoders.values():
+            for key in total:
+                total[key] += getattr(decoder.stats, key)
+        return total
+
+    def close(self, *, expire_all: bool = False) -> bool:
+        """Flush everything; with ``expire_all`` treat every tracked aircraft as lost."""
+        if expire_all and self._clock is not None:
+            self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
+        ok = self.store.close()
+        for flush in self.flushers:
+            ok = flush() and ok
+        return ok
+
+
+def freeze_startup_objects() -> None:
+    """Exempt what startup built (modules, SQLAlchemy metadata, geofences, the watchlist)
+    from garbage collection before the hot path starts.
+
+    It all lives as long as the process, yet every full collection walked it again:
+    about a tenth of flightwatch's own time per frame on a busy replay.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def build_pipeline(
+    settings: Settings, engine: Engine, *, alerting: Alerting | None = None
+) -> Pipeline:
+    """The pipeline a configuration describes: tracker tuning, batching, receiver, alerts."""
+    tracker_cfg = settings["tracker"]
+    tracker = Tracker(
+        TrackerConfig(
+            expire_after_s=tracker_cfg["expire_after"],
+            store_interval_s=tracker_cfg["store_interval"],
+            max_speed_kt=tracker_cfg["max_speed_kt"],
+            max_aircraft=tracker_cfg["max_aircraft"],
+        )
+    )
+    database = settings["database"]
+    receiver = settings["receiver"]
+    store = Store(
+        engine, batch_rows=database["batch_rows"], batch_seconds=database["batch_seconds"],
+        receiver=receiver["name"],
+    )
+    surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
+    pipeline = Pipeline(store, tracker, surface_ref=surface_ref)
+    flights = build_flight_tracker(settings, engine)
+    pipeline.listeners.append(flights)
+    pipeline.flushers.append(flights.flush)
+    pipeline.reloaders.append(fence_reloader(flights, settings))
+    if alerting is not None:
+        add_alert_rules(pipeline, settings, engine, alerting)
+    return pipeline
+
+
+def add_alert_rules(
+    pipeline: Pipeline, settings: Settings, engine: Engine, alerting: Alerting
+) -> None:
+    """Listen with the alert rules; SIGHUP reloads their watchlist and fences."""
+    from flightwatch.alerts.engine import build_rule_engine, reloader
+    from flightwatch.settings import bundled
+
+    prefixes = bundled("callsign_prefixes.csv")
+    rules = build_rule_engine(
+        settings, engine, default_airports=bundled("airports.csv"), prefix_table=prefixes,
+        sink=alerting.sink,
+    )
+    pipeline.listeners.append(rules)
+    pipeline.reloaders.append(reloader(rules, settings, engine, prefixes))

@@ -1,0 +1,297 @@
+"""``flightwatch run``: every enabled source feeding one pipeline until SIGTERM.
+
+Local receivers run in threads, aggregators as APScheduler jobs; all of them
+put frames and observations on one bounded queue, and this thread alone
+decodes, tracks and writes, so the database has a single writer. SIGTERM and
+SIGINT stop the sources, drain the queue, flush, and exit 0; SIGHUP reloads
+the watchlist and geofences.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import shapely
+from apscheduler.schedulers.background import BackgroundScheduler
+from shapely.geometry.base import BaseGeometry
+
+from flightwatch.collector import RtlAdsbSource, Source, TcpSource
+from flightwatch.collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
+from flightwatch.daemon.alerting import build_alerting
+from flightwatch.daemon.metrics import start_metrics
+from flightwatch.daemon.pipeline import Pipeline, build_pipeline, freeze_startup_objects
+from flightwatch.daemon.status import StatusCollector, snapshot_path
+from flightwatch.db import connect
+from flightwatch.db.retention import Retention
+from flightwatch.decoder import Frame, Observation
+from flightwatch.output.digest import build_digest_job
+from flightwatch.settings import (
+    AGGREGATOR_SOURCE_TYPES,
+    LOCAL_SOURCE_TYPES,
+    Settings,
+    aggregator_options,
+)
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 50_000
+OUTBOX_INTERVAL_S = 5.0
+SHUTDOWN_GRACE_S = 3.0
+SHUTDOWN_FLUSH_S = 4.0  # retrying the last batch; systemd's TimeoutStopSec is 15 s
+#: A database write waits this long for another process's lock, then keeps its batch
+#: in memory and retries later (one log line): the decode loop never stalls longer.
+DB_BUSY_TIMEOUT_S = 2.0
+_STOP = object()
+
+
+def make_local_source(spec: dict[str, Any]) -> Source:
+    if spec["type"] == "rtl_adsb":
+        return RtlAdsbSource(spec["command"], name=spec["name"])
+    return TcpSource(spec["host"], spec["port"], spec["type"], name=spec["name"])
+
+
+def fences_union(settings: Settings) -> BaseGeometry | None:
+    """All configured fences as one shape: what aggregators must cover."""
+    from flightwatch.alerts.geofence import Geofence
+
+    shapes = [
+        Geofence.from_file(spec["file"], spec["name"], spec["buffer_km"]).geometry
+        for spec in settings.geofences
+    ]
+    return shapely.union_all(shapes) if shapes else None
+
+
+@dataclass
+class Housekeeping:
+    """A periodic job run by the scheduler: name, interval in seconds, function."""
+
+    name: str
+    interval_s: float
+    run: Callable[[], object]
+
+
+@dataclass
+class Daemon:
+    settings: Settings
+    pipeline: Pipeline
+    local_sources: list[Source] = field(default_factory=list)
+    aggregators: list[AggregatorSource] = field(default_factory=list)
+    housekeeping: list[Housekeeping] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.items: queue.Queue[Frame | Observation | object] = queue.Queue(QUEUE_SIZE)
+        self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self.reloaders: list[Callable[[], None]] = []
+        self.feed_errors = 0
+        self._next_error_log = 0.0
+
+    # --- producers -------------------------------------------------------------------
+    def _put(self, item: Frame | Observation | object) -> bool:
+        while not self.stopping.is_set():
+            try:
+                self.items.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self, source: Source) -> None:
+        try:
+            for item in source:
+                if not self._put(item):
+                    break
+        except Exception:
+            log.exception("source %s failed; the other sources go on", source.name)
+
+    def _poll(self, aggregator: AggregatorSource) -> None:
+        try:
+            observations = aggregator.poll()
+        except AggregatorError as exc:  # the source logs its own failing/recovered lines
+            log.debug("%s: poll failed: %s", aggregator.name, exc)
+            return
+        except Exception:
+            log.exception("%s: poll failed unexpectedly; will try again", aggregator.name)
+            return
+        for obs in observations:
+            if not self._put(obs):
+                return
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        for source in self.local_sources:
+            thread = threading.Thread(target=self._read, args=(source,), name=source.name,
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        for aggregator in self.aggregators:
+            self._scheduler.add_job(
+                self._poll, "interval", args=(aggregator,), seconds=aggregator.interval,
+                jitter=min(5.0, aggregator.interval / 10), max_instances=1, coalesce=True,
+                next_run_time=datetime.now(UTC), id=f"poll:{aggregator.name}",
+            )
+        for job in self.housekeeping:
+            self._scheduler.add_job(
+                _contained(job), "interval", seconds=job.interval_s, max_instances=1,
+                coalesce=True, id=job.name,
+            )
+        self._scheduler.start()
+        names = [s.name for s in self.local_sources] + [a.name for a in self.aggregators]
+        log.info("flightwatch running: %s", ", ".join(names) or "no sources configured")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for source in self.local_sources:
+            source.stop()
+
+    def run_forever(self) -> None:
+        """Consume the queue until stopped, then drain it and flush (whatever happened)."""
+        next_tick = time.monotonic() + 1.0
+        try:
+            while not self.stopping.is_set():
+                try:
+                    item = self.items.get(timeout=0.5)
+                except queue.Empty:
+                    item = None
+                if item is not None and item is not _STOP:
+                    self._feed(item)
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + 1.0
+                    self._tick()
+        finally:
+            self._shutdown()
+
+    def _feed(self, item: object) -> None:
+        """One item; an error costs that item, never the daemon (logged once a minute)."""
+        try:
+            self.pipeline.feed(item)  # type: ignore[arg-type]
+        except Exception:
+            self.feed_errors += 1
+            now = time.monotonic()
+            if now >= self._next_error_log:
+                self._next_error_log = now + 60.0
+                log.exception("could not process an item (%d so far); going on",
+                              self.feed_errors)
+
+    def _tick(self) -> None:
+        try:
+            self.pipeline.expire(datetime.now(UTC))
+            self.pipeline.store.maybe_flush()
+        except Exception:
+            log.exception("periodic expiry or flush failed; will retry")
+        if self.reload_requested.is_set():
+            self.reload_requested.clear()
+            for reload in self.reloaders:
+                try:
+                    reload()
+                except Exception:
+                    log.exception("reload failed; keeping the previous watchlist and fences")
+
+    def _shutdown(self) -> None:
+        self._scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        drained = 0
+        while True:
+            try:
+                item = self.items.get_nowait()
+            except queue.Empty:
+                break
+            if item is not _STOP:
+                self._feed(item)
+                drained += 1
+        ok = self.pipeline.close()
+        give_up = time.monotonic() + SHUTDOWN_FLUSH_S
+        while not ok and time.monotonic() < give_up:  # e.g. another process holds a lock
+            time.sleep(0.5)
+            ok = self.pipeline.close()
+        log.info(
+            "flightwatch stopped: %d queued items decoded at shutdown, %d positions written%s",
+            drained, self.pipeline.store.stats.positions_written,
+            "" if ok else "; the last batch could NOT be written",
+        )
+
+
+def _contained(job: Housekeeping) -> Callable[[], None]:
+    """A failing housekeeping job logs and tries again next time; it never stops the daemon."""
+
+    def run() -> None:
+        try:
+            job.run()
+        except Exception:
+            log.exception("housekeeping job %s failed; will retry", job.name)
+
+    return run
+
+
+def build_daemon(settings: Settings, pipeline: Pipeline) -> Daemon:
+    local = [make_local_source(s) for s in settings.enabled_sources(LOCAL_SOURCE_TYPES)]
+    aggregator_specs = settings.enabled_sources(AGGREGATOR_SOURCE_TYPES)
+    fences = fences_union(settings) if aggregator_specs else None
+    aggregators = [make_aggregator(aggregator_options(s), fences) for s in aggregator_specs]
+    for aggregator in aggregators:
+        # Two missed polls (a 429, a timeout) before its aircraft count as lost.
+        pipeline.tracker.set_source_silence(aggregator.name, 2 * aggregator.interval + 30)
+    return Daemon(settings, pipeline, local, aggregators)
+
+
+def install_signal_handlers(daemon: Daemon) -> None:
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        daemon.stop()
+
+    def reload(_signum: int, _frame: FrameType | None) -> None:
+        log.info("received SIGHUP: reloading watchlist and geofences")
+        daemon.reload_requested.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
+
+
+def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> int:
+    engine = connect(settings.database_url, busy_timeout_s=DB_BUSY_TIMEOUT_S)
+    alerting = build_alerting(settings, engine)
+    pipeline = build_pipeline(settings, engine, alerting=alerting)
+    daemon = build_daemon(settings, pipeline)
+    # Notifications left undelivered by the last run (a crash, a dead SMTP server) go first.
+    alerting.worker.resume()
+    daemon.housekeeping.append(Housekeeping("outbox", OUTBOX_INTERVAL_S, alerting.deliver))
+    status = StatusCollector(engine, pipeline, sources=daemon.local_sources,
+                             queued=daemon.items.qsize, snapshot_file=snapshot_path(settings))
+    section = settings["status"]
+    daemon.housekeeping.append(Housekeeping("status", section["interval"], status.report))
+    retention = settings["retention"]
+    daemon.housekeeping.append(
+        Housekeeping("retention", retention["interval"], Retention(engine, retention).run))
+    digest = build_digest_job(settings, engine)
+    if digest is not None:
+        daemon.housekeeping.append(Housekeeping("digest", 60.0, digest.tick))
+    daemon.housekeeping.extend(extra_jobs)
+    daemon.reloaders.extend(pipeline.reloaders)
+    metrics = start_metrics(section["metrics_host"], section["metrics_port"],
+                            lambda: status.latest)
+    install_signal_handlers(daemon)
+    freeze_startup_objects()
+    daemon.start()
+    status.report()  # the first snapshot now, not one interval later
+    try:
+        daemon.run_forever()
+    finally:
+        if metrics is not None:
+            metrics.stop()
+    # Undelivered notifications wait in the outbox for the next start (resume above):
+    # a slow SMTP server must not hold up a stop that systemd times out after 15 s.
+    return 0

@@ -1,0 +1,484 @@
+"""The daily digest: which watched aircraft were seen in the last 24 h, where, and how long.
+
+A watched aircraft is one the watchlist matches (the database's ``watchlist``
+table, which the daemon syncs from the configured files, plus the configured
+callsign prefixes and address blocks) or one an alert was raised for. For
+each: who it is, first and last seen, time spent inside each geofence (from
+its stored positions, with gaps over :data:`MAX_GAP` not counted), and the
+airports of its ``landed``/``took_off`` alerts.
+
+The mail goes out through the alert channels' own SMTP client or mail folder
+(``alerts.email`` or ``alerts.outbox_dir``). A failed send is retried with the
+alerts' backoff until the next digest replaces it. The digest is sent even
+when nothing was seen: it then says how many positions were stored, which tells
+the reader flightwatch is alive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import Engine, func, select
+
+from flightwatch.alerts.alert import Alert
+from flightwatch.alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
+from flightwatch.alerts.notify.email import MAP_LINKS, fence_title, plain_mail
+from flightwatch.daemon.status import database_size, format_size, write_atomically
+from flightwatch.db.alerts import query_alerts
+from flightwatch.db.models import Aircraft, Position
+from flightwatch.db.queries import HistoryRow, history
+
+if TYPE_CHECKING:
+    from flightwatch.alerts.geofence import Geofence
+    from flightwatch.alerts.watchlist import Watchlist
+    from flightwatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DAY = timedelta(hours=24)
+MAX_GAP = timedelta(minutes=5)
+AIRPORT_KINDS = ("landed", "took_off")
+
+
+# --- what the digest says ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class FenceVisit:
+    """Time inside one fence; ``seconds_inside`` is None when only alerts place it there."""
+
+    fence: str
+    first_inside: datetime
+    last_inside: datetime
+    seconds_inside: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AirportEvent:
+    kind: str  # landed | took_off
+    airport: str
+    name: str | None
+    time: datetime
+
+
+@dataclass(frozen=True)
+class AircraftDigest:
+    icao: str
+    registration: str | None
+    aircraft_type: str | None
+    operator: str | None
+    callsign: str | None
+    matched_by: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    positions: int
+    fences: tuple[FenceVisit, ...] = ()
+    airports: tuple[AirportEvent, ...] = ()
+    alert_kinds: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Digest:
+    since: datetime
+    until: datetime
+    aircraft: tuple[AircraftDigest, ...]
+    positions_stored: int
+    aircraft_seen: int
+    db_size_bytes: int | None = None
+
+
+@dataclass
+class _Identity:
+    registration: str | None = None
+    aircraft_type: str | None = None
+    operator: str | None = None
+    callsign: str | None = None
+    matched_by: str | None = None
+
+    def fill(self, **values: Any) -> None:
+        """Keep what is known; take the rest from ``values``."""
+        for key, value in values.items():
+            if value and not getattr(self, key):
+                setattr(self, key, value)
+
+
+def build_digest(
+    engine: Engine,
+    fences: Sequence[Geofence],
+    since: datetime,
+    until: datetime,
+    *,
+    watchlist: Watchlist | None = None,
+) -> Digest:
+    """The digest of ``[since, until)`` from the database.
+
+    ``watchlist`` defaults to the database's ``watchlist`` table (addresses and
+    registrations; pass the daemon's to match callsign prefixes too).
+    """
+    if watchlist is None:
+        from flightwatch.alerts.watchlist import Watchlist
+        from flightwatch.db.watchlist import entries
+
+        watchlist = Watchlist(entries(engine))
+    alerts = query_alerts(engine, since=since, until=until)
+    identities: dict[str, _Identity] = defaultdict(_Identity)
+    seen_bounds: dict[str, tuple[datetime, datetime]] = {}
+    with engine.connect() as conn:
+        seen = conn.execute(
+            select(Aircraft.icao, Aircraft.registration, Aircraft.aircraft_type,
+                   Aircraft.operator, Aircraft.callsign, Aircraft.first_seen, Aircraft.last_seen)
+            .where(Aircraft.last_seen >= since, Aircraft.first_seen < until)
+        ).all()
+        positions_stored = conn.execute(
+            select(func.count()).select_from(Position)
+            .where(Position.time >= since, Position.time < until)
+        ).scalar_one()
+    for plane in seen:
+        match = watchlist.match(plane.icao, plane.registration, plane.callsign)
+        if match is None:
+            continue
+        ident = identities[plane.icao]
+        entry = match.entry
+        ident.fill(registration=entry.registration, aircraft_type=entry.aircraft_type,
+                   operator=entry.operator, matched_by=match.matched_by)
+        ident.fill(registration=plane.registration, aircraft_type=plane.aircraft_type,
+                   operator=plane.operator, callsign=plane.callsign)
+        seen_bounds[plane.icao] = (max(plane.first_seen, since), min(plane.last_seen, until))
+    alerts_by_icao: dict[str, list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        alerts_by_icao[alert.icao].append(alert)
+        d = alert.details
+        identities[alert.icao].fill(
+            registration=alert.registration or d.get("watchlist_registration"),
+            aircraft_type=d.get("aircraft_type"), operator=d.get("operator"),
+            callsign=alert.callsign, matched_by=alert.matched_by,
+        )
+    tracks = _tracks(engine, sorted(identities), since, until)
+    digests = [
+        _aircraft_digest(icao, identities[icao], tracks.get(icao, []),
+                         alerts_by_icao.get(icao, []), fences, seen_bounds.get(icao))
+        for icao in identities
+    ]
+    digests.sort(key=lambda a: (a.first_seen or until, a.icao))
+    return Digest(since, until, tuple(digests), int(positions_stored), len(seen),
+                  database_size(engine))
+
+
+def _tracks(
+    engine: Engine, icaos: list[str], since: datetime, until: datetime
+) -> dict[str, list[HistoryRow]]:
+    tracks: dict[str, list[HistoryRow]] = defaultdict(list)
+    if icaos:
+        for row in history(engine, icaos=icaos, since=since, until=until):
+            if row.time < until:
+                tracks[row.icao].append(row)
+    return tracks
+
+
+def _aircraft_digest(
+    icao: str,
+    ident: _Identity,
+    track: list[HistoryRow],
+    alerts: list[Alert],
+    fences: Sequence[Geofence],
+    seen_bounds: tuple[datetime, datetime] | None,
+) -> AircraftDigest:
+    times = [row.time for row in track] + [a.time for a in alerts]
+    first: datetime | None = min(times) if times else None
+    last: datetime | None = max(times) if times else None
+    if first is None and seen_bounds is not None:
+        first, last = seen_bounds
+    visits = [v for v in (_visit(fence, track, alerts) for fence in fences) if v is not None]
+    airports = tuple(
+        AirportEvent(a.kind, a.airport, a.details.get("airport_name"), a.time)
+        for a in alerts if a.kind in AIRPORT_KINDS and a.airport
+    )
+    return AircraftDigest(
+        icao=icao, registration=ident.registration, aircraft_type=ident.aircraft_type,
+        operator=ident.operator, callsign=ident.callsign, matched_by=ident.matched_by,
+        first_seen=first, last_seen=last, positions=len(track), fences=tuple(visits),
+        airports=airports, alert_kinds=dict(Counter(a.kind for a in alerts)),
+    )
+
+
+def _visit(fence: Geofence, track: list[HistoryRow], alerts: list[Alert]) -> FenceVisit | None:
+    """Time inside ``fence``: consecutive positions both inside, gaps over MAX_GAP left out."""
+    inside = [row.time for row in track if fence.contains(row.lat, row.lon)]
+    if inside:
+        seconds = 0.0
+        previous: HistoryRow | None = None
+        previous_inside = False
+        for row in track:
+            now_inside = fence.contains(row.lat, row.lon)
+            if previous is not None and previous_inside and now_inside:
+                gap = row.time - previous.time
+                if gap <= MAX_GAP:
+                    seconds += gap.total_seconds()
+            previous, previous_inside = row, now_inside
+        return FenceVisit(fence.name, inside[0], inside[-1], seconds)
+    placed = [a.time for a in alerts if a.geofence == fence.name and a.kind != "approaching"]
+    if placed:
+        return FenceVisit(fence.name, min(placed), max(placed), None)
+    return None
+
+
+# --- the mail ---------------------------------------------------------------------------
+
+def _time(value: datetime | None) -> str:
+    return "unknown" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _range(first: datetime | None, last: datetime | None) -> str:
+    """``2020-08-19 09:40 to 10:18 UTC``; the date again only when it changed."""
+    if first is not None and last is not None and first.date() == last.date():
+        return f"{_time(first)} to {last.astimezone(UTC):%H:%M} UTC"
+    return f"{_time(first)} to {_time(last)} UTC"
+
+
+def _span(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under a minute"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def subject(digest: Digest) -> str:
+    count = len(digest.aircraft)
+    what = "no watched aircraft" if count == 0 else (
+        f"{count} watched aircraft: " + ", ".join(a.registration or a.icao
+                                                  for a in digest.aircraft[:5])
+        + (", ..." if count > 5 else "")
+    )
+    return f"[flightwatch] daily digest {digest.until:%Y-%m-%d}: {what}"
+
+
+def body(digest: Digest) -> str:
+    lines = [
+        f"Watched aircraft seen from {_time(digest.since)} to {_time(digest.until)} UTC.",
+        "",
+    ]
+    if not digest.aircraft:
+        lines += ["None was seen.", ""]
+    for a in digest.aircraft:
+        title = " ".join(p for p in (a.registration or a.icao, a.aircraft_type,
+                                      f"({a.operator})" if a.operator else "") if p)
+        lines.append(title)
+        lines.append(f"  ICAO {a.icao}, callsign {a.callsign or 'unknown'}, "
+                     f"matched by {a.matched_by or 'unknown'}")
+        seen = _range(a.first_seen, a.last_seen)
+        if a.first_seen is not None and a.last_seen is not None:
+            seen += f" ({_span((a.last_seen - a.first_seen).total_seconds())})"
+        lines.append(f"  Seen:     {seen}, {a.positions:,} positions stored")
+        for visit in a.fences:
+            inside = (f"{_span(visit.seconds_inside)} inside" if visit.seconds_inside is not None
+                      else "inside (from alerts; no positions)")
+            lines.append(f"  {fence_title(visit.fence) + ':':<9} {inside}, "
+                         f"{_range(visit.first_inside, visit.last_inside)}")
+        for event in a.airports:
+            verb = "Landed:" if event.kind == "landed" else "Took off:"
+            name = f" ({event.name})" if event.name else ""
+            lines.append(f"  {verb:<9} {event.airport}{name} at {_time(event.time)} UTC")
+        if a.alert_kinds:
+            kinds = ", ".join(f"{kind} x{n}" if n > 1 else kind
+                              for kind, n in sorted(a.alert_kinds.items()))
+            lines.append(f"  Alerts:   {kinds}")
+        lines.append(f"  Map:      {MAP_LINKS[0].format(icao=a.icao.lower())}")
+        lines.append("")
+    lines.append(f"Receiver: {digest.positions_stored:,} positions stored, "
+                 f"{digest.aircraft_seen:,} aircraft seen in these 24 h; "
+                 f"database {format_size(digest.db_size_bytes)}.")
+    return "\n".join(lines) + "\n"
+
+
+def digest_message(digest: Digest, sender: str, recipients: Sequence[str]) -> EmailMessage:
+    """The mail; its Message-ID depends only on the period, so a resend is recognisably one."""
+    stamp = digest.until.strftime("%Y%m%dT%H%MZ")
+    digest_id = hashlib.sha256(f"digest|{digest.since.isoformat()}|{stamp}".encode())
+    domain = sender.rpartition("@")[2] or "flightwatch.invalid"
+    return plain_mail(
+        subject_line=subject(digest), sender=sender, recipients=recipients, date=digest.until,
+        message_id_header=f"<{digest_id.hexdigest()[:32]}.digest@{domain}>", text=body(digest),
+    )
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+class MailChannel(Protocol):
+    name: str
+
+    def send_message(self, message: EmailMessage) -> None:
+        """Deliver; raise DeliveryError (retried) or PermanentDeliveryError."""
+        ...
+
+
+class SmtpChannel:
+    """The alerts' SMTP connection (TLS, login) carrying a ready-made message."""
+
+    name = "email"
+
+    def __init__(self, notifier: EmailNotifier) -> None:
+        self.notifier = notifier
+
+    def send_message(self, message: EmailMessage) -> None:
+        self.notifier.send_message(message)
+
+
+class MailFolderChannel:
+    """``alerts.outbox_dir``: the digest as ``digest-<date>.eml`` beside the alert mails."""
+
+    name = "mailfile"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def send_message(self, message: EmailMessage) -> None:
+        date = message["Date"].datetime.astimezone(UTC)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder / f"digest-{date:%Y%m%dT%H%MZ}.eml",
+                             message.as_bytes(), durable=True)
+        except OSError as exc:
+            raise DeliveryError(f"{self.folder}: {exc}") from exc
+
+
+def mail_channels(settings: Settings) -> list[MailChannel]:
+    """The alert channels that carry mail: SMTP, else the mail folder. (Not the webhook.)"""
+    from flightwatch.alerts.notify import MailFileNotifier, build_notifiers
+
+    channels: list[MailChannel] = []
+    for notifier in build_notifiers(settings).values():
+        if isinstance(notifier, EmailNotifier):
+            channels.append(SmtpChannel(notifier))
+        elif isinstance(notifier, MailFileNotifier):
+            channels.append(MailFolderChannel(notifier.folder))
+    return channels
+
+
+# --- the daily job ----------------------------------------------------------------------
+
+def next_run(at: dt_time, now: datetime) -> datetime:
+    """The first ``at`` (UTC) strictly after ``now``."""
+    candidate = now.astimezone(UTC).replace(hour=at.hour, minute=at.minute, second=0,
+                                            microsecond=0)
+    return candidate if candidate > now else candidate + DAY
+
+
+@dataclass
+class _Pending:
+    message: EmailMessage
+    channels: list[MailChannel]
+    attempts: int = 0
+    retry_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class DigestJob:
+    """Call :meth:`tick` every minute: at ``at`` it composes and sends; later ticks retry.
+
+    A digest missed while the daemon was down is not made up at start (no
+    second mail for one day after a restart); a failed send is retried with
+    ``backoff`` until the next day's digest replaces it.
+    """
+
+    def __init__(
+        self,
+        at: dt_time,
+        compose: Callable[[datetime], EmailMessage],
+        channels: Iterable[MailChannel],
+        *,
+        backoff: Backoff | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.at = at
+        self.compose = compose
+        self.channels = list(channels)
+        self.backoff = backoff or Backoff()
+        self.next_due = next_run(at, now or datetime.now(UTC))
+        self.pending: _Pending | None = None
+
+    def tick(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        if now >= self.next_due:
+            until = self.next_due
+            self._start(until, now)  # if composing fails, the next tick tries again
+            self.next_due = next_run(self.at, now)
+        if self.pending is not None and now >= self.pending.retry_at:
+            self._deliver(now)
+
+    def _start(self, until: datetime, now: datetime) -> None:
+        message = self.compose(until)
+        if not self.channels:
+            log.warning("daily digest not sent: no mail channel (set alerts.email.host or "
+                        "alerts.outbox_dir): %s", message["Subject"])
+            return
+        if self.pending is not None:
+            log.warning("daily digest %r was never delivered; today's replaces it",
+                        self.pending.message["Subject"])
+        self.pending = _Pending(message, list(self.channels), retry_at=now)
+
+    def _deliver(self, now: datetime) -> None:
+        pending = self.pending
+        assert pending is not None
+        failed: list[MailChannel] = []
+        errors: list[str] = []
+        for channel in pending.channels:
+            try:
+                channel.send_message(pending.message)
+            except PermanentDeliveryError as exc:
+                log.warning("daily digest rejected by %s for good: %s", channel.name, exc)
+            except DeliveryError as exc:
+                failed.append(channel)
+                errors.append(f"{channel.name}: {exc}")
+            else:
+                log.info("daily digest sent by %s: %s", channel.name, pending.message["Subject"])
+        if not failed:
+            self.pending = None
+            return
+        pending.channels = failed
+        pending.attempts += 1
+        pending.retry_at = now + self.backoff.delay(pending.attempts)
+        log.warning("daily digest not delivered (attempt %d), retrying at %s: %s",
+                    pending.attempts, pending.retry_at.strftime("%H:%M:%S"), "; ".join(errors))
+
+
+def build_digest_job(
+    settings: Settings, engine: Engine, *, now: datetime | None = None
+) -> DigestJob | None:
+    """The job ``status.digest_at`` asks for, or None when it is off.
+
+    The watchlist and the fences are read again for every digest, so a changed
+    configuration counts from the next one on.
+    """
+    at = settings["status"]["digest_at"]
+    if at is None:
+        return None
+    from flightwatch.alerts.engine import address_blocks, callsign_prefixes, load_fences
+    from flightwatch.alerts.watchlist import Watchlist
+    from flightwatch.db.watchlist import entries
+    from flightwatch.settings import bundled
+
+    email = settings["alerts.email"]
+    section = settings["watchlist"]
+
+    def compose(until: datetime) -> EmailMessage:
+        # The daemon has synced the configured files into the table: read, do not sync.
+        watchlist = Watchlist(
+            entries(engine),
+            callsign_prefixes(section["callsign_prefixes"], bundled("callsign_prefixes.csv")),
+            address_blocks(section["address_blocks"]),
+        )
+        digest = build_digest(engine, load_fences(settings.geofences), until - DAY, until,
+                              watchlist=watchlist)
+        return digest_message(digest, email["sender"], email["recipients"])
+
+    alerts = settings["alerts"]
+    backoff = Backoff(first=alerts["retry_first"], cap=alerts["retry_max"])
+    return DigestJob(at, compose, mail_channels(settings), backoff=backoff, now=now)

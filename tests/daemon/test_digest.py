@@ -1,0 +1,168 @@
+"""The daily digest from a replay of the demo capture (RA-96016 lands at UMMS), delivered
+to a real SMTP server on loopback, retried when that server is down, or written as a file.
+
+Golden values from config/samples/README.md (the flight model): RA-96016 sends from
+09:40:00 to 10:18:25 UTC, enters Belarus at 09:47:00, touches down at UMMS at 10:14:45.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from status_helpers import free_port, replay_demo, smtp_server, write_config
+
+from flightwatch.alerts.engine import load_fences
+from flightwatch.alerts.notify import Backoff
+from flightwatch.db import connect
+from flightwatch.output.digest import DigestJob, build_digest, build_digest_job, next_run
+from flightwatch.settings import Settings, load_settings
+
+SINCE = datetime(2020, 8, 19, 7, 0, tzinfo=UTC)
+UNTIL = datetime(2020, 8, 20, 7, 0, tzinfo=UTC)
+BEFORE = datetime(2020, 8, 20, 6, 0, tzinfo=UTC)  # when the daemon started
+ENTERED = datetime(2020, 8, 19, 9, 47, 0, tzinfo=UTC)
+LAST_FRAME = datetime(2020, 8, 19, 10, 18, 25, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Engine]:
+    folder = tmp_path_factory.mktemp("digest")
+    settings, summary = replay_demo(folder)
+    assert summary.alerts == 3
+    return folder / "demo.db", connect(settings.database_url)
+
+
+def settings_for(db: Path, folder: Path, extra: str) -> Settings:
+    return load_settings(write_config(folder, db, '[status]\ndigest_at = "07:00"\n\n' + extra,
+                                      name="digest.toml"))
+
+
+def test_digest_of_the_demo(demo: tuple[Path, Engine]) -> None:
+    db, engine = demo
+    settings = load_settings(write_config(db.parent, db, name="plain.toml"))
+    digest = build_digest(engine, load_fences(settings.geofences), SINCE, UNTIL)
+    (il96,) = digest.aircraft  # DLH1447, BTI5GW and LOT7TW are not watched
+    assert (il96.icao, il96.registration, il96.callsign) == ("157710", "RA-96016", "RSD016")
+    assert il96.first_seen is not None and il96.last_seen is not None
+    assert abs((il96.first_seen - datetime(2020, 8, 19, 9, 40, tzinfo=UTC)).total_seconds()) < 10
+    assert abs((il96.last_seen - LAST_FRAME).total_seconds()) < 3
+    (belarus,) = il96.fences
+    assert belarus.fence == "belarus"
+    assert abs((belarus.first_inside - ENTERED).total_seconds()) < 10
+    assert belarus.seconds_inside is not None
+    assert belarus.seconds_inside == pytest.approx((LAST_FRAME - ENTERED).total_seconds(), abs=20)
+    (landing,) = il96.airports
+    assert (landing.kind, landing.airport) == ("landed", "UMMS")
+    assert abs((landing.time - datetime(2020, 8, 19, 10, 14, 45, tzinfo=UTC)).total_seconds()) < 30
+    assert il96.alert_kinds == {"approaching": 1, "enter": 1, "landed": 1}
+    assert digest.aircraft_seen == 4 and digest.positions_stored > 1000
+    # The day before: nothing.
+    empty = build_digest(engine, load_fences(settings.geofences), SINCE - timedelta(days=1),
+                         SINCE)
+    assert empty.aircraft == () and empty.positions_stored == 0
+
+
+def test_mailed_at_the_configured_time(demo: tuple[Path, Engine], tmp_path: Path) -> None:
+    db, engine = demo
+    with smtp_server() as (port, mailbox):
+        settings = settings_for(db, tmp_path, (
+            f'[alerts.email]\nhost = "127.0.0.1"\nport = {port}\n'
+            'sender = "fw@pi.example"\nrecipients = ["me@example.org"]\n'))
+        job = build_digest_job(settings, engine, now=BEFORE)
+        assert job is not None and job.next_due == UNTIL
+        job.tick(UNTIL - timedelta(seconds=1))
+        assert mailbox.envelopes == []
+        job.tick(UNTIL + timedelta(seconds=40))
+        (message,) = mailbox.messages()
+    assert mailbox.envelopes[0].rcpt_tos == ["me@example.org"]
+    assert message["Subject"] == (
+        "[flightwatch] daily digest 2020-08-20: 1 watched aircraft: RA-96016")
+    assert message["From"] == "fw@pi.example" and message["Message-ID"].endswith("@pi.example>")
+    text = message.get_content()
+    assert "Watched aircraft seen from 2020-08-19 07:00 to 2020-08-20 07:00 UTC." in text
+    assert "RA-96016 Ilyushin IL-96-300PU (Russia Special Flight Detachment)" in text
+    assert "ICAO 157710, callsign RSD016, matched by icao" in text
+    assert "Seen:     2020-08-19 09:40 to 10:18 UTC (38 min)" in text
+    assert "Belarus:  31 min inside, 2020-08-19 09:47 to 10:18 UTC" in text
+    assert "Landed:   UMMS (Minsk National Airport) at 2020-08-19 10:14 UTC" in text
+    assert "DLH1447" not in text and "3C6DD4" not in text
+    assert job.next_due == UNTIL + timedelta(days=1) and job.pending is None
+
+
+def test_retried_until_the_smtp_server_answers(demo: tuple[Path, Engine], tmp_path: Path) -> None:
+    db, engine = demo
+    port = free_port()  # nothing listens yet
+    settings = settings_for(db, tmp_path, (
+        f'[alerts]\nretry_first = "30s"\n\n[alerts.email]\nhost = "127.0.0.1"\nport = {port}\n'
+        'recipients = ["me@example.org"]\ntimeout = "2s"\n'))
+    job = build_digest_job(settings, engine, now=BEFORE)
+    assert job is not None
+    first = UNTIL + timedelta(seconds=5)
+    job.tick(first)
+    assert job.pending is not None and job.pending.attempts == 1
+    assert job.pending.retry_at == first + timedelta(seconds=30)
+    with smtp_server(port) as (_port, mailbox):
+        job.tick(first + timedelta(seconds=20))  # not yet due
+        assert mailbox.envelopes == []
+        job.tick(first + timedelta(seconds=31))
+        job.tick(first + timedelta(seconds=200))  # delivered once, not again
+    (message,) = mailbox.messages()
+    assert "RA-96016" in message["Subject"]
+    assert job.pending is None
+
+
+def test_written_to_the_mail_folder_without_smtp(demo: tuple[Path, Engine],
+                                                 tmp_path: Path) -> None:
+    db, engine = demo
+    settings = settings_for(db, tmp_path, '[alerts]\noutbox_dir = "mail"\n')
+    job = build_digest_job(settings, engine, now=BEFORE)
+    assert job is not None
+    job.tick(UNTIL)
+    written = tmp_path / "mail" / "digest-20200820T0700Z.eml"
+    message = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert "RA-96016" in message["Subject"]
+    assert sorted(p.name for p in written.parent.iterdir()) == [written.name]
+
+
+def test_off_unless_configured(demo: tuple[Path, Engine]) -> None:
+    db, engine = demo
+    assert build_digest_job(load_settings(write_config(db.parent, db, name="off.toml")),
+                            engine) is None
+
+
+def test_next_run_is_strictly_after_now() -> None:
+    at = time(7, 0)
+    assert next_run(at, datetime(2026, 1, 1, 6, 59, 59, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 7, 0, tzinfo=UTC)
+    assert next_run(at, datetime(2026, 1, 1, 7, 0, tzinfo=UTC)) == datetime(
+        2026, 1, 2, 7, 0, tzinfo=UTC)
+    assert next_run(at, datetime(2026, 12, 31, 23, 0, tzinfo=UTC)) == datetime(
+        2027, 1, 1, 7, 0, tzinfo=UTC)
+
+
+def test_a_new_day_replaces_an_undelivered_digest(caplog: pytest.LogCaptureFixture) -> None:
+    from flightwatch.alerts.notify import DeliveryError
+
+    class Down:
+        name = "email"
+
+        def send_message(self, message: email.message.EmailMessage) -> None:
+            raise DeliveryError("connection refused")
+
+    def compose(until: datetime) -> email.message.EmailMessage:
+        message = email.message.EmailMessage()
+        message["Subject"] = f"digest {until:%Y-%m-%d}"
+        return message
+
+    job = DigestJob(time(7, 0), compose, [Down()], backoff=Backoff(first=3600, cap=3600),
+                    now=BEFORE)
+    job.tick(UNTIL)
+    assert job.pending is not None and job.pending.message["Subject"] == "digest 2020-08-20"
+    job.tick(UNTIL + timedelta(days=1))
+    assert job.pending is not None and job.pending.message["Subject"] == "digest 2020-08-21"
+    assert "'digest 2020-08-20' was never delivered" in caplog.text
