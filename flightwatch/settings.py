@@ -287,6 +287,10 @@ SOURCE_KEYS: dict[str, Key] = {
     "interval": _k(_duration, None, "aggregators: poll interval (opensky 60s, adsbx 15s, "
                                     "aircraft_json 5s)"),
     "timeout": _k(_duration, None, "aggregators: HTTP read timeout"),
+    "max_body_mb": _k(_float, None, "aggregators: refuse (unread) an answer larger than this "
+                                    "many MB (default 8)"),
+    "deadline": _k(_duration, None, "aggregators: abandon a request taking longer than this "
+                                    "in all, trickled bytes and retries included (default 60s)"),
     "path": _k(_path, None, "aircraft_json: file path of aircraft.json"),
 }
 _LOCAL_KEYS = {"type", "name", "enabled", "host", "port", "command"}

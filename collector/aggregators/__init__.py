@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
@@ -29,6 +29,8 @@ from flightwatch.collector.aggregators.adsbx import (
 from flightwatch.collector.aggregators.aircraft_json import AircraftJsonSource
 from flightwatch.collector.aggregators.coverage import covering_circles
 from flightwatch.collector.aggregators.http import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY_BYTES,
     AggregatorError,
     AuthError,
     BackingOff,
@@ -79,7 +81,7 @@ class AggregatorSource(Protocol):
     def poll(self) -> list[Observation]: ...
 
 
-_COMMON = frozenset({"type", "name", "interval", "timeout"})
+_COMMON = frozenset({"type", "name", "interval", "timeout", "max_body_mb", "deadline"})
 AGGREGATOR_KEYS: dict[str, frozenset[str]] = {
     "opensky": _COMMON | {"base_url", "token_url", "margin_deg", "bbox", "account"},
     "adsbx": _COMMON | {"provider", "base_url", "radius_nm", "margin_nm", "hexes", "area",
@@ -104,7 +106,9 @@ def make_aggregator(source_config: Mapping[str, object], fences: Fences = None,
     Keys and defaults:
 
     * every type: ``name`` (opensky / the provider / aircraft_json), ``interval``
-      (60 / 15 / 5), ``timeout`` (read timeout, 20; 10 for aircraft_json)
+      (60 / 15 / 5), ``timeout`` (read timeout, 20; 10 for aircraft_json),
+      ``max_body_mb`` (8: a larger answer is refused unread), ``deadline`` (60: a request
+      taking longer in all, retries and trickled bytes included, is abandoned)
     * opensky: ``base_url`` (https://opensky-network.org/api), ``token_url`` (OpenSky's
       Keycloak), ``margin_deg`` (0.5), ``bbox`` ([lamin, lomin, lamax, lomax], instead of
       the fences), ``account`` (auto | anonymous | registered | feeder; credit estimate)
@@ -130,7 +134,7 @@ def make_aggregator(source_config: Mapping[str, object], fences: Fences = None,
         url=cfg.text("url"), path=cfg.text("path"), name=cfg.text("name") or "aircraft_json",
         interval=cfg.seconds("interval"),
         client=HttpClient(name=cfg.text("name") or "aircraft_json", retries=1, backoff=0.5,
-                          timeout=(3.0, cfg.seconds("timeout", 10.0))),
+                          timeout=(3.0, cfg.seconds("timeout", 10.0)), **cfg.limits()),
     )
 
 
@@ -168,7 +172,8 @@ def _opensky(cfg: _Config, fences: Fences, environ: Mapping[str, str]) -> OpenSk
         interval=cfg.seconds("interval"), token_url=cfg.text("token_url") or DEFAULT_TOKEN_URL,
         client_id=client_id, client_secret=client_secret,
         account=None if account == "auto" else account,  # type: ignore[arg-type]
-        client=HttpClient(name=name, timeout=(5.0, cfg.seconds("timeout", 20.0))),
+        client=HttpClient(name=name, timeout=(5.0, cfg.seconds("timeout", 20.0)),
+                          **cfg.limits()),
     )
 
 
@@ -203,7 +208,7 @@ def _adsbx(cfg: _Config, fences: Fences, environ: Mapping[str, str]) -> AdsbxSou
         provider, circles=circles, hexes=hexes, name=name, interval=cfg.seconds("interval"),
         client=HttpClient(name=name, min_interval=provider.min_interval,
                           headers=auth_headers(provider, environ),
-                          timeout=(5.0, cfg.seconds("timeout", 20.0))),
+                          timeout=(5.0, cfg.seconds("timeout", 20.0)), **cfg.limits()),
     )
 
 
@@ -242,6 +247,14 @@ class _Config:
             raise ValueError(f"{self.kind}: {key} must be a number (seconds for times), "
                              f"not {value!r}")
         return float(value)
+
+    def limits(self) -> dict[str, Any]:
+        """``max_body_bytes`` and ``deadline`` for the source's HttpClient."""
+        max_mb = self.seconds("max_body_mb", DEFAULT_MAX_BODY_BYTES / 2**20)
+        if max_mb <= 0:
+            raise ValueError(f"{self.kind}: max_body_mb must be above 0")
+        return {"max_body_bytes": int(max_mb * 2**20),
+                "deadline": self.seconds("deadline", DEFAULT_DEADLINE)}
 
     def numbers(self, key: str) -> list[float] | None:
         value = self.raw.get(key)

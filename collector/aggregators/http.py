@@ -8,12 +8,14 @@ Exceptions (every message says what to do next)::
      ├── RateLimited             429, or still inside the wait a 429 asked for
      ├── SourceUnavailable       connection error, timeout or 5xx after all retries
      ├── BadResponse             not JSON, or JSON of an unexpected shape
+     │    └── BodyTooLarge       the body passed ``max_body_bytes``: refused, not parsed
      └── BackingOff              skipped: the source keeps failing and is waiting
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +26,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from flightwatch.decoder import Observation
 
@@ -66,6 +69,24 @@ class SourceUnavailable(AggregatorError):
 
 class BadResponse(AggregatorError):
     """The answer was not JSON or not shaped as the provider documents it."""
+
+
+class BodyTooLarge(BadResponse):
+    """The body is larger than the cap: refused after reading at most the cap."""
+
+
+class DeadlineExceeded(SourceUnavailable):
+    """The whole request (retries included) outlasted ``deadline`` seconds."""
+
+
+#: Default cap on one response body: a busy adsb.lol circle is ~300 kB, so 8 MB leaves
+#: room for 20,000 aircraft yet keeps a hostile answer from filling a Pi's memory.
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Default overall deadline of one request: the read timeout restarts with every byte,
+#: so only this stops a server that trickles one byte a second.
+DEFAULT_DEADLINE = 60.0
+_CHUNK = 64 * 1024
+_RETRY, _RETRY_NOW = "retry", "retry now"
 
 
 class BackingOff(AggregatorError):
@@ -126,6 +147,9 @@ class HttpClient:
       and the request retried; a longer one raises :class:`RateLimited`, and every call
       before the deadline raises again without touching the network.
     * Requests to one host are spaced by the per-host :class:`RateLimiter`.
+    * A body over ``max_body_bytes`` (after decompression) is refused after reading at
+      most that much (:class:`BodyTooLarge`); a request whose retries and bodies take
+      longer than ``deadline`` seconds in all is abandoned (:class:`DeadlineExceeded`).
 
     ``clock`` (monotonic seconds), ``sleep`` and ``wall_clock`` are injectable so tests
     check waits without waiting.
@@ -138,6 +162,8 @@ class HttpClient:
     max_backoff: float = 30.0
     max_inline_wait: float = 10.0
     min_interval: float = 0.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    deadline: float = DEFAULT_DEADLINE
     headers: Mapping[str, str] = field(default_factory=dict)
     clock: Clock = time.monotonic
     sleep: Sleep = time.sleep
@@ -160,9 +186,12 @@ class HttpClient:
                      data: Mapping[str, str] | None = None,
                      headers: Mapping[str, str] | None = None) -> Any:
         """The decoded JSON body of a 2xx answer; an :class:`AggregatorError` otherwise."""
-        response = self._send(method, url, params, data, headers)
+        body = self._send(method, url, params, data, headers)
         try:
-            return response.json()
+            return json.loads(body)
+        except RecursionError as exc:
+            raise BadResponse(f"{self.name}: {_short(url)} returned JSON nested too "
+                              "deeply to be an aggregator answer") from exc
         except ValueError as exc:
             raise BadResponse(
                 f"{self.name}: {_short(url)} did not return JSON ({exc}); "
@@ -171,36 +200,34 @@ class HttpClient:
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
               data: Mapping[str, str] | None,
-              headers: Mapping[str, str] | None) -> requests.Response:
+              headers: Mapping[str, str] | None) -> bytes:
+        """The body of a 2xx answer, read within the cap and the deadline."""
         host = urlsplit(url).netloc
+        give_up_at = self.clock() + self.deadline
         attempt = 0
         while True:
             self._respect_not_before()
             self._limiter(host).wait()
             try:
                 response = self.session.request(method, url, params=params, data=data,
-                                                headers=headers, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            else:
-                self.last_headers = response.headers
-                status = response.status_code
-                if status == 429:
-                    if self._note_429(response) and attempt < self.retries:
+                                                headers=headers, timeout=self.timeout,
+                                                stream=True)
+                with response:
+                    body = self._answer(response, url, give_up_at)
+                if isinstance(body, bytes):
+                    return body
+                if body == _RETRY_NOW:
+                    if attempt < self.retries:
                         attempt += 1
                         continue
                     raise RateLimited(self._rate_limited_message(), self.not_before)
-                if status in (401, 403):
-                    raise AuthError(f"{self.name}: {_short(url)} answered HTTP {status}")
-                if status >= 500:
-                    problem = f"HTTP {status}"
-                elif status >= 400:
-                    raise AggregatorError(
-                        f"{self.name}: {_short(url)} answered HTTP {status}: "
-                        f"{response.text[:200]!r}; check base_url and the source's settings"
-                    )
-                else:
-                    return response
+            except (requests.ConnectionError, requests.Timeout,
+                    urllib3.exceptions.HTTPError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            else:
+                problem = f"HTTP {response.status_code}"
+            if self.clock() >= give_up_at:
+                raise DeadlineExceeded(self._late_message(url))
             if attempt >= self.retries:
                 raise SourceUnavailable(
                     f"{self.name}: {_short(url)} failed {attempt + 1} times ({problem}); "
@@ -208,6 +235,62 @@ class HttpClient:
                 )
             self.sleep(min(self.backoff * 2**attempt, self.max_backoff))
             attempt += 1
+
+    def _answer(self, response: requests.Response, url: str, give_up_at: float) -> bytes | str:
+        """The body of a 2xx answer; ``_RETRY_NOW`` after a short 429, ``_RETRY`` after a
+        5xx; raises for the rest."""
+        self.last_headers = response.headers
+        status = response.status_code
+        if status == 429:
+            if self._note_429(response):
+                return _RETRY_NOW
+            raise RateLimited(self._rate_limited_message(), self.not_before)
+        if status in (401, 403):
+            raise AuthError(f"{self.name}: {_short(url)} answered HTTP {status}")
+        if status >= 500:
+            return _RETRY
+        if status >= 400:
+            head = self._read_body(response, url, give_up_at, limit=200)
+            raise AggregatorError(
+                f"{self.name}: {_short(url)} answered HTTP {status}: "
+                f"{head.decode('utf-8', 'replace')!r}; check base_url and the source's "
+                "settings"
+            )
+        return self._read_body(response, url, give_up_at, limit=None)
+
+    def _read_body(self, response: requests.Response, url: str, give_up_at: float,
+                   limit: int | None) -> bytes:
+        """At most ``limit`` bytes (None: the whole body, or BodyTooLarge past the cap).
+
+        ``read1`` returns whatever one socket read brings, so the deadline is checked
+        between reads however slowly the bytes come.
+        """
+        cap = self.max_body_bytes
+        declared = response.headers.get("Content-Length", "")
+        if limit is None and declared.isdigit() and int(declared) > cap:
+            raise BodyTooLarge(self._too_large_message(url, f"declares {int(declared)} bytes"))
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            if self.clock() >= give_up_at:
+                raise DeadlineExceeded(self._late_message(url))
+            chunk = response.raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return b"".join(parts)
+            parts.append(chunk)
+            size += len(chunk)
+            if limit is not None and size >= limit:
+                return b"".join(parts)[:limit]
+            if size > cap:
+                raise BodyTooLarge(self._too_large_message(url, f"sent over {cap} bytes"))
+
+    def _too_large_message(self, url: str, what: str) -> str:
+        return (f"{self.name}: {_short(url)} {what}, more than max_body_mb allows; "
+                "refused unread (raise max_body_mb or shrink the query area)")
+
+    def _late_message(self, url: str) -> str:
+        return (f"{self.name}: {_short(url)} did not answer within the {self.deadline:.0f} s "
+                "deadline; abandoned (the server is slow or trickling bytes)")
 
     def _limiter(self, host: str) -> RateLimiter:
         limiter = self._limiters.get(host)
