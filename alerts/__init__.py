@@ -10,12 +10,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flightwatch.alerts.alert import Alert
     from flightwatch.alerts.engine import build_rule_engine, load_configured_watchlist
     from flightwatch.alerts.rules import KINDS, AlertRules, RuleConfig
+    from flightwatch.db.alert_record import Alert
 
 _EXPORTS = {
-    "Alert": "flightwatch.alerts.alert",
+    "Alert": "flightwatch.db.alert_record",
     "AlertRules": "flightwatch.alerts.rules",
     "KINDS": "flightwatch.alerts.rules",
     "RuleConfig": "flightwatch.alerts.rules",

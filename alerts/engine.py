@@ -13,7 +13,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from flightwatch.alerts.airports import AirportIndex, read_airports
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.alerts.rules import KINDS, AlertRules, AlertSinkLike, RuleConfig
 from flightwatch.alerts.watchlist import (
@@ -24,6 +23,7 @@ from flightwatch.alerts.watchlist import (
     default_prefixes,
     read_callsign_prefixes,
 )
+from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.alerts import latest_alerts
 from flightwatch.db.watchlist import entries, sync_files
 

@@ -30,10 +30,10 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
-from flightwatch.alerts.airports import Airport, AirportIndex, on_the_ground
-from flightwatch.alerts.alert import Alert
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.alerts.watchlist import Match, Watchlist
+from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.store import source_name
 from flightwatch.decoder import Observation
 from flightwatch.decoder.geodesy import destination

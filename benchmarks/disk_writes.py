@@ -1,6 +1,6 @@
 """Disk writes and database growth of a busy receiver, before and after retention thinning.
 
-Synthetic traffic (decoder.simulate.synthetic_traffic, 455 aircraft airborne at
+Synthetic traffic (tools.simulate.synthetic_traffic, 455 aircraft airborne at
 once, whose frames arrive at 2,000 per second of capture time) goes through the
 real pipeline (decoding, tracking, the batched Store) into SQLite with default
 settings. The capture's clock drives everything, the Store's commit timer

@@ -283,7 +283,7 @@ POSITION_COLUMNS = ("icao, time, lat, lon, altitude_ft, ground_speed_kt, track_d
 
 def small_tables(engine: Engine, addresses: list[str], watched: list[str]) -> None:
     """Sources, aircraft, watchlist, airports through the models (typed columns)."""
-    from flightwatch.alerts.airports import read_airports
+    from flightwatch.db.airports import read_airports
     from flightwatch.db.flights import sync_configured_airports
     from flightwatch.db.models import Aircraft, Source, WatchlistEntry
 

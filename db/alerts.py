@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, Table, func, select, update
 
-from flightwatch.alerts.alert import Alert
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.models import AlertRecord, OutboxEntry
 from flightwatch.db.store import dialect_insert
 

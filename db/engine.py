@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -144,3 +145,21 @@ def connect(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
             f"cannot open or upgrade the database at {redacted(url)}: {exc}"
         ) from exc
     return engine
+
+
+def database_size(engine: Engine) -> int | None:
+    """Bytes on disk: SQLite file plus its WAL; PostgreSQL ``pg_database_size``."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        return sum(
+            os.path.getsize(path)
+            for path in (url.database, f"{url.database}-wal")
+            if os.path.exists(path)
+        )
+    if url.get_backend_name() == "postgresql":
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.pg_database_size(func.current_database())))
+                       .scalar_one())
+    return None

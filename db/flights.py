@@ -42,7 +42,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from flightwatch.alerts.airports import Airport, AirportIndex, on_the_ground
+from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
 from flightwatch.db.failures import FailureStreak
 from flightwatch.db.models import (
     Aircraft,

@@ -26,15 +26,15 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, delete, func, select
 
-from flightwatch.alerts.watchlist import (
+from flightwatch.db.models import WatchlistEntry as WatchlistRow
+from flightwatch.db.store import dialect_insert
+from flightwatch.db.watchlist_file import (
     RowProblem,
     WatchlistEntry,
     WatchlistError,
     merge_entries,
     read_watchlist,
 )
-from flightwatch.db.models import WatchlistEntry as WatchlistRow
-from flightwatch.db.store import dialect_insert
 from flightwatch.decoder import normalise_icao
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ def user_error(exc: BaseException) -> tuple[str | None, int]:
     """(message, exit code) for an error a user can act on; (None, 1) for a bug."""
     from flightwatch.alerts.geofence import GeofenceError
     from flightwatch.alerts.notify import NotifierConfigError
-    from flightwatch.alerts.watchlist import WatchlistError
     from flightwatch.collector import CollectorError
     from flightwatch.db import DatabaseError
     from flightwatch.db.engine import DatabaseConfigError
+    from flightwatch.db.watchlist_file import WatchlistError
 
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return f"{exc.filename}: no such file", EXIT_USAGE

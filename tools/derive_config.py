@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flightwatch.alerts.airports import Airport, read_airports, write_airports  # noqa: E402
-from flightwatch.alerts.watchlist import read_watchlist, write_watchlist  # noqa: E402
+from flightwatch.db.airports import Airport, read_airports, write_airports  # noqa: E402
+from flightwatch.db.watchlist_file import read_watchlist, write_watchlist  # noqa: E402
 
 PREFIX_COLUMNS = ("prefix", "telephony", "operator", "country", "group", "confidence", "note")
 

@@ -22,7 +22,6 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.alerts.notify.email import EmailNotifier, SmtpSettings
 from flightwatch.alerts.notify.log import alert_line, log_alert
 from flightwatch.alerts.notify.mailfile import MailFileNotifier
@@ -34,6 +33,7 @@ from flightwatch.alerts.notify.outbox import (
     PermanentDeliveryError,
 )
 from flightwatch.alerts.notify.webhook import WebhookNotifier
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import record_alert
 from flightwatch.db.failures import FailureStreak
 

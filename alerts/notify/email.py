@@ -19,8 +19,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import dedupe_key
 
 log = logging.getLogger(__name__)

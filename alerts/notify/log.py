@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flightwatch.alerts.alert import Alert
+from flightwatch.db.alert_record import Alert
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.alerts.notify.email import build_message
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import dedupe_key
 
 

@@ -32,8 +32,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.db import alerts as store
+from flightwatch.db.alert_record import Alert
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import dedupe_key
 
 # Answers that reject this payload itself, so sending it again cannot help. Others

@@ -32,7 +32,7 @@ def register(commands: Any) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from flightwatch.alerts.airports import AirportsError, read_airports
+    from flightwatch.db.airports import AirportsError, read_airports
     from flightwatch.db.flights import import_airports
 
     try:

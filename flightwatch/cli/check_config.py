@@ -92,7 +92,7 @@ def _geofences(settings: Settings, problems: list[str], lines: list[str]) -> Non
 
 
 def _watchlist(settings: Settings, problems: list[str], lines: list[str]) -> None:
-    from flightwatch.alerts.watchlist import WatchlistError, read_watchlist
+    from flightwatch.db.watchlist_file import WatchlistError, read_watchlist
 
     for path in settings["watchlist"]["files"]:
         try:

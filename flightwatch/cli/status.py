@@ -24,12 +24,12 @@ from flightwatch.daemon.status import (
     StatusSnapshot,
     database_status,
     format_duration,
-    format_size,
     process_alive,
     read_snapshot,
     snapshot_path,
     stale_after_s,
 )
+from flightwatch.output.formats import format_size
 from flightwatch.settings import Settings
 
 ENDPOINT_TIMEOUT_S = 2.0

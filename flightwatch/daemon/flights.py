@@ -15,8 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from flightwatch.alerts.airports import AirportIndex, read_airports
 from flightwatch.alerts.engine import load_fences
+from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.flights import (
     FlightRules,
     FlightSegmenter,

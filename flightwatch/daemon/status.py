@@ -25,7 +25,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
 from flightwatch.db.alerts import pending_count
+from flightwatch.db.engine import database_size
 from flightwatch.db.models import Aircraft, AlertRecord, Position
+from flightwatch.output.files import write_atomically
+from flightwatch.output.formats import format_size
 
 if TYPE_CHECKING:
     from flightwatch.daemon.pipeline import Pipeline
@@ -140,24 +143,6 @@ class StatusSnapshot:
 
 
 # --- the database part ------------------------------------------------------------------
-
-def database_size(engine: Engine) -> int | None:
-    """Bytes on disk: SQLite file plus its WAL; PostgreSQL ``pg_database_size``."""
-    url = engine.url
-    if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
-            return None
-        return sum(
-            os.path.getsize(path)
-            for path in (url.database, f"{url.database}-wal")
-            if os.path.exists(path)
-        )
-    if url.get_backend_name() == "postgresql":
-        with engine.connect() as conn:
-            return int(conn.execute(select(func.pg_database_size(func.current_database())))
-                       .scalar_one())
-    return None
-
 
 def count_positions(engine: Engine) -> int:
     with engine.connect() as conn:
@@ -286,21 +271,6 @@ def snapshot_path(settings: Settings) -> Path:
     return settings.base / SNAPSHOT_NAME
 
 
-def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
-    """Write beside ``path`` and rename over it: a reader never sees half a file.
-
-    ``durable`` also fsyncs; the status snapshot skips that (a lost minute does
-    not matter, and an SD card should not flush every minute for it).
-    """
-    partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        if durable:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(partial, path)
-
-
 def write_snapshot(snapshot: StatusSnapshot, path: Path) -> None:
     write_atomically(path, json.dumps(snapshot.to_dict(), indent=1).encode())
 
@@ -346,19 +316,6 @@ def _num(value: float | None) -> str:
 
 def _when(value: datetime | None) -> str:
     return "never" if value is None else _iso(value)
-
-
-def format_size(value: int | None) -> str:
-    """``412.3 MB``: bytes in the largest unit that keeps the number small."""
-    if value is None:
-        return "?"
-    size = float(value)
-    unit = "B"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            break
-        size /= 1024
-    return f"{size:,.0f} B" if unit == "B" else f"{size:,.1f} {unit}"
 
 
 def format_duration(seconds: float | None) -> str:

@@ -29,13 +29,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, func, select
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
 from flightwatch.alerts.notify.email import MAP_LINKS, fence_title, plain_mail
-from flightwatch.daemon.status import database_size, format_size, write_atomically
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import query_alerts
+from flightwatch.db.engine import database_size
 from flightwatch.db.models import Aircraft, Position
 from flightwatch.db.queries import HistoryRow, history
+from flightwatch.output.files import write_atomically
+from flightwatch.output.formats import format_size
 
 if TYPE_CHECKING:
     from flightwatch.alerts.geofence import Geofence

@@ -208,3 +208,16 @@ def write(rows: Iterable[Any], out: TextIO, fmt: str, fields: Sequence[str]) -> 
     if fmt == "kml":
         return write_kml(rows, out)
     return TABULAR_WRITERS[fmt](rows, out, fields)
+
+
+def format_size(value: int | None) -> str:
+    """``412.3 MB``: bytes in the largest unit that keeps the number small."""
+    if value is None:
+        return "?"
+    size = float(value)
+    unit = "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            break
+        size /= 1024
+    return f"{size:,.0f} B" if unit == "B" else f"{size:,.1f} {unit}"

@@ -27,9 +27,9 @@ from typing import Any, Protocol
 import shapely
 import xstatic.pkg.leaflet
 
-from flightwatch.alerts.airports import Airport
-from flightwatch.alerts.alert import Alert
 from flightwatch.alerts.geofence import Geofence
+from flightwatch.db.airports import Airport
+from flightwatch.db.alert_record import Alert
 
 # A track is cut where two positions are further apart in time than this, so that
 # two flights (or a long coverage gap) are not joined by a straight line.

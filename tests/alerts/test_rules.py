@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from flightwatch.alerts.airports import AirportIndex, read_airports
-from flightwatch.alerts.alert import Alert
 from flightwatch.alerts.engine import callsign_prefixes
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.alerts.rules import KINDS, AlertRules, RuleConfig, first_crossing_s, squawk_matcher
 from flightwatch.alerts.watchlist import load_watchlist
+from flightwatch.db.airports import AirportIndex, read_airports
+from flightwatch.db.alert_record import Alert
 from flightwatch.decoder import Observation
 from flightwatch.decoder.tracker import Tracker
 from tools.simulate import destination

@@ -12,11 +12,13 @@ import pytest
 from flightwatch.alerts.watchlist import (
     DEFAULT_ADDRESS_BLOCKS,
     Watchlist,
-    WatchlistEntry,
-    WatchlistError,
     default_prefixes,
     load_watchlist,
     read_callsign_prefixes,
+)
+from flightwatch.db.watchlist_file import (
+    WatchlistEntry,
+    WatchlistError,
     read_watchlist,
     write_watchlist,
 )

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from cli_helpers import run
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.cli import main
 from flightwatch.db import alerts as db_alerts
 from flightwatch.db import connect
+from flightwatch.db.alert_record import Alert
 
 T = datetime(2020, 8, 19, 10, 0, tzinfo=UTC)
 # ARCHITECTURE.md, command-line contract: the alerts fields, in this order.

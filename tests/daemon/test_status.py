@@ -23,13 +23,13 @@ from flightwatch.daemon.status import (
     StatusSnapshot,
     database_status,
     format_duration,
-    format_size,
     read_snapshot,
     snapshot_path,
     write_snapshot,
 )
 from flightwatch.db import connect
 from flightwatch.db.models import Position
+from flightwatch.output.formats import format_size
 from flightwatch.settings import ConfigError, Settings, load_settings
 
 # From config/samples/README.md: 4 aircraft; the capture ends at 10:18:24 UTC; the

@@ -12,8 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.db import connect
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import (
     claim,
     dedupe_key,

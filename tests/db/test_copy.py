@@ -12,10 +12,10 @@ import pytest
 from pg_scratch import scratch_schema
 from sqlalchemy import Engine, select
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.cli import main
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import Store, connect
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import mark_sent, outbox_status, query_alerts, record_alert
 from flightwatch.db.copy import CopyError, TargetNotEmpty, copy_database
 from flightwatch.db.models import AlertRecord, Base, OutboxEntry, Position, Source

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from flightwatch.alerts.airports import AirportIndex, read_airports
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.daemon.flights import build_flight_tracker
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
+from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.flights import FlightRow, FlightRules, FlightSegmenter, query_flights
 from flightwatch.db.watchlist import sync_files
 from flightwatch.decoder.tracker import Position

@@ -20,10 +20,10 @@ from alembic.script import ScriptDirectory
 from pg_scratch import scratch_schema
 from sqlalchemy import Engine, select, text
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.daemon.pipeline import Pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import Store, connect, open_engine
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import (
     claim,
     due_outbox,

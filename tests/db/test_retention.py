@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.db import Store, connect
+from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import record_alert
 from flightwatch.db.models import Aircraft as AircraftRow
 from flightwatch.db.models import AlertRecord, CallsignPeriod, Source

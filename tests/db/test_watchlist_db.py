@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from flightwatch.alerts.watchlist import Watchlist, WatchlistError, read_watchlist
+from flightwatch.alerts.watchlist import Watchlist
 from flightwatch.db.watchlist import (
     IMPORT_PREFIX,
     MANUAL,
@@ -27,6 +27,7 @@ from flightwatch.db.watchlist import (
     stored_entries,
     sync_files,
 )
+from flightwatch.db.watchlist_file import WatchlistError, read_watchlist
 
 HEADER = "icao,registration,operator,type,category,group\n"
 HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")

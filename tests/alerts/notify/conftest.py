@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine
 
-from flightwatch.alerts.alert import Alert
 from flightwatch.db import connect
+from flightwatch.db.alert_record import Alert
 
 UTC = dt.UTC
 ALERT_TIME = dt.datetime(2026, 11, 25, 10, 15, 30, tzinfo=UTC)

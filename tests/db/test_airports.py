@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flightwatch.alerts.airports import (
+from flightwatch.db.airports import (
     Airport,
     AirportIndex,
     AirportsError,
@@ -21,7 +21,7 @@ from flightwatch.alerts.airports import (
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "airports.csv"
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "alerts" / "data"
 OURAIRPORTS = ROOT / ".." / "shared" / "data" / "geo" / "belarus_airports_ourairports.csv"
 
 
