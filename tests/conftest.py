@@ -16,6 +16,7 @@ import pytest
 from integration.dump1090 import BINARY, Dump1090Ports, run_dump1090
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+DATA_DIR = Path(__file__).resolve().parent / "data"  # copies of what the licences allow
 
 
 def in_ci() -> bool:
@@ -29,36 +30,33 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The read-only ``shared`` folder beside the repo root (test data, docs)."""
-    if not SHARED_DIR.is_dir():
-        pytest.skip(f"test data folder {SHARED_DIR} is missing")
-    return SHARED_DIR
-
-
-def _files_in(folder: Path) -> Callable[[str], Path]:
-    """``name`` -> path of a file in ``folder``; the test skips when it is missing."""
+def _files_in(*folders: Path) -> Callable[[str], Path]:
+    """``name`` -> path of a file in the first of ``folders`` that has it; the test
+    skips when none has it."""
 
     def path(name: str) -> Path:
-        found = folder / name
-        if not found.is_file():
-            pytest.skip(f"test data {found} is missing")
-        return found
+        for folder in folders:
+            found = folder / name
+            if found.is_file():
+                return found
+        pytest.skip(f"test data {name} is in none of {', '.join(map(str, folders))} "
+                    "(tests/data/README.md says why some files are not copied)")
 
     return path
 
 
 @pytest.fixture(scope="session")
-def capture(shared_dir: Path) -> Callable[[str], Path]:
-    """``capture("lax_avr_742.txt")`` -> path of a recording in shared/data/captures."""
-    return _files_in(shared_dir / "data" / "captures")
+def capture() -> Callable[[str], Path]:
+    """``capture("lax_avr_742.txt")`` -> path of a recording in tests/data/captures,
+    else in shared/data/captures."""
+    return _files_in(DATA_DIR / "captures", SHARED_DIR / "data" / "captures")
 
 
 @pytest.fixture(scope="session")
-def watchlist_data(shared_dir: Path) -> Callable[[str], Path]:
-    """``watchlist_data("raw/plane-alert-db.csv")`` -> path in shared/data/watchlist."""
-    return _files_in(shared_dir / "data" / "watchlist")
+def watchlist_data() -> Callable[[str], Path]:
+    """``watchlist_data("raw/plane-alert-db.csv")`` -> path in tests/data/watchlist,
+    else in shared/data/watchlist."""
+    return _files_in(DATA_DIR / "watchlist", SHARED_DIR / "data" / "watchlist")
 
 
 @pytest.fixture(scope="session")
