@@ -14,13 +14,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flightwatch.alerts.notify.email import aircraft_title, fence_title, what_happened
-from flightwatch.db.airports import AirportIndex, haversine_km
+from flightwatch.db.airports import Airport, AirportIndex, haversine_km
 from flightwatch.db.alert_record import Alert
 from flightwatch.decoder.geodesy import bearing_deg
 
 # "42 km SW of UMMS": beyond this an airfield says nothing about where the aircraft is.
 NEAREST_AIRPORT_KM = 100.0
+# Airports a reader knows; a heliport or farm strip nearby tells them nothing.
+LANDMARK_TYPES = frozenset({"large_airport", "medium_airport"})
 _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+
+
+def landmarks(airports: Iterable[Airport]) -> AirportIndex:
+    """The airports worth naming as "42 km SW of ..." (only these are kept in memory)."""
+    return AirportIndex(a for a in airports if a.type in LANDMARK_TYPES)
 
 
 def zones_of(fences: Iterable[Mapping[str, Any]]) -> dict[str, tzinfo]:
@@ -65,7 +72,7 @@ class PhoneFormat:
     def where(self, alert: Alert) -> str:
         """``Belarus, 42 km SW of UMMS Minsk National (53.9012, 27.5500)``."""
         located = alert.lat is not None and alert.lon is not None
-        near = f"at {alert.airport}" if alert.airport else None
+        near = f"at {self._airport_name(alert.airport)}" if alert.airport else None
         if near is None and alert.lat is not None and alert.lon is not None:
             near = self._nearest_airport(alert.lat, alert.lon)
         place = ", ".join(p for p in (fence_title(alert.geofence) if alert.geofence else None,
@@ -93,6 +100,10 @@ class PhoneFormat:
             lines.append(f"Track: {link}")
         return "\n".join(lines)
 
+    def _airport_name(self, code: str) -> str:
+        airport = self.airports.get(code) if self.airports is not None else None
+        return f"{airport.code} {airport.name}" if airport is not None else code
+
     def _nearest_airport(self, lat: float, lon: float) -> str | None:
         if self.airports is None:
             return None
@@ -100,7 +111,7 @@ class PhoneFormat:
         if airport is None:
             return None
         km = haversine_km(airport.lat, airport.lon, lat, lon)
-        name = f"{airport.code} {airport.name}".strip()
+        name = self._airport_name(airport.code)
         if km < 1:
             return f"at {name}"
         heading = _COMPASS[round(bearing_deg(airport.lat, airport.lon, lat, lon) / 45) % 8]

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from flightwatch.alerts.notify import AlertSink, Backoff, OutboxWorker, build_notifiers
-from flightwatch.db.airports import AirportIndex
+from flightwatch.alerts.notify.phone import landmarks
+from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.alerts import pending_count
 from flightwatch.settings import Settings, bundled
 
@@ -31,13 +32,12 @@ class Alerting:
 
 
 def chat_airports(settings: Settings) -> AirportIndex | None:
-    """The airports that name the nearest airfield in chat and MQTT alerts (None: no such
-    channel, so no second copy of a large airports file in memory)."""
-    from flightwatch.alerts.engine import load_airports
-
+    """The airports that name the nearest airfield in chat and MQTT alerts (None when no
+    such channel is configured)."""
     if not (settings["alerts.apprise"]["urls"] or settings["alerts.mqtt"]["host"]):
         return None
-    return load_airports(settings["alerts"]["airports"] or [bundled("airports.csv")])
+    paths = settings["alerts"]["airports"] or [bundled("airports.csv")]
+    return landmarks(a for path in paths for a in read_airports(path))
 
 
 def build_alerting(settings: Settings, engine: Engine) -> Alerting:
