@@ -110,15 +110,16 @@ def httpserver_listen_address() -> tuple[str, int]:
 
 @pytest.fixture
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Broker]]:
-    """``mosquitto(users={"fw": "secret"})``: a started broker on a free loopback port
-    (tests/integration/mosquitto.py); stopped after the test."""
+    """``mosquitto(users={"fw": "secret"}, tls=(cert, key))``: a started broker on a free
+    loopback port (tests/integration/mosquitto.py); stopped after the test."""
     binary = find_mosquitto()
     if binary is None:
         unavailable("mosquitto is not installed (apt-get install mosquitto)")
     brokers: list[Broker] = []
 
-    def start(users: dict[str, str] | None = None) -> Broker:
-        broker = Broker(binary, tmp_path_factory.mktemp("mosquitto"), users)
+    def start(users: dict[str, str] | None = None,
+              tls: tuple[Path, Path] | None = None) -> Broker:
+        broker = Broker(binary, tmp_path_factory.mktemp("mosquitto"), users, tls)
         brokers.append(broker)
         broker.start()
         return broker

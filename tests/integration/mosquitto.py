@@ -38,9 +38,11 @@ def free_port() -> int:
 
 
 class Broker:
-    """One mosquitto process; ``users`` (name -> password) turns anonymous access off."""
+    """One mosquitto process; ``users`` (name -> password) turns anonymous access off,
+    ``tls`` (certificate file, key file) makes the listener TLS only."""
 
-    def __init__(self, binary: str, folder: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(self, binary: str, folder: Path, users: dict[str, str] | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.binary = binary
         self.folder = folder
         self.port = free_port()
@@ -48,6 +50,8 @@ class Broker:
         # ``user``: as root mosquitto would drop to user mosquitto, who cannot read our files.
         lines = [f"listener {self.port} {HOST}", "persistence false", "log_dest stderr",
                  f"user {getpass.getuser()}"]
+        if tls:
+            lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
         if users:
             passwords = folder / "passwords"
             passwords.touch()

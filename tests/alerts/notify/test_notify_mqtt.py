@@ -145,6 +145,15 @@ def test_username_and_password(mosquitto, make_alert):
     assert "wrong" not in str(refused.value)
 
 
+def test_tls_with_a_ca_file_and_an_untrusted_broker(mosquitto, tls, make_alert):
+    broker = mosquitto(users={"fw": "s3cret-pass"}, tls=(tls.cert_file, tls.key_file))
+    notifier(broker.port, tls=True, ca_file=tls.cert_file, username="fw",
+             password="s3cret-pass").send(make_alert())
+    untrusting = notifier(broker.port, tls=True, username="fw", password="s3cret-pass")
+    with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+        untrusting.send(make_alert())
+
+
 def test_nobody_listening_is_a_delivery_error(free_port, make_alert):
     with pytest.raises(DeliveryError, match=r"MQTT 127\.0\.0\.1:\d+: .*refused"):
         notifier(free_port()).send(make_alert())
