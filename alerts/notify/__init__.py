@@ -98,12 +98,7 @@ def build_notifiers(
         raise NotifierConfigError(str(exc)) from None
     mqtt = sections["alerts.mqtt"]
     if mqtt.get("host"):
-        password = env.get(MQTT_PASSWORD_ENV)
-        if mqtt.get("username") and not password:
-            raise NotifierConfigError(
-                f"alerts.mqtt.username is set but env {MQTT_PASSWORD_ENV} is empty; "
-                "export the MQTT password or remove the username"
-            )
+        password = _password("alerts.mqtt", mqtt, env, MQTT_PASSWORD_ENV, "MQTT")
         notifiers["mqtt"] = MqttNotifier(MqttSettings(
             host=mqtt["host"], port=mqtt["port"], topic=mqtt["topic"].rstrip("/"),
             client_id=mqtt["client_id"], username=mqtt.get("username"), password=password,
@@ -111,6 +106,18 @@ def build_notifiers(
             discovery=mqtt["discovery"], discovery_prefix=mqtt["discovery_prefix"].rstrip("/"),
         ), phone)
     return notifiers
+
+
+def _password(section: str, values: Mapping[str, Any], env: Mapping[str, str],
+              variable: str, service: str) -> str | None:
+    """The password from env ``variable``; a config error when a username needs one."""
+    password = env.get(variable)
+    if values.get("username") and not password:
+        raise NotifierConfigError(
+            f"{section}.username is set but env {variable} is empty; "
+            f"export the {service} password or remove the username"
+        )
+    return password
 
 
 def _mail_and_webhook(sections: Sections, env: Mapping[str, str]) -> dict[str, Notifier]:
@@ -122,12 +129,7 @@ def _mail_and_webhook(sections: Sections, env: Mapping[str, str]) -> dict[str, N
     if email.get("host"):
         if not recipients:
             raise NotifierConfigError("alerts.email.recipients: empty; say who gets the mail")
-        password = env.get(PASSWORD_ENV)
-        if email.get("username") and not password:
-            raise NotifierConfigError(
-                f"alerts.email.username is set but env {PASSWORD_ENV} is empty; "
-                "export the SMTP password or remove the username"
-            )
+        password = _password("alerts.email", email, env, PASSWORD_ENV, "SMTP")
         notifiers["email"] = EmailNotifier(SmtpSettings(
             host=email["host"], port=email["port"], security=email["security"],
             username=email.get("username"), password=password, sender=email["sender"],

@@ -157,3 +157,21 @@ def test_tls_with_a_ca_file_and_an_untrusted_broker(mosquitto, tls, make_alert):
 def test_nobody_listening_is_a_delivery_error(free_port, make_alert):
     with pytest.raises(DeliveryError, match=r"MQTT 127\.0\.0\.1:\d+: .*refused"):
         notifier(free_port()).send(make_alert())
+
+
+def test_settings_from_the_config_file(tmp_path):
+    from flightwatch.alerts.notify import MQTT_PASSWORD_ENV, NotifierConfigError, build_notifiers
+    from flightwatch.settings import load_settings
+
+    config = tmp_path / "fw.toml"
+    config.write_text('[alerts.mqtt]\nhost = "broker.lan"\nusername = "fw"\n'
+                      'topic = "home/flightwatch/"\ndiscovery = true\n', encoding="utf-8")
+    settings = load_settings(config, env={})
+    with pytest.raises(NotifierConfigError, match=MQTT_PASSWORD_ENV):
+        build_notifiers(settings, env={})
+    mqtt = build_notifiers(settings, env={MQTT_PASSWORD_ENV: "pw"})["mqtt"]
+    assert isinstance(mqtt, MqttNotifier)
+    assert (mqtt.settings.host, mqtt.settings.port, mqtt.settings.topic) == (
+        "broker.lan", 1883, "home/flightwatch")
+    assert (mqtt.settings.username, mqtt.settings.password) == ("fw", "pw")
+    assert (mqtt.settings.discovery, mqtt.settings.client_id) == (True, "flightwatch")
