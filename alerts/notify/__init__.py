@@ -99,6 +99,10 @@ def build_notifiers(
     mqtt = sections["alerts.mqtt"]
     if mqtt.get("host"):
         password = _password("alerts.mqtt", mqtt, env, MQTT_PASSWORD_ENV, "MQTT")
+        for key in ("topic", "discovery_prefix"):
+            if not mqtt[key].strip("/") or any(c in mqtt[key] for c in "#+\0"):
+                raise NotifierConfigError(f"alerts.mqtt.{key}: {mqtt[key]!r} is not a topic "
+                                          "to publish to (empty, or with # or +)")
         notifiers["mqtt"] = MqttNotifier(MqttSettings(
             host=mqtt["host"], port=mqtt["port"], topic=mqtt["topic"].rstrip("/"),
             client_id=mqtt["client_id"], username=mqtt.get("username"), password=password,

@@ -48,7 +48,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
                     details={"note": "sent by flightwatch notify-test"})
     failed = []
     for name in names:
-        notifier = notifiers[name]
+        notifier = _beside_the_daemon(notifiers[name])
         try:
             notifier.send(message)
         except Exception as exc:  # report every channel, whatever breaks in one
@@ -64,3 +64,15 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
         print(f"flightwatch: notify-test failed for {', '.join(failed)}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _beside_the_daemon(notifier: Any) -> Any:
+    """An MQTT channel with its own client id: the daemon's id would take over its session."""
+    from dataclasses import replace
+
+    from flightwatch.alerts.notify import MqttNotifier
+
+    if not isinstance(notifier, MqttNotifier):
+        return notifier
+    settings = replace(notifier.settings, client_id=f"{notifier.settings.client_id}-notify-test")
+    return MqttNotifier(settings, notifier.phone)

@@ -175,3 +175,15 @@ def test_settings_from_the_config_file(tmp_path):
         "broker.lan", 1883, "home/flightwatch")
     assert (mqtt.settings.username, mqtt.settings.password) == ("fw", "pw")
     assert (mqtt.settings.discovery, mqtt.settings.client_id) == (True, "flightwatch")
+
+
+@pytest.mark.parametrize("topic", ["flightwatch/#", "a/+/b", "/"])
+def test_a_topic_one_cannot_publish_to_is_a_config_error(tmp_path, topic):
+    from flightwatch.alerts.notify import NotifierConfigError, build_notifiers
+    from flightwatch.settings import load_settings
+
+    config = tmp_path / "fw.toml"
+    config.write_text(f'[alerts.mqtt]\nhost = "broker.lan"\ntopic = "{topic}"\n',
+                      encoding="utf-8")
+    with pytest.raises(NotifierConfigError, match=r"alerts\.mqtt\.topic"):
+        build_notifiers(load_settings(config, env={}), env={})
