@@ -20,6 +20,7 @@ from typing import Any
 from flightwatch.collector import DEFAULT_PORTS
 
 DATABASE_URL_ENV = "FLIGHTWATCH_DATABASE_URL"
+DEFAULT_TRACK_URL = "https://globe.adsbexchange.com/?icao={icao}&showTrace={date}"
 
 
 class ConfigError(Exception):
@@ -95,6 +96,18 @@ def _utc_clock(value: Any, base: Path) -> dt_time:
     if hour > 23 or minute > 59:
         raise ValueError(f"{text!r} is not a time of day such as 07:00 (UTC)")
     return dt_time(hour, minute)
+
+
+def _timezone(value: Any, base: Path) -> str:
+    """An IANA time zone name (``Europe/Minsk``), checked against the system's zone data."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = _str(value, base)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone such as Europe/Minsk or UTC") from None
+    return name
 
 
 def _float(value: Any, _base: Path) -> float:
@@ -229,6 +242,30 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                    "heard_nearby: Mode-S replies from a watched address needed "
                                    "within heard_nearby_window"),
         "heard_nearby_window": _k(_duration, 60.0, "heard_nearby: the counting window"),
+        "track_url": _k(_str, DEFAULT_TRACK_URL,
+                        "link to the track in chat and MQTT alerts; {icao} (lower-case hex) "
+                        "and {date} (UTC, YYYY-MM-DD) are filled in; empty for none"),
+    },
+    "alerts.apprise": {
+        "urls": _k(_str_list, [],
+                   "Apprise URLs (tgram://, signal://, ntfy://, matrix://, discord://, "
+                   "mastodon://...), each its own channel apprise:SCHEME; ${VAR} is replaced "
+                   "by env VAR"),
+    },
+    "alerts.mqtt": {
+        "host": _k(_str, None, "MQTT broker; no host means no MQTT"),
+        "port": _k(_port, 1883, "MQTT port (8883 with TLS)"),
+        "topic": _k(_str, "flightwatch/alerts",
+                    "every alert as JSON here (QoS 1); the latest per aircraft, retained, "
+                    "under TOPIC/ICAO"),
+        "client_id": _k(_str, "flightwatch",
+                        "fixed client id of the persistent session; one per flightwatch"),
+        "username": _k(_str, None, "MQTT user; password from env FLIGHTWATCH_MQTT_PASSWORD"),
+        "tls": _k(_bool, False, "connect with TLS"),
+        "ca_file": _k(_path, None, "TLS: trust this CA file instead of the system's"),
+        "timeout": _k(_duration, 10.0, "wait this long for the broker's CONNACK and PUBACK"),
+        "discovery": _k(_bool, False, "announce sensors to Home Assistant (MQTT discovery)"),
+        "discovery_prefix": _k(_str, "homeassistant", "Home Assistant's discovery prefix"),
     },
     "alerts.email": {
         "host": _k(_str, None, "SMTP server; no host means no email"),
@@ -314,6 +351,9 @@ GEOFENCE_KEYS: dict[str, Key] = {
     "name": _k(_str, None, "fence name used in alerts and --geofence"),
     "file": _k(_path, None, "GeoJSON Polygon/MultiPolygon"),
     "buffer_km": _k(_float, 0.0, "grow (or, negative, shrink) the fence by this many km"),
+    "timezone": _k(_timezone, None,
+                   "local time shown in chat alerts (Europe/Minsk); default UTC only, "
+                   "Europe/Minsk for the built-in Belarus fence"),
 }
 
 _ARRAYS: dict[str, Callable[[Any], dict[str, Key]]] = {
@@ -457,7 +497,8 @@ def _fill_defaults(
             _check_aggregator(source, f"sources[{i}]", problems)
     if not arrays["geofences"]:
         arrays["geofences"] = [
-            {"name": "belarus", "file": bundled("geofences/belarus.geojson"), "buffer_km": 0.0}
+            {"name": "belarus", "file": bundled("geofences/belarus.geojson"), "buffer_km": 0.0,
+             "timezone": "Europe/Minsk"}
         ]
     for i, fence in enumerate(arrays["geofences"]):
         for required in ("name", "file"):

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 import pytest
 from integration.dump1090 import BINARY, Dump1090Ports, run_dump1090
+from integration.mosquitto import Broker, Subscriber, find_mosquitto
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 DATA_DIR = Path(__file__).resolve().parent / "data"  # copies of what the licences allow
@@ -103,3 +104,39 @@ def dump1090(request: pytest.FixtureRequest, dump1090_binary: str) -> Iterator[D
 def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver on 127.0.0.1 for every test (not whatever ``localhost`` resolves to)."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Broker]]:
+    """``mosquitto(users={"fw": "secret"}, tls=(cert, key))``: a started broker on a free
+    loopback port (tests/integration/mosquitto.py); stopped after the test."""
+    binary = find_mosquitto()
+    if binary is None:
+        unavailable("mosquitto is not installed (apt-get install mosquitto)")
+    brokers: list[Broker] = []
+
+    def start(users: dict[str, str] | None = None,
+              tls: tuple[Path, Path] | None = None) -> Broker:
+        broker = Broker(binary, tmp_path_factory.mktemp("mosquitto"), users, tls)
+        brokers.append(broker)
+        broker.start()
+        return broker
+
+    yield start
+    for broker in brokers:
+        broker.stop()
+
+
+@pytest.fixture
+def mqtt_subscriber() -> Iterator[Callable[..., Subscriber]]:
+    """``mqtt_subscriber(port, "topic/#", ...)``: a subscribed client recording messages."""
+    started: list[Subscriber] = []
+
+    def start(port: int, *topics: str) -> Subscriber:
+        subscriber = Subscriber(port, topics).start()
+        started.append(subscriber)
+        return subscriber
+
+    yield start
+    for subscriber in started:
+        subscriber.stop()

@@ -54,6 +54,7 @@ def what_happened(alert: Alert) -> str:
         "heard_nearby": "heard nearby (Mode S only, lower confidence)",
         "squawk": f"squawking {squawk} over {fence}" if squawk else f"squawking over {fence}",
         "identity_anomaly": f"heard from an unexpected address ({alert.icao})",
+        "test": "test message: this channel works",
     }
     return phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
 

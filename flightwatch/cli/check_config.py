@@ -107,6 +107,7 @@ def _watchlist(settings: Settings, problems: list[str], lines: list[str]) -> Non
 
 def _notifications(settings: Settings, problems: list[str], lines: list[str]) -> None:
     from flightwatch.alerts.notify import NotifierConfigError, build_notifiers
+    from flightwatch.alerts.notify.chat import AppriseNotifier
 
     try:
         channels = build_notifiers(settings)
@@ -114,6 +115,8 @@ def _notifications(settings: Settings, problems: list[str], lines: list[str]) ->
         problems.append(str(exc))
         return
     lines.append(f"alert channels: {', '.join(sorted(channels)) or 'log and database only'}")
+    lines += [f"  {name}: {notifier.display_url}" for name, notifier in sorted(channels.items())
+              if isinstance(notifier, AppriseNotifier)]
 
 
 CHECKS: tuple[Check, ...] = (_database, _sources, _geofences, _watchlist, _notifications)
