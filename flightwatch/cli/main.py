@@ -17,6 +17,7 @@ from flightwatch.cli import (
     check_config,
     flights,
     history,
+    serve,
     status,
     watchlist,
 )
@@ -32,7 +33,7 @@ log = logging.getLogger("flightwatch")
 # its subcommands; each module imports what its command needs only when it runs.
 COMMANDS = (
     run_cli, history, db_cli, check_config, watchlist, alerts, flights, airports, map_cli,
-    status,
+    serve, status,
 )
 
 
