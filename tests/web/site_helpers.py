@@ -32,13 +32,15 @@ def sbs_line(icao: str, when: datetime, lat: float, lon: float, callsign: str = 
     return ",".join(fields) + "\n"
 
 
-def write_config(folder: Path, extra: str = "") -> Path:
+def write_config(folder: Path, extra: str = "", web: str = "") -> Path:
+    """SQLite beside the file, the demo's receiver, no tiles, a 1 s refresh; ``web`` lines
+    go into ``[web]``, ``extra`` TOML after it."""
     config = folder / "flightwatch.toml"
     config.write_text(
         '[database]\nurl = "sqlite:///fw.db"\n\n'
         '[receiver]\nname = "demo"\nlat = 53.888\nlon = 28.040\n\n'
         '[tracker]\nexpire_after = "6h"\n\n'
-        '[web]\ntiles_url = ""\nrefresh = "1s"\n\n' + extra,
+        f'[web]\ntiles_url = ""\nrefresh = "1s"\n{web}\n' + extra,
         encoding="utf-8",
     )
     return config
