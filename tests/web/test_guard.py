@@ -103,3 +103,15 @@ def test_the_policy_lets_images_come_only_from_the_tile_server(url: str, origin:
     assert tiles_origin(url) == origin
     policy = content_security_policy(url)
     assert f"img-src 'self' data:{' ' + origin if origin else ''};" in policy
+
+
+def test_the_cli_does_not_import_the_web_stack() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys; from flightwatch.cli.main import build_parser; build_parser(); "
+             "print(sorted(m for m in ('starlette', 'uvicorn', 'flightwatch.web') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
