@@ -32,15 +32,15 @@ def sbs_line(icao: str, when: datetime, lat: float, lon: float, callsign: str = 
     return ",".join(fields) + "\n"
 
 
-def write_config(folder: Path, extra: str = "", web: str = "") -> Path:
-    """SQLite beside the file, the demo's receiver, no tiles, a 1 s refresh; ``web`` lines
-    go into ``[web]``, ``extra`` TOML after it."""
+def write_config(folder: Path, extra: str = "", web: str = "", tiles: str = "") -> Path:
+    """SQLite beside the file, the demo's receiver, ``tiles`` (none), a 1 s refresh;
+    ``web`` lines go into ``[web]``, ``extra`` TOML after it."""
     config = folder / "flightwatch.toml"
     config.write_text(
         '[database]\nurl = "sqlite:///fw.db"\n\n'
         '[receiver]\nname = "demo"\nlat = 53.888\nlon = 28.040\n\n'
         '[tracker]\nexpire_after = "6h"\n\n'
-        f'[web]\ntiles_url = ""\nrefresh = "1s"\n{web}\n' + extra,
+        f'[web]\ntiles_url = "{tiles}"\nrefresh = "1s"\n{web}\n' + extra,
         encoding="utf-8",
     )
     return config

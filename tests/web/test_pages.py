@@ -82,6 +82,6 @@ def test_aircraft_page_draws_the_track_with_a_time_slider_and_flights(
 
 def test_borders_are_drawn_when_there_are_no_tiles(site: Site, page: Page) -> None:
     page.open(site.url + f"/aircraft?icao={WATCHED}")
-    assert page.wait_for("document.querySelectorAll('path').length > 5")
+    assert page.wait_for("document.querySelectorAll('path.fw-border').length") == 6
     assert page.evaluate("document.querySelectorAll('.leaflet-tile').length") == 0
     assert page.errors == []

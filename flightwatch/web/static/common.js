@@ -3,7 +3,7 @@
 var fw = (function () {
   "use strict";
   var FENCE = {color: "#e7298a", weight: 2, dashArray: "6 4", fillOpacity: 0.04};
-  var BORDER = {color: "#6b6b6b", weight: 1, fill: false};
+  var BORDER = {color: "#6b6b6b", weight: 1, fill: false, className: "fw-border"};
 
   function el(tag, text, className) {
     var node = document.createElement(tag);
