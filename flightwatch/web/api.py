@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import argparse
 import io
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from flightwatch.cli.alerts import ALERT_FIELDS
 from flightwatch.cli.common import UsageError
@@ -166,8 +167,19 @@ class Api:
 
 def _rows(rows: Iterable[Any], fmt: str, fields: Sequence[str], name: str) -> Response:
     if fmt == "json":
-        return JSONResponse([json_record(row, fields) for row in rows])
+        return StreamingResponse(_json_array(rows, fields), media_type="application/json")
     return _download(lambda out: write(rows, out, fmt, fields), fmt, name)
+
+
+def _json_array(rows: Iterable[Any], fields: Sequence[str]) -> Iterator[str]:
+    """A JSON array written record by record: a month of positions is never one big list
+    of dicts in the Pi's memory (history rows stream from the database)."""
+    separator = "["
+    for row in rows:
+        yield separator + json.dumps(json_record(row, fields), ensure_ascii=False,
+                                     separators=(",", ":"))
+        separator = ","
+    yield "[]" if separator == "[" else "]"
 
 
 def _download(writer: Callable[[io.StringIO], object], fmt: str, name: str) -> Response:

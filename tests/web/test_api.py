@@ -130,3 +130,10 @@ def test_every_answer_carries_a_strict_policy(site: Site, path: str) -> None:
 def test_pages_load_nothing_from_elsewhere(site: Site, path: str) -> None:
     page = requests.get(site.url + path, timeout=10).text
     assert "http" not in page and "//" not in page.replace("<!--", "")
+
+
+def test_nothing_found_is_an_empty_array(site: Site) -> None:
+    for path in ("/api/history?icao=000001", "/api/flights?icao=000001",
+                 "/api/alerts?icao=000001", "/api/history?registration=XX-00000"):
+        answer = requests.get(site.url + path, timeout=10)
+        assert (answer.status_code, answer.json()) == (200, [])
