@@ -4,13 +4,17 @@ auth or the same value as a bearer token) or an explicit ``allow_public``."""
 from __future__ import annotations
 
 import base64
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from cli.cli_helpers import run
-from site_helpers import Site, start_serve, stop, write_config
+from site_helpers import REPO, Site, start_serve, stop, write_config
 
 from flightwatch.settings import ConfigError, load_settings
 from flightwatch.web.guard import content_security_policy, tiles_origin
@@ -106,12 +110,23 @@ def test_the_policy_lets_images_come_only_from_the_tile_server(url: str, origin:
 
 
 def test_the_cli_does_not_import_the_web_stack() -> None:
-    import subprocess
-    import sys
-
     probe = ("import sys; from flightwatch.cli.main import build_parser; build_parser(); "
              "print(sorted(m for m in ('starlette', 'uvicorn', 'flightwatch.web') "
              "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_serve_on_a_taken_port_fails(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "flightwatch.cli", "serve", "--config", str(config),
+             "--listen", f"127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+    assert result.returncode == 1
+    assert "address already in use" in result.stderr.lower()

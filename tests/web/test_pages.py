@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 from browser import Page
 from site_helpers import WATCHED, XSS, XSS_ICAO, Site
+
+WATCHED_FILL = (0xE3, 0x1A, 0x1C)  # now.js: WATCHED.fillColor
+
+
+def red_pixels(png: Path) -> int:
+    image = pytest.importorskip("PIL.Image", reason="Pillow is needed to read the PNG")
+    with image.open(png) as shot:
+        colours = shot.convert("RGB").getcolors(maxcolors=1 << 24) or []
+    return sum(count for count, colour in colours if colour == WATCHED_FILL)
+
 
 NO_INJECTED_IMAGE = "document.querySelectorAll('img[src=\"x\"], img[src$=\"/x\"]').length"
 
@@ -25,7 +36,7 @@ def test_now_page_shows_the_aircraft_with_the_watched_one_labelled(
     assert len(rows) == 1 and "RA-01881" in rows[0] and XSS in rows[0]
     assert page.evaluate(NO_INJECTED_IMAGE) == 0
     assert page.evaluate("document.querySelectorAll('path.leaflet-interactive').length") >= 3
-    page.screenshot(tmp_path / "now.png")
+    assert red_pixels(page.screenshot(tmp_path / "now.png")) > 50  # the watched marker
     page.idle(1.5)  # one more refresh: markers are moved, not duplicated
     assert page.evaluate("document.querySelectorAll('path.fw-aircraft').length") == 2
     assert page.errors == []
