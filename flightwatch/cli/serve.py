@@ -36,5 +36,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError([f"--listen: {exc}"]) from None
     engine = engine_for(settings)
-    live = DatabaseView(engine, marker_for(settings, engine), settings["tracker"]["expire_after"])
+    # A daemon in another process commits positions every database.batch_seconds: look
+    # back that much further than the tracker would remember an aircraft.
+    window = settings["tracker"]["expire_after"] + settings["database"]["batch_seconds"]
+    live = DatabaseView(engine, marker_for(settings, engine), window)
     return EXIT_OK if serve_forever(settings, engine, live, listen) else EXIT_FAILURE

@@ -125,8 +125,9 @@ class Api:
     def history(self, request: Request) -> Response:
         fmt = self._choice(request, "format", ("json", "csv", *TRACK_FORMATS), "json")
         selection = self._selection(request)
-        if selection.icao is None and selection.registration is None:
-            raise BadRequest("name the aircraft: icao=HEX or registration=R")
+        if selection.icao is None and selection.registration is None \
+                and selection.callsign is None:
+            raise BadRequest("name the aircraft: icao=HEX, registration=R or callsign=C")
         rows = selection_from(selection, self.settings, self.engine, self.fences)
         return _rows(rows.positions(self.engine), fmt, HISTORY_FIELDS, "history")
 

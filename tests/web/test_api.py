@@ -17,6 +17,7 @@ JSON_QUERIES = [
      ["--registration", "RA-96016", "--since", "2020-08-19T10:00:00Z"]),
     ("history", {"icao": WATCHED, "geofence": "belarus"}, ["--icao", WATCHED,
                                                            "--geofence", "belarus"]),
+    ("history", {"callsign": "RSD*"}, ["--callsign", "RSD*"]),
     ("alerts", {}, []),
     ("alerts", {"icao": WATCHED, "kind": "landed"}, ["--icao", WATCHED, "--kind", "landed"]),
     ("flights", {}, []),
