@@ -157,6 +157,19 @@ def _path_list(value: Any, base: Path) -> list[Path]:
     return [_path(v, base) for v in _str_list(value, base)]
 
 
+def parse_listen(text: str) -> str:
+    """``host:port`` (``[::1]:8080`` for IPv6), checked; the web server splits it."""
+    text = text.strip()
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r} is not host:port such as 127.0.0.1:8080")
+    return text
+
+
+def _listen(value: Any, base: Path) -> str:
+    return parse_listen(_str(value, base))
+
+
 def _one_of(*choices: str) -> Parser:
     def parse(value: Any, base: Path) -> str:
         text = _str(value, base)
@@ -311,6 +324,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "digest_at": _k(_utc_clock, None,
                         "mail a daily digest of watched aircraft at this UTC time (07:00); "
                         "off when unset"),
+    },
+    "web": {
+        "listen": _k(_listen, None,
+                     "`run` also serves the web pages on host:port (127.0.0.1:8080); off "
+                     "when unset. Beyond loopback it needs env FLIGHTWATCH_WEB_PASSWORD"),
+        "username": _k(_str, "flightwatch",
+                       "HTTP basic auth user; the password (also a Bearer token) comes from "
+                       "env FLIGHTWATCH_WEB_PASSWORD, and without it there is no login"),
+        "allow_public": _k(_bool, False,
+                           "listen beyond loopback with no password (anyone who reaches the "
+                           "port reads the history)"),
+        "refresh": _k(_duration, 5.0, "the Now page asks for aircraft positions this often"),
+        "tiles_url": _k(_str, "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                        "map tiles; empty: no tiles, the maps draw country borders instead "
+                        "(they also do when tiles fail to load)"),
+        "tiles_attribution": _k(_str, "&copy; OpenStreetMap contributors",
+                                "credit shown for the tiles"),
     },
 }
 

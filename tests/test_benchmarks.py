@@ -20,3 +20,14 @@ def test_throughput_benchmark_measures_a_small_capture(tmp_path: Path) -> None:
     assert result["positions"] > 0 and result["bytes_per_position"] > 0
     assert 0 < result["ratio"] < 10 and f"{result['ratio']:.2f}" == result["ratios"]
     assert result["peak_rss_mb"] > 0
+
+
+def test_web_memory_benchmark_measures_both_daemons(tmp_path: Path) -> None:
+    import web_memory
+
+    capture = tmp_path / "tiny.beast"
+    throughput.make_capture(capture, n_aircraft=10, n_frames=2_000)
+    result = web_memory.measure(capture, tmp_path, seconds=1.0)
+    assert result["without"]["exit"] == 0 and result["with"]["exit"] == 0
+    assert result["with"]["requests"] > 0 and result["with"]["errors"] == []
+    assert result["without"]["rss_mb"] > 0 and result["with"]["rss_mb"] > 0

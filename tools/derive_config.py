@@ -83,6 +83,29 @@ def _write_fence(src: Path, out: Path, name: str, licence: str, pick: tuple[str,
     print(f"geofences/{out.name}: {feature['geometry']['type']}")
 
 
+BORDERS_BOX = (14.0, 44.0, 45.0, 62.0)  # min lon, min lat, max lon, max lat
+
+
+def derive_borders(src: Path, out: Path, tolerance_deg: float = 0.01) -> None:
+    """Country outlines for the web maps without tiles: Belarus and its neighbours within
+    ``BORDERS_BOX`` (all of Russia would be most of the file), simplified (~1 km)."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    data = json.loads(src.read_text(encoding="utf-8"))
+    features = []
+    for feature in sorted(data["features"], key=lambda f: f["properties"]["name"]):
+        outline = shapely.clip_by_rect(shape(feature["geometry"]), *BORDERS_BOX)
+        outline = shapely.simplify(outline, tolerance_deg, preserve_topology=True)
+        outline = shapely.set_precision(outline, 1e-4)
+        features.append({"type": "Feature", "properties": {"name": feature["properties"]["name"]},
+                         "geometry": mapping(outline)})
+    collection = {"type": "FeatureCollection", "name": "borders",
+                  "licence": "public domain (Natural Earth)", "features": features}
+    out.write_text(json.dumps(collection, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"{out.name}: {len(features)} countries")
+
+
 def _runways(path: Path) -> dict[str, list[dict[str, str]]]:
     by_airport: dict[str, list[dict[str, str]]] = {}
     with path.open(newline="", encoding="utf-8") as src:
@@ -136,6 +159,7 @@ def main() -> None:
         pick=("id", "UMMV"),  # the whole FIR; the file's other features are its sectors
     )
     derive_airports(shared, config)
+    derive_borders(geo / "belarus_neighbours_ne10m.geojson", config / "borders.geojson")
 
 
 if __name__ == "__main__":

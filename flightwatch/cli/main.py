@@ -18,6 +18,7 @@ from flightwatch.cli import (
     flights,
     history,
     notify_test,
+    serve,
     status,
     watchlist,
 )
@@ -33,7 +34,7 @@ log = logging.getLogger("flightwatch")
 # its subcommands; each module imports what its command needs only when it runs.
 COMMANDS = (
     run_cli, history, db_cli, check_config, watchlist, alerts, notify_test, flights, airports,
-    map_cli, status,
+    map_cli, serve, status,
 )
 
 
