@@ -89,6 +89,10 @@ class Pipeline:
     def observe(self, obs: Observation) -> None:
         stats = self.stats
         stats.observations += 1
+        # Expire first, on the observations' clock: an aircraft heard again after a long
+        # silence was lost (and told to the listeners) before this observation revives it,
+        # as the live daemon's wall-clock tick would have done in between.
+        self._advance_clock(obs.time)
         update = self.tracker.update(obs)
         if update is None:
             for listener in self.listeners:
@@ -108,7 +112,6 @@ class Pipeline:
             self.store.note_aircraft(state)
             for listener in self.listeners:
                 listener.on_update(update, obs)
-        self._advance_clock(obs.time)
 
     def _new_decoder(self, source: str) -> ModeSDecoder:
         """One decoder per source: CPR pairs and clocks must not mix between receivers."""
@@ -204,7 +207,8 @@ def add_alert_rules(
 
     prefixes = bundled("callsign_prefixes.csv")
     rules = build_rule_engine(
-        settings, engine, default_airports=bundled("airports.csv"), prefix_table=prefixes,
+        settings, engine, default_airports=bundled("airports.csv"),
+        default_runways=bundled("runways.csv"), prefix_table=prefixes,
         sink=alerting.sink,
     )
     pipeline.listeners.append(rules)
