@@ -53,7 +53,7 @@ class Scenario:
     first_heard: float | None = None  # first frame after it
 
 
-def _frames(flights: Iterable[Flight], until: float | None = None) -> list[TimedFrame]:
+def frames_of(flights: Iterable[Flight], until: float | None = None) -> list[TimedFrame]:
     out = list(frames(flights, RATES, seed=11))
     return [f for f in out if until is None or f[0] <= until]
 
@@ -76,14 +76,14 @@ def scenarios(start: datetime = START) -> dict[str, Scenario]:
 
     landed = _approach(OBSERVED, start, (*destination(*T31L, HEADING, 0.3), FIELD_FT, 135),
                        on_ground=True, parked_s=90.0)
-    out["observed"] = Scenario(OBSERVED, _frames([landed]), touchdown=landed.touchdown_time)
+    out["observed"] = Scenario(OBSERVED, frames_of([landed]), touchdown=landed.touchdown_time)
 
     lost = _approach(INFERRED, start + step, (*final(1.0), FIELD_FT + 300, 140))
     back = Flight(INFERRED, "RSD114",
                   [(*climb_out(2.0), FIELD_FT + 800, 150), (*climb_out(25), 9000, 280)],
                   _at(lost.end_time + 40 * 60))
-    inferred = Scenario(INFERRED, _frames([lost]) + _frames([back]))
-    inferred.last_heard = max(t for t, _ in _frames([lost]))
+    inferred = Scenario(INFERRED, frames_of([lost]) + frames_of([back]))
+    inferred.last_heard = max(t for t, _ in frames_of([lost]))
     inferred.first_heard = back.start_time
     out["inferred"] = inferred
 
@@ -96,30 +96,30 @@ def scenarios(start: datetime = START) -> dict[str, Scenario]:
     go = Flight(TOUCH_AND_GO, "RSD118",
                 [(rolling.lat, rolling.lon, FIELD_FT + 20, 130), (*climb_out(6), 3000, 180),
                  (*climb_out(20), 5000, 220)], _at(lift + 1.0))
-    out["touch_and_go"] = Scenario(TOUCH_AND_GO, _frames([touch], until=lift) + _frames([go]),
+    out["touch_and_go"] = Scenario(TOUCH_AND_GO, frames_of([touch], until=lift) + frames_of([go]),
                                    touchdown=touch.touchdown_time)
 
     around = Flight(GO_AROUND, "RSD13A",
                     [(*final(15), 4500, 200), (*final(1.0), FIELD_FT + 300, 140),
                      (*climb_out(2.0), 2500, 160), (*climb_out(8), 3000, 180)],
                     start + 3 * step)
-    out["go_around"] = Scenario(GO_AROUND, _frames([around]))
+    out["go_around"] = Scenario(GO_AROUND, frames_of([around]))
 
     overflight = Flight(OVERFLIGHT, "RSD205",
                         [(*destination(*UMMS, 49, 15), 3000, 200),
                          (*destination(*UMMS, 49, 1.0), FIELD_FT + 600, 180),
                          (*destination(*UMMS, 229, 1.0), FIELD_FT + 600, 180)],
                         start + 4 * step)
-    out["overflight"] = Scenario(OVERFLIGHT, _frames([overflight]))
+    out["overflight"] = Scenario(OVERFLIGHT, frames_of([overflight]))
 
     cruise = Flight(CRUISE, "RSD208", [(53.5, 26.5, 35000, 450), (53.6, 28.5, 35000, 450)],
                     start + 5 * step)
-    out["cruise"] = Scenario(CRUISE, _frames([cruise]))
+    out["cruise"] = Scenario(CRUISE, frames_of([cruise]))
 
     departure = Flight(DEPARTURE, "RSD20A",
                        [(*climb_out(2.0), FIELD_FT + 800, 150), (*climb_out(25), 9000, 280)],
                        start + 6 * step)
-    out["departure"] = Scenario(DEPARTURE, _frames([departure]),
+    out["departure"] = Scenario(DEPARTURE, frames_of([departure]),
                                 first_heard=departure.start_time)
     return out
 

@@ -93,6 +93,8 @@ class Pipeline:
         # silence was lost (and told to the listeners) before this observation revives it,
         # as the live daemon's wall-clock tick would have done in between.
         self._advance_clock(obs.time)
+        if self.tracker.silent_too_long(obs.icao, obs.time):
+            self.expire(obs.time)
         update = self.tracker.update(obs)
         if update is None:
             for listener in self.listeners:
@@ -135,8 +137,11 @@ class Pipeline:
         self.stats.aircraft_lost += len(lost)
         self.store.forget(s.icao for s in lost)
         for state in lost:
+            # Lost when its allowed silence ran out, however late this expiry runs (every
+            # second live, every few seconds of capture time in a replay): both say the same.
+            lost_at = min(now, state.last_seen + self.tracker.silence_allowed(state))
             for listener in self.listeners:
-                listener.on_lost(state, now)
+                listener.on_lost(state, lost_at)
 
     @property
     def decode_stats(self) -> dict[str, int]:

@@ -7,15 +7,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from landing_scenarios import Scenario, merged, scenarios
+from landing_scenarios import CRUISE, START, Scenario, frames_of, merged, scenarios
 
+from flightwatch.daemon.alerting import build_alerting
+from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import query_alerts
 from flightwatch.db.flights import FlightRow, query_flights
+from flightwatch.decoder import Frame
 from flightwatch.settings import load_settings
 from tools.capture_writer import write_tsv
+from tools.simulate import Flight
 
 CONFIRM_S = 15  # a stored position every 5 s, two to confirm a change, CPR pairing
 
@@ -154,3 +158,63 @@ def test_replaying_again_adds_nothing(replayed: tuple[Path, dict[str, Scenario]]
     replay_files(load_settings(config), [config.parent / "landings.tsv"])
     assert (query_flights(engine), query_alerts(engine)) == before
     engine.dispose()
+
+
+def test_the_live_day_and_its_replay_raise_the_same_alerts(
+    replayed: tuple[Path, dict[str, Scenario]], tmp_path: Path,
+) -> None:
+    """The daemon's way: frames as they arrive and a wall-clock tick expiring tracks every
+    second, going on after the last frame. The replay's way: expiry on the capture's
+    clock, every aircraft lost at the end. Same alerts, same flights."""
+    config, chosen = replayed
+    live_config = tmp_path / "live.toml"
+    live_config.write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = load_settings(live_config)
+    engine = connect(settings.database_url)
+    pipeline = build_pipeline(settings, engine, alerting=build_alerting(settings, engine))
+    timed = merged(chosen)
+    tick = timed[0][0]
+    for t, message in timed:
+        while tick <= t:
+            pipeline.expire(at(tick))
+            tick += 1.0
+        pipeline.feed(Frame(message, t, "replay:landings.tsv"))
+    for _second in range(int(pipeline.tracker.expire_after.total_seconds()) + 2):
+        pipeline.expire(at(tick))
+        tick += 1.0
+    assert pipeline.close()
+
+    def story(db_config: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        db = connect(load_settings(db_config).database_url)
+        alerts = [(a.icao, a.kind, a.time, a.airport, a.evidence, a.geofence, a.details)
+                  for a in query_alerts(db)]
+        flights = [(f.icao, f.first_seen, f.departure_airport, f.departure_time,
+                    f.departure_evidence, f.arrival_airport, f.arrival_time, f.arrival_evidence,
+                    f.turnaround_s) for f in query_flights(db)]
+        db.dispose()
+        return alerts, flights
+
+    live, replay = story(live_config), story(config)
+    assert live == replay
+    assert sum(1 for a in live[0] if a[1] == "went_silent") == 6
+    assert all(a[6]["silent_for_s"] == 60 for a in live[0] if a[1] == "went_silent")
+
+
+def test_alone_in_the_capture_a_silence_is_still_a_silence(tmp_path: Path) -> None:
+    """One aircraft, nobody else to move the capture's clock during its 30-minute silence:
+    it is lost when it is heard again, before that observation revives it."""
+    before = Flight(CRUISE, "RSD208", [(53.5, 26.5, 35000, 450), (53.6, 27.5, 35000, 450)],
+                    START)
+    after = Flight(CRUISE, "RSD208", [(53.7, 28.5, 35000, 450), (53.8, 29.5, 35000, 450)],
+                   at(before.end_time + 30 * 60))
+    capture = tmp_path / "alone.tsv"
+    with capture.open("w", encoding="ascii", newline="\n") as out:
+        write_tsv(frames_of([before]) + frames_of([after]), out)
+    config = tmp_path / "fw.toml"
+    config.write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
+    replay_files(load_settings(config), [capture])
+    _flights, alerts = rows(config, CRUISE)
+    silent = [a for a in alerts if a.kind == "went_silent"]
+    assert len(silent) == 1  # mid-capture; the one at its end falls in the cooldown
+    assert at(before.end_time) - timedelta(seconds=2) <= silent[0].time <= at(before.end_time)
+    assert silent[0].details["silent_for_s"] == 60
