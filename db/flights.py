@@ -24,7 +24,8 @@ flights as the live run did):
 - An airborne aircraft whose track is **lost** (``lost``) low on a runway's approach
   landed there: arrival airport and estimated time, ``arrival_evidence``
   ``inferred``. If it is heard again climbing out within the gap, that is a takeoff
-  from the same airport, ``inferred`` too (nobody heard it on the ground).
+  from the same airport, ``inferred`` too (nobody heard it on the ground); heard again
+  descending or level, it had only dropped below coverage: the arrival is undone.
 - **Time inside a geofence** adds up the intervals between consecutive positions
   of the flight that are both inside.
 
@@ -50,7 +51,13 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
 from flightwatch.db.failures import FailureStreak
-from flightwatch.db.landing import INFERRED, OBSERVED, inferred_arrival, inferred_departure
+from flightwatch.db.landing import (
+    CLIMBING_FPM,
+    INFERRED,
+    OBSERVED,
+    inferred_arrival,
+    inferred_departure,
+)
 from flightwatch.db.models import (
     Aircraft,
     AirportRecord,
@@ -68,6 +75,11 @@ _FENCES: Table = FlightGeofence.__table__  # type: ignore[assignment]
 _AIRPORTS: Table = AirportRecord.__table__  # type: ignore[assignment]
 _SWEEP_EVERY = timedelta(minutes=1)
 _DEPARTURE_WINDOW = timedelta(minutes=1)
+
+
+def _not_climbing(position: Position) -> bool:
+    rate = position.vertical_rate_fpm
+    return rate is not None and rate < CLIMBING_FPM
 
 
 class FenceLike(Protocol):
@@ -203,6 +215,8 @@ class FlightSegmenter:
                 aircraft.pending.clear()
         aircraft.last_time = now
         down, airport = on_the_ground(position, self.airports, self.rules)
+        if aircraft.ground_inferred and not down and _not_climbing(position):
+            self._reacquired(aircraft)
         if aircraft.ground is None:  # first judgement: nothing to confirm against
             aircraft.ground = down
             aircraft.ground_airport = airport if down else None
@@ -266,6 +280,16 @@ class FlightSegmenter:
         if departed is not None:
             flight.departure_airport, flight.departure_time = departed.code, flight.first_seen
             flight.departure_evidence = INFERRED
+
+    def _reacquired(self, aircraft: _Aircraft) -> None:
+        """Heard again, airborne and not climbing, after a landing inferred at its loss: it
+        had only dropped below coverage on the approach. The flight goes on."""
+        flight = aircraft.flight
+        if flight is not None:
+            flight.arrival_airport, flight.arrival_time, flight.arrival_evidence = None, None, None
+            flight.dirty = True
+            self._dirty[(flight.icao, flight.first_seen)] = flight
+        aircraft.ground, aircraft.ground_inferred, aircraft.ground_airport = False, False, None
 
     def lost(self, position: Position | None) -> None:
         """The tracker lost the aircraft whose latest position this is: if it was on a
