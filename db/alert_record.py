@@ -15,6 +15,9 @@ class Alert:
     says why the aircraft is watched (icao, registration, callsign_prefix,
     address_block); ``sources`` which feeds saw it; ``details`` carries the
     watchlist row (operator, type, category, group) and anything rule-specific.
+    ``evidence`` says how a landing or takeoff was known: ``observed`` (surface or
+    low-and-slow positions) or ``inferred`` (signal lost on a runway's approach, or
+    first heard climbing out).
     """
 
     time: datetime
@@ -33,6 +36,7 @@ class Alert:
     confidence: str = "high"
     sources: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    evidence: str | None = None  # landed/took_off: observed | inferred
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (ISO 8601 UTC time, sources as a list)."""

@@ -116,6 +116,20 @@ def _float(value: Any, _base: Path) -> float:
     return float(value)
 
 
+def _within(low: float, high: float, unit: str) -> Parser:
+    """A number above ``low`` and at most ``high``: a threshold where 0, a negative or a
+    huge value would silently turn a rule off or make it fire on everything."""
+
+    def parse(value: Any, base: Path) -> float:
+        number = _float(value, base)
+        if not low < number <= high:
+            raise ValueError(f"{number:g} is out of range: more than {low:g} and at most "
+                             f"{high:g} {unit}")
+        return number
+
+    return parse
+
+
 def _latitude(value: Any, base: Path) -> float:
     lat = _float(value, base)
     if not -90 <= lat <= 90:
@@ -241,11 +255,28 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "airports": _k(_path_list, None,
                        "airports CSVs (flightwatch or OurAirports format) for landed/took_off; "
                        "default the shipped config/airports.csv"),
-        "airport_radius_km": _k(_float, 5.0, "landed/took_off: at most this far from an airport"),
-        "landed_below_ft": _k(_float, 1500.0,
+        "runways": _k(_path_list, None,
+                      "runway CSVs (OurAirports runways.csv format) whose thresholds tell an "
+                      "approach from an overflight; default the shipped config/runways.csv"),
+        "airport_radius_km": _k(_within(0, 50, "km"), 5.0,
+                                "landed/took_off: at most this far from an airport"),
+        "landed_below_ft": _k(_within(0, 5000, "ft"), 1500.0,
                               "landed without surface messages: below this height above the "
-                              "field and slower than landed_slower_kt"),
-        "landed_slower_kt": _k(_float, 80.0, "landed without surface messages: ground speed below"),
+                              "field and slower than landed_slower_kt; an aircraft first heard "
+                              "climbing below it near an airport took off there (inferred)"),
+        "landed_slower_kt": _k(_within(0, 250, "kt"), 80.0,
+                               "landed without surface messages: ground speed below"),
+        "inferred_below_ft": _k(_within(0, 3000, "ft"), 700.0,
+                                "inferred landing: a track lost below this height above the "
+                                "field on a runway's approach landed there"),
+        "approach_km": _k(_within(0, 50, "km"), 10.0,
+                          "inferred landing/takeoff: a runway's approach (or climb-out) "
+                          "reaches this far from its threshold"),
+        "approach_deg": _k(_within(0, 90, "degrees"), 20.0,
+                           "inferred landing/takeoff: track within this of the runway heading "
+                           "(the approach widens by half of it)"),
+        "approach_slower_kt": _k(_within(0, 400, "kt"), 200.0,
+                                 "inferred landing: last ground speed below this"),
         "border_margin_km": _k(_float, 0.5,
                                "enter/exit: count a side change at once when this far past the "
                                "border (after two positions)"),

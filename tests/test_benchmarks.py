@@ -16,7 +16,7 @@ def test_throughput_benchmark_measures_a_small_capture(tmp_path: Path) -> None:
     throughput.make_capture(capture, n_aircraft=20, n_frames=3_000)
     result = throughput.measure(capture, tmp_path, "tiny", with_alerts=True, rounds=1)
     assert result["frames"] == 3_000
-    assert result["aircraft_tracked_at_end"] == 20
+    assert result["aircraft"] == 20
     assert result["positions"] > 0 and result["bytes_per_position"] > 0
     assert 0 < result["ratio"] < 10 and f"{result['ratio']:.2f}" == result["ratios"]
     assert result["peak_rss_mb"] > 0

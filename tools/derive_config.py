@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flightwatch.db.airports import Airport, read_airports, write_airports  # noqa: E402
+from flightwatch.db.runways import RUNWAY_COLUMNS, read_runways  # noqa: E402
 from flightwatch.db.watchlist_file import read_watchlist, write_watchlist  # noqa: E402
 
 PREFIX_COLUMNS = ("prefix", "telephony", "operator", "country", "group", "confidence", "note")
@@ -132,6 +133,24 @@ def derive_airports(shared: Path, config: Path) -> None:
     airports = [_with_runways(a, runways.get(a.ident, [])) for a in airports]
     write_airports(config / "airports.csv", airports)
     print(f"airports.csv: {len(airports)} airports")
+    derive_runways(runways, config / "runways.csv")
+
+
+def derive_runways(runways: dict[str, list[dict[str, str]]], out: Path) -> None:
+    """Open runways with both thresholds known, OurAirports' columns, read back to check."""
+    kept = [
+        r for ident in sorted(runways) for r in sorted(runways[ident], key=lambda r: r["le_ident"])
+        if all(r[k] for k in ("le_latitude_deg", "le_longitude_deg", "he_latitude_deg",
+                              "he_longitude_deg"))
+    ]
+    with out.open("w", encoding="utf-8", newline="") as dst:
+        writer = csv.writer(dst, lineterminator="\n")
+        writer.writerow(RUNWAY_COLUMNS)
+        writer.writerows([r[c] for c in RUNWAY_COLUMNS] for r in kept)
+    ends = read_runways(out)
+    if len(ends) != 2 * len(kept):
+        raise SystemExit(f"{out}: {len(kept)} runways written, {len(ends)} ends read back")
+    print(f"runways.csv: {len(kept)} runways with threshold coordinates")
 
 
 def main() -> None:

@@ -24,9 +24,10 @@ from flightwatch.cli.common import (
 FLIGHT_FIELDS = (
     "icao", "registration", "callsign", "departure_airport", "departure_time",
     "arrival_airport", "arrival_time", "first_seen", "last_seen", "max_altitude_ft",
-    "positions", "geofence_seconds",
+    "positions", "geofence_seconds", "departure_evidence", "arrival_evidence", "turnaround_s",
 )
-_EXPORTED = FLIGHT_FIELDS[:10]  # what a track export carries per flight
+# What a track export carries per flight.
+_EXPORTED = (*FLIGHT_FIELDS[:10], "departure_evidence", "arrival_evidence", "turnaround_s")
 
 
 def register(commands: Any) -> None:
