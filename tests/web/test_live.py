@@ -108,14 +108,19 @@ def test_the_now_page_follows_the_pipeline(
 def test_a_taken_port_leaves_the_daemon_running_without_pages(
     tmp_path: Path, feed: SbsFeed,
 ) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as taken, \
-            daemon(daemon_config(tmp_path, feed, taken.getsockname()[1])) as run:
-        run.wait_for("web: could not serve on 127.0.0.1:")
-        feed.send(position(OTHER_ICAO, 53.70, 27.90))
-        run.wait_for("flightwatch running")
-        run.send(signal.SIGTERM)
-        assert run.wait() == 0
-    assert count(tmp_path / "fw.db") == 1  # collecting went on
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        config = daemon_config(tmp_path, feed, taken.getsockname()[1])
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            'url = "sqlite:///fw.db"\n',
+            'url = "sqlite:///fw.db"\nbatch_rows = 1\nbatch_seconds = "0.2s"\n'))
+        with daemon(config) as run:
+            run.wait_for("web: could not serve on 127.0.0.1:")
+            run.wait_for("flightwatch running")
+            feed.send(position(OTHER_ICAO, 53.70, 27.90))
+            # collecting went on: the position is stored while the daemon runs
+            poll(lambda: count(tmp_path / "fw.db") == 1, "the position stored")
+            run.send(signal.SIGTERM)
+            assert run.wait() == 0
 
 
 def test_run_refuses_to_serve_beyond_loopback_without_a_login(
