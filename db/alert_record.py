@@ -14,7 +14,8 @@ class Alert:
     Field names follow the ``flightwatch alerts`` output contract. ``matched_by``
     says why the aircraft is watched (icao, registration, callsign_prefix,
     address_block); ``sources`` which feeds saw it; ``details`` carries the
-    watchlist row (operator, type, category, group) and anything rule-specific.
+    watchlist row (operator, type, category, group) and anything rule-specific;
+    ``retrospective`` marks an alert raised from imported history.
     """
 
     time: datetime
@@ -33,6 +34,7 @@ class Alert:
     confidence: str = "high"
     sources: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    retrospective: bool = False  # raised by ``flightwatch import``, not seen live
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (ISO 8601 UTC time, sources as a list)."""

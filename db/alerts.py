@@ -28,7 +28,7 @@ FAILED = "failed"
 
 _ALERT_COLUMNS = (
     "time", "icao", "kind", "registration", "callsign", "geofence", "airport", "lat", "lon",
-    "altitude_ft", "ground_speed_kt", "track_deg", "matched_by", "confidence",
+    "altitude_ft", "ground_speed_kt", "track_deg", "matched_by", "confidence", "retrospective",
 )
 _ERROR_CHARS = 2000
 

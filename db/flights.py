@@ -176,7 +176,8 @@ class FlightSegmenter:
         self._dirty: dict[tuple[str, datetime], _Flight] = {}
         self._next_sweep: datetime | None = None
         self._resumable_since: datetime | None = None
-        self._resumable_icaos: frozenset[str] = frozenset()
+        self._resumable_icaos: set[str] = set()
+        self._forget: set[str] = set()
         self._writes = FailureStreak(log, "flights: database writes recovered")
 
     # --- segmentation -----------------------------------------------------------------
@@ -323,7 +324,7 @@ class FlightSegmenter:
                         icao, exc.__class__.__name__)
             return aircraft
 
-    def _resumable(self, now: datetime) -> frozenset[str]:
+    def _resumable(self, now: datetime) -> set[str]:
         """Aircraft whose stored flight may go on at ``now``: one query, not one per aircraft.
 
         Flights this segmenter wrote stay in memory until they are older than the gap,
@@ -337,7 +338,7 @@ class FlightSegmenter:
                 rows = conn.execute(
                     select(_FLIGHTS.c.icao).where(_FLIGHTS.c.last_seen >= earliest).distinct()
                 )
-                self._resumable_icaos = frozenset(row.icao for row in rows)
+                self._resumable_icaos = {row.icao for row in rows}
             self._resumable_since = earliest
         return self._resumable_icaos
 
@@ -410,11 +411,21 @@ class FlightSegmenter:
                 fence_rows,
             )
 
+    def forget(self, icao: str) -> None:
+        """Drop the memory of an aircraft whose track ended for good (an import's finished
+        trace) once its flight is written; a later position resumes it from the database.
+        Keeps an import of a day's traces, one aircraft after another, in bounded memory."""
+        self._forget.add(icao)
+
     def written(self) -> None:
         """The transaction that ran ``write`` committed."""
         for flight in self._dirty.values():
             flight.dirty = False
         self._dirty.clear()
+        for icao in self._forget:
+            if self._aircraft.pop(icao, None) is not None:
+                self._resumable_icaos.add(icao)
+        self._forget.clear()
         self._last_write = self._clock()
 
     def due(self) -> bool:
@@ -429,6 +440,7 @@ class FlightSegmenter:
     def flush(self) -> bool:
         """Write every changed flight in one transaction; False (and keep them) on failure."""
         if not self._dirty:
+            self.written()  # nothing to write: forgotten aircraft can go now
             return True
         try:
             with self.engine.begin() as conn:

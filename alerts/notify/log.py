@@ -35,6 +35,7 @@ def alert_line(alert: Alert) -> str:
         f"matched_by={alert.matched_by}" if alert.matched_by else None,
         f"confidence={alert.confidence}" if alert.confidence != "high" else None,
         f"sources={','.join(alert.sources)}" if alert.sources else None,
+        "retrospective" if alert.retrospective else None,
     ]
     return " ".join(str(p) for p in parts if p)
 

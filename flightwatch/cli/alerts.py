@@ -19,7 +19,7 @@ from flightwatch.settings import ALERT_KINDS
 # The output contract (ARCHITECTURE.md): more fields may be added, none renamed.
 ALERT_FIELDS = (
     "time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat", "lon",
-    "altitude_ft", "matched_by", "sources",
+    "altitude_ft", "matched_by", "sources", "retrospective",
 )
 
 

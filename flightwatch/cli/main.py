@@ -17,6 +17,7 @@ from flightwatch.cli import (
     check_config,
     flights,
     history,
+    imports,
     status,
     watchlist,
 )
@@ -31,7 +32,7 @@ log = logging.getLogger("flightwatch")
 # In the order ``flightwatch --help`` lists them. Each module's ``register(commands)`` adds
 # its subcommands; each module imports what its command needs only when it runs.
 COMMANDS = (
-    run_cli, history, db_cli, check_config, watchlist, alerts, flights, airports, map_cli,
+    run_cli, imports, history, db_cli, check_config, watchlist, alerts, flights, airports, map_cli,
     status,
 )
 

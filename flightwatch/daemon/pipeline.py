@@ -23,6 +23,7 @@ from flightwatch.decoder.tracker import AircraftState, Tracker, TrackerConfig, T
 from flightwatch.settings import Settings
 
 if TYPE_CHECKING:
+    from flightwatch.alerts.rules import AlertSinkLike
     from flightwatch.daemon.alerting import Alerting
 
 log = logging.getLogger(__name__)
@@ -144,14 +145,34 @@ class Pipeline:
                 total[key] += getattr(decoder.stats, key)
         return total
 
+    @property
+    def clock(self) -> datetime | None:
+        """The latest observation time fed so far (None before the first, or after
+        :meth:`end_tracks`)."""
+        return self._clock
+
+    def end_tracks(self) -> None:
+        """Treat every tracked aircraft as lost now and start the clock afresh.
+
+        For input that goes back in time (an import taking one aircraft's trace after
+        another): the next observations may be older than the last ones.
+        """
+        if self._clock is not None:
+            self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
+        self._clock = self._next_expiry = None
+
+    def flush(self) -> bool:
+        """Write what the store and the listeners buffer; False when the database refused."""
+        ok = self.store.flush()
+        for flush in self.flushers:
+            ok = flush() and ok
+        return ok
+
     def close(self, *, expire_all: bool = False) -> bool:
         """Flush everything; with ``expire_all`` treat every tracked aircraft as lost."""
         if expire_all and self._clock is not None:
             self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
-        ok = self.store.close()
-        for flush in self.flushers:
-            ok = flush() and ok
-        return ok
+        return self.flush()
 
 
 def freeze_startup_objects() -> None:
@@ -191,12 +212,12 @@ def build_pipeline(
     pipeline.flushers.append(flights.flush)
     pipeline.reloaders.append(fence_reloader(flights, settings))
     if alerting is not None:
-        add_alert_rules(pipeline, settings, engine, alerting)
+        add_alert_rules(pipeline, settings, engine, alerting.sink)
     return pipeline
 
 
 def add_alert_rules(
-    pipeline: Pipeline, settings: Settings, engine: Engine, alerting: Alerting
+    pipeline: Pipeline, settings: Settings, engine: Engine, sink: AlertSinkLike
 ) -> None:
     """Listen with the alert rules; SIGHUP reloads their watchlist and fences."""
     from flightwatch.alerts.engine import build_rule_engine, reloader
@@ -205,7 +226,7 @@ def add_alert_rules(
     prefixes = bundled("callsign_prefixes.csv")
     rules = build_rule_engine(
         settings, engine, default_airports=bundled("airports.csv"), prefix_table=prefixes,
-        sink=alerting.sink,
+        sink=sink,
     )
     pipeline.listeners.append(rules)
     pipeline.reloaders.append(reloader(rules, settings, engine, prefixes))

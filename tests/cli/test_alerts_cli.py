@@ -19,7 +19,7 @@ from flightwatch.db.alert_record import Alert
 T = datetime(2020, 8, 19, 10, 0, tzinfo=UTC)
 # ARCHITECTURE.md, command-line contract: the alerts fields, in this order.
 CONTRACT = ["time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat",
-            "lon", "altitude_ft", "matched_by", "sources"]
+            "lon", "altitude_ft", "matched_by", "sources", "retrospective"]
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_json_lines_carry_the_contract_fields(
         "time": "2020-08-19T10:00:00Z", "icao": "157710", "registration": "RA-96016",
         "callsign": "RSD016", "kind": "enter", "geofence": "belarus", "airport": None,
         "lat": 53.9, "lon": 27.55, "altitude_ft": 12000.0, "matched_by": "icao",
-        "sources": ["beast:127.0.0.1:30005", "adsbx"],
+        "sources": ["beast:127.0.0.1:30005", "adsbx"], "retrospective": False,
     }
     assert [(r["kind"], r["airport"]) for r in rows] == [
         ("enter", None), ("landed", "UMMS"), ("first_seen_inside", None)]
@@ -73,7 +73,7 @@ def test_csv_and_table_render_sources_as_text(
     _, out, _ = run(capsys, "alerts", "--config", str(recorded))
     lines = out.splitlines()
     assert lines[0].split() == CONTRACT
-    assert lines[1].split()[-1] == "beast:127.0.0.1:30005,adsbx"
+    assert lines[1].split()[-2:] == ["beast:127.0.0.1:30005,adsbx", "no"]
     assert lines[3].split()[:5] == ["2020-08-19T12:00:00Z", "51003A", "-", "-",
                                     "first_seen_inside"]
 
