@@ -60,7 +60,6 @@ from flightwatch.settings import Settings
 log = logging.getLogger(__name__)
 
 ALERT_MODES = ("none", "store", "notify")
-_CHECKPOINT_S = 10.0  # commit and record finished members at least this often
 _PROGRESS_EVERY = 4096  # observations between progress-bar refreshes
 _SHOWN_BAD = 20
 
@@ -147,6 +146,7 @@ class Importer:
         alerts: str = "store",
         sink: RetrospectiveSink | None = None,
         stopper: StopOnSignal | None = None,
+        checkpoint_s: float = 10.0,
     ) -> None:
         self.pipeline = pipeline
         self.engine = engine
@@ -158,6 +158,7 @@ class Importer:
         self.alerts = alerts
         self.sink = sink
         self.stopper = stopper
+        self.checkpoint_s = checkpoint_s  # commit and record finished members this often
         self.summary = ImportSummary()
         self.window = window_key(since, until)
         self._flights = [x for x in pipeline.listeners if isinstance(x, FlightTracker)]
@@ -222,7 +223,7 @@ class Importer:
             if self._import_member(path, member, source):
                 positions = self.pipeline.stats.positions_stored - stored_before
                 pending.append(Finished(member.name, member.size, positions))
-            if time.monotonic() - last_checkpoint >= _CHECKPOINT_S:
+            if time.monotonic() - last_checkpoint >= self.checkpoint_s:
                 self._checkpoint(source, pending)
                 last_checkpoint = time.monotonic()
         self._checkpoint(source, pending)
@@ -384,7 +385,8 @@ def import_archives(
     freeze_startup_objects()
     with StopOnSignal() as stopper:
         importer = Importer(pipeline, engine, fmt=fmt, since=since, until=until, start=start,
-                            alerts=alerts, sink=sink, stopper=stopper)
+                            alerts=alerts, sink=sink, stopper=stopper,
+                            checkpoint_s=settings["database"]["batch_seconds"])
         summary = importer.run(paths, progress=progress)
     if alerting is not None:
         summary.notifications_sent, _failed = alerting.deliver()
