@@ -13,6 +13,7 @@ import gzip
 import io
 import os
 import tarfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ HEAD_BYTES = 64 * 1024  # what format detection looks at
 _BUFFER = 1 << 16
 
 #: What a damaged member or archive raises while it is read: name it, count it, go on.
-READ_ERRORS = (OSError, EOFError, ValueError, tarfile.TarError)
+READ_ERRORS = (OSError, EOFError, ValueError, tarfile.TarError, zlib.error)
 
 
 @dataclass(frozen=True, slots=True)

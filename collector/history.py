@@ -11,6 +11,7 @@ Two shapes come out, because they need different handling downstream:
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import BinaryIO
 
 from flightwatch.collector.aggregators.aircraft_json import parse_aircraft_document
 from flightwatch.collector.aggregators.http import BadResponse
-from flightwatch.collector.archive import Member
+from flightwatch.collector.archive import READ_ERRORS, Member
 from flightwatch.collector.detect import sniff_format
 from flightwatch.collector.framing import FORMATS
 from flightwatch.collector.opensky_dataset import RowErrors, looks_like_states_csv, read_states_csv
@@ -33,6 +34,11 @@ STREAM_FORMATS = ("aircraft-json", "opensky-csv", *FORMATS)
 IMPORT_FORMATS = ("auto", *TRACE_FORMATS, *STREAM_FORMATS)
 
 _TRACE_NAME = re.compile(r"(^|/)trace_(full|recent)_~?[0-9a-fA-F]{6}\.json(\.gz)?$")
+
+
+#: What reading one member may raise when its content is damaged or hostile (deep
+#: nesting, an endless CSV field): the member is named, counted and skipped.
+MEMBER_ERRORS = (*READ_ERRORS, RecursionError, csv.Error)
 
 
 class NotImportable(ValueError):

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -69,6 +69,14 @@ class FenceLike(Protocol):
     name: str
 
     def contains(self, lat: float, lon: float) -> bool: ...
+
+
+def _whole_second(p: Position) -> Position:
+    """``p`` at the start of its second (built directly: ``dataclasses.replace`` was a
+    tenth of an import's time, whose trace points carry fractions of a second)."""
+    return Position(p.icao, p.time.replace(microsecond=0), p.lat, p.lon, p.altitude_ft,
+                    p.ground_speed_kt, p.track_deg, p.vertical_rate_fpm, p.on_ground,
+                    p.callsign, p.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +195,7 @@ class FlightSegmenter:
         if position.time.microsecond:
             # Whole seconds, as the positions table keeps them (a second position in the
             # same second is not stored), so a resumed flight skips exactly what it counted.
-            position = replace(position, time=position.time.replace(microsecond=0))
+            position = _whole_second(position)
         icao, now = position.icao, position.time
         aircraft = self._aircraft.get(icao)
         if aircraft is None:

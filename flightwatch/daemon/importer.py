@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,6 +36,7 @@ from flightwatch.alerts.notify import AlertSink
 from flightwatch.alerts.rules import AlertRules
 from flightwatch.collector.archive import READ_ERRORS, Member, input_name, members
 from flightwatch.collector.history import (
+    MEMBER_ERRORS,
     MemberStats,
     NotImportable,
     member_format,
@@ -60,6 +61,8 @@ from flightwatch.settings import Settings
 log = logging.getLogger(__name__)
 
 ALERT_MODES = ("none", "store", "notify")
+_DAY = timedelta(days=1)
+MAX_BATCH_ROWS = 2_000  # positions a commit at most (database.batch_rows may be larger)
 _PROGRESS_EVERY = 4096  # observations between progress-bar refreshes
 _SHOWN_BAD = 20
 
@@ -154,6 +157,7 @@ class Importer:
         self.since, self.until = since, until
         self._since_s = since.timestamp() if since else None
         self._until_s = until.timestamp() if until else None
+        self._windowed = since is not None or until is not None
         self.start = start
         self.alerts = alerts
         self.sink = sink
@@ -162,6 +166,13 @@ class Importer:
         self.summary = ImportSummary()
         self.window = window_key(since, until)
         self._flights = [x for x in pipeline.listeners if isinstance(x, FlightTracker)]
+        # Every buffered row costs about a kilobyte until its commit: an import, which
+        # buffers as fast as it reads, commits in smaller batches to stay within 150 MB.
+        store = pipeline.store
+        store.batch_rows = min(store.batch_rows, MAX_BATCH_ROWS)
+        for flights in self._flights:
+            flights.segmenter.batch_flights = min(flights.segmenter.batch_flights,
+                                                  MAX_BATCH_ROWS)
         self._silence = pipeline.tracker.expire_after
         self._go_back = pipeline.tracker.expire_after
         self._bar: tqdm | None = None
@@ -183,8 +194,6 @@ class Importer:
                 self.summary.inputs += 1
                 self._import_input(path)
         self.summary.interrupted = self._stopped()
-        if not self.summary.interrupted:
-            pipeline.end_tracks()
         if not pipeline.flush():
             log.error("could not write the last batch to the database")
         s = self.summary
@@ -246,7 +255,7 @@ class Importer:
             self.summary.not_importable += 1
             log.debug("skipped %s", exc)
             return False
-        except READ_ERRORS as exc:
+        except MEMBER_ERRORS as exc:
             self.summary.bad.append(f"{label}: {_reason(exc)}")
             return False
         finally:
@@ -277,9 +286,14 @@ class Importer:
 
     def _feed_trace(self, observations: list[Observation], silences: set[int]) -> bool:
         """One aircraft's points; its track ends with the file (or at a silence the
-        trace's flags mark that is longer than the tracker's expiry)."""
+        trace's flags mark that is longer than the tracker's expiry).
+
+        The end of a trace is the aircraft going silent (lost, as a receiver would have
+        lost it: a ``went_silent`` alert inside a fence), except at the end of the UTC
+        day a trace file covers: there the file ends, not the aircraft's track.
+        """
         pipeline = self.pipeline
-        pipeline.end_tracks()
+        pipeline.end_tracks(announce=False)
         previous: datetime | None = None
         for index, obs in enumerate(observations):
             if index in silences and previous is not None and (
@@ -289,8 +303,9 @@ class Importer:
             previous = obs.time
             if not self._feed(obs):
                 return False
-        pipeline.end_tracks()
-        if observations:
+        if previous is not None:
+            midnight = (previous + _DAY).replace(hour=0, minute=0, second=0, microsecond=0)
+            pipeline.end_tracks(announce=midnight - previous > self._silence)
             for flights in self._flights:
                 flights.segmenter.forget(observations[0].icao)
         return True
@@ -303,16 +318,13 @@ class Importer:
             if clock is not None and isinstance(record, Observation) and (
                 clock - record.time > go_back
             ):
-                pipeline.end_tracks()  # older data follows newer: start the tracks afresh
+                pipeline.end_tracks(announce=False)  # older data follows: start afresh
             if not self._feed(record):
                 return False
         return True
 
     def _feed(self, record: Frame | Observation) -> bool:
-        seconds = record.time if isinstance(record, Frame) else record.time.timestamp()
-        if (self._since_s is not None and seconds < self._since_s) or (
-            self._until_s is not None and seconds >= self._until_s
-        ):
+        if self._windowed and not self._in_window(record):
             self.summary.outside_window += 1
             return True
         self.pipeline.feed(record)
@@ -321,6 +333,11 @@ class Importer:
             self._show()
             return not self._stopped()
         return True
+
+    def _in_window(self, record: Frame | Observation) -> bool:
+        seconds = record.time if isinstance(record, Frame) else record.time.timestamp()
+        return (self._since_s is None or seconds >= self._since_s) and (
+            self._until_s is None or seconds < self._until_s)
 
     def _show(self) -> None:
         bar = self._bar

@@ -151,14 +151,20 @@ class Pipeline:
         :meth:`end_tracks`)."""
         return self._clock
 
-    def end_tracks(self) -> None:
-        """Treat every tracked aircraft as lost now and start the clock afresh.
+    def end_tracks(self, *, announce: bool = True) -> None:
+        """Forget every tracked aircraft and start the clock afresh.
 
         For input that goes back in time (an import taking one aircraft's trace after
-        another): the next observations may be older than the last ones.
+        another): the next observations may be older than the last ones. With
+        ``announce`` the aircraft are handed to the listeners as lost (they went
+        silent); without, the data simply ended and nothing is said about them.
         """
         if self._clock is not None:
-            self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
+            now = self._clock + self.tracker.expire_after + timedelta(seconds=1)
+            if announce:
+                self.expire(now)
+            else:
+                self.store.forget(s.icao for s in self.tracker.expire(now))
         self._clock = self._next_expiry = None
 
     def flush(self) -> bool:

@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
-from history_writer import json_bytes, write_tarball
 
 from flightwatch.collector.archive import READ_ERRORS, members
 from flightwatch.collector.history import NotImportable, member_format
 from flightwatch.collector.opensky_dataset import DatasetError, RowErrors, read_states_csv
 from flightwatch.collector.trace import NEW_LEG, STALE, TraceError, parse_trace
+from tools.history_writer import json_bytes, write_tarball
 
 # A readsb trace as documented in readsb's README-json.md (2022+ layout: 14 fields).
 TRACE = {

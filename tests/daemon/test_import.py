@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from history_writer import (
+
+from flightwatch.cli import main
+from flightwatch.daemon.importer import ImportSummary, import_archives
+from flightwatch.settings import load_settings
+from tools.capture_writer import write_tsv
+from tools.history_writer import (
     json_bytes,
     opensky_csv,
     snapshot_documents,
@@ -25,11 +30,6 @@ from history_writer import (
     write_files,
     write_tarball,
 )
-
-from flightwatch.cli import main
-from flightwatch.daemon.importer import ImportSummary, import_archives
-from flightwatch.settings import load_settings
-from tools.capture_writer import write_tsv
 from tools.simulate import Flight, Rates, destination, frames
 
 START = datetime(2020, 8, 19, 9, 40, tzinfo=UTC)
@@ -99,6 +99,8 @@ def trace_archive(folder: Path) -> list[tuple[str, bytes]]:
     whole = json_bytes(trace_document(OVERFLIGHT), gzipped=True)
     files.append((trace_path("4B1814"), whole[: len(whole) // 2]))  # cut short
     files.append((trace_path("A0B1C2"), os.urandom(3000)))  # garbage
+    files.append((trace_path("A0B1C3"), b"\x1f\x8b\x08\x00" + os.urandom(3000)))  # bad gzip
+    files.append((trace_path("A0B1C4"), b"[" * 100_000))  # nested beyond any parser
     files.append(("heatmap/00.bin.ttf", b"\x00" * 100))
     return files
 
@@ -132,9 +134,10 @@ def test_globe_history_tarball_of_gzip_traces(settings_file: Path, tmp_path: Pat
     summary = run_import(settings_file, archive)
     assert summary.members == 2
     assert summary.not_importable == 1  # the heatmap
-    assert len(summary.bad) == 2
-    assert any("traces/14/trace_full_4b1814.json" in b for b in summary.bad)
-    assert any("traces/c2/trace_full_a0b1c2.json" in b for b in summary.bad)
+    assert len(summary.bad) == 4
+    for name in ("14/trace_full_4b1814", "c2/trace_full_a0b1c2", "c3/trace_full_a0b1c3",
+                 "c4/trace_full_a0b1c4"):
+        assert sum(f"traces/{name}.json" in b for b in summary.bad) == 1, name
     assert summary.aircraft == 2 and summary.alerts == 3
     assert_imported(settings_file, "import/2020.08.19.tar", tolerance_s=8.0)
     # store (the default) sends nothing: no outbox rows, no mail files
@@ -237,7 +240,7 @@ def test_cli_summary_and_alerts_output(
     archive = write_tarball(tmp_path / "day.tar", trace_archive(tmp_path))
     assert main(["import", "--config", str(settings_file), str(archive)]) == 0
     out = capsys.readouterr().out
-    assert "2 file(s) imported" in out and "2 bad" in out and "3 retrospective alert(s)" in out
+    assert "2 file(s) imported" in out and "4 bad" in out and "3 retrospective alert(s)" in out
     assert main(["alerts", "--config", str(settings_file), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith(",retrospective")
@@ -287,3 +290,26 @@ def test_resumes_after_sigint(settings_file: Path, tmp_path: Path) -> None:
     for table in ("positions", "flights", "flight_geofences"):
         sql = f"SELECT * FROM {table} ORDER BY 1, 2"
         assert query(settings_file, sql) == query(clean, sql), table
+
+
+def test_a_trace_ending_in_the_air_went_silent_unless_its_day_ended(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    """Two days of the same aircraft over Belarus: on the 18th its trace stops at 15:00 in
+    the air (it went silent), on the 19th 15 s before midnight (the file ended)."""
+    waypoints = [(53.5, 26.0, 30000, 450), (54.5, 29.0, 30000, 450)]
+    span = Flight(WATCHED, "RSD016", waypoints, START).end_time - START.timestamp()
+
+    def ending_at(end: datetime) -> Flight:
+        return Flight(WATCHED, "RSD016", waypoints, end - timedelta(seconds=span))
+
+    afternoon = datetime(2020, 8, 18, 15, 0, tzinfo=UTC)
+    late = datetime(2020, 8, 19, 23, 59, 45, tzinfo=UTC)
+    folder = write_files(tmp_path / "globe_history", [
+        (f"2020/08/{day}/{trace_path(WATCHED)}", json_bytes(trace_document(flight), gzipped=True))
+        for day, flight in (("18", ending_at(afternoon)), ("19", ending_at(late)))])
+    assert run_import(settings_file, folder).members == 2
+    silent = query(settings_file, "SELECT time FROM alerts WHERE kind = 'went_silent'")
+    assert [t[:15] for (t,) in silent] == ["2020-08-18 14:5"]
+    kinds = [k for (k,) in query(settings_file, "SELECT kind FROM alerts ORDER BY time")]
+    assert kinds == ["first_seen_inside", "went_silent", "first_seen_inside"]
