@@ -15,11 +15,14 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
 
-from flightwatch.collector.aggregators.aircraft_json import parse_aircraft_document
+from flightwatch.collector.aggregators.aircraft_json import (
+    document_time,
+    parse_aircraft_document,
+)
 from flightwatch.collector.aggregators.http import BadResponse
 from flightwatch.collector.archive import READ_ERRORS, Member
 from flightwatch.collector.detect import sniff_format
@@ -53,7 +56,7 @@ class MemberStats:
     example: str = ""
     frames: int = 0
     bad_frames: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
+    snapshot_time: float | None = None  # an aircraft.json snapshot's ``now``
 
 
 def member_format(member: Member, head: bytes, chosen: str) -> str:
@@ -100,10 +103,12 @@ def stream_records(
     all raises ``ValueError``.
     """
     if fmt == "aircraft-json":
+        doc = json.load(stream)
         try:
-            parsed = parse_aircraft_document(json.load(stream), source, _no_document_time)
+            parsed = parse_aircraft_document(doc, source, _no_document_time)
         except BadResponse as exc:
             raise ValueError(str(exc)) from exc
+        stats.snapshot_time = document_time(doc.get("now"), _no_document_time)
         stats.malformed += parsed.malformed
         stats.example = stats.example or parsed.example
         yield from parsed.observations

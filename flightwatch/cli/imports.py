@@ -11,6 +11,7 @@ from flightwatch.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
     UsageError,
+    add_capture_options,
     add_config,
     settings_from,
     time_arg,
@@ -42,12 +43,7 @@ def register(commands: Any) -> None:
         help="store: run the rules and store the alerts marked retrospective, send nothing "
              "(default); notify: send them too; none: no rules",
     )
-    parser.add_argument(
-        "--start", type=time_arg, default=None, metavar="TIME",
-        help="wall-clock time of the first frame of Beast/AVR captures "
-             "(default: the file's modification time)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_capture_options(parser)
     add_config(parser)
     parser.set_defaults(handler=cmd_import)
 

@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 
 ALERT_MODES = ("none", "store", "notify")
 _DAY = timedelta(days=1)
-MAX_BATCH_ROWS = 2_000  # positions a commit at most (database.batch_rows may be larger)
+MAX_BATCH_ROWS = 5_000  # positions a commit at most (database.batch_rows may be larger)
 _PROGRESS_EVERY = 4096  # observations between progress-bar refreshes
 _SHOWN_BAD = 20
 
@@ -154,7 +154,6 @@ class Importer:
         self.pipeline = pipeline
         self.engine = engine
         self.fmt = fmt
-        self.since, self.until = since, until
         self._since_s = since.timestamp() if since else None
         self._until_s = until.timestamp() if until else None
         self._windowed = since is not None or until is not None
@@ -173,9 +172,10 @@ class Importer:
         for flights in self._flights:
             flights.segmenter.batch_flights = min(flights.segmenter.batch_flights,
                                                   MAX_BATCH_ROWS)
-        self._silence = pipeline.tracker.expire_after
-        self._go_back = pipeline.tracker.expire_after
+        self._expiry = pipeline.tracker.expire_after
         self._bar: tqdm | None = None
+        self._last_snapshot: float | None = None
+        self._cadence = float("inf")  # seconds between aircraft.json snapshots
         self._fed = 0
 
     # --- driving ----------------------------------------------------------------------
@@ -210,6 +210,7 @@ class Importer:
 
     def _import_input(self, path: Path) -> None:
         source = f"import/{input_name(path)}"
+        self._last_snapshot, self._cadence = None, float("inf")
         done = finished_members(self.engine, source, self.window)
         pending: list[Finished] = []
         last_checkpoint = time.monotonic()
@@ -280,7 +281,19 @@ class Importer:
             return self._feed_trace(trace.observations, trace.silences)
         records = stream_records(stream, fmt, source, stats, start=self.start,
                                  mtime=member.mtime)
-        return self._feed_stream(records)
+        complete = self._feed_stream(records)
+        if stats.snapshot_time is not None:
+            self._snapshot_cadence(source, stats.snapshot_time)
+        return complete
+
+    def _snapshot_cadence(self, source: str, now: float) -> None:
+        """Snapshots taken every minute must not lose every aircraft between two of them:
+        as for a polled aggregator, allow twice the archive's cadence plus 30 s."""
+        previous, self._last_snapshot = self._last_snapshot, now
+        if previous is None or not 0 < now - previous < self._cadence:
+            return
+        self._cadence = now - previous
+        self.pipeline.tracker.set_source_silence(source, 2 * self._cadence + 30)
 
     # --- feeding ----------------------------------------------------------------------
 
@@ -297,7 +310,7 @@ class Importer:
         previous: datetime | None = None
         for index, obs in enumerate(observations):
             if index in silences and previous is not None and (
-                obs.time - previous > self._silence
+                obs.time - previous > self._expiry
             ):
                 pipeline.end_tracks()  # not heard in between: lost, as a receiver would
             previous = obs.time
@@ -305,14 +318,14 @@ class Importer:
                 return False
         if previous is not None:
             midnight = (previous + _DAY).replace(hour=0, minute=0, second=0, microsecond=0)
-            pipeline.end_tracks(announce=midnight - previous > self._silence)
+            pipeline.end_tracks(announce=midnight - previous > self._expiry)
             for flights in self._flights:
                 flights.segmenter.forget(observations[0].icao)
         return True
 
     def _feed_stream(self, records: Iterable[Frame | Observation]) -> bool:
         pipeline = self.pipeline
-        go_back = self._go_back
+        go_back = self._expiry
         for record in records:
             clock = pipeline.clock
             if clock is not None and isinstance(record, Observation) and (

@@ -313,3 +313,16 @@ def test_a_trace_ending_in_the_air_went_silent_unless_its_day_ended(
     assert [t[:15] for (t,) in silent] == ["2020-08-18 14:5"]
     kinds = [k for (k,) in query(settings_file, "SELECT kind FROM alerts ORDER BY time")]
     assert kinds == ["first_seen_inside", "went_silent", "first_seen_inside"]
+
+
+def test_snapshots_minutes_apart_do_not_lose_every_aircraft(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    """As for a polled aggregator, silence is judged against the archive's cadence."""
+    docs = snapshot_documents((OVERFLIGHT, ARRIVAL), every_s=90.0)
+    folder = write_files(tmp_path / "sparse", [(f"{i:05d}.json", json_bytes(doc))
+                                               for i, doc in enumerate(docs)])
+    run_import(settings_file, folder)
+    kinds = [k for (k,) in query(settings_file, "SELECT kind FROM alerts ORDER BY time")]
+    assert "went_silent" not in kinds and {"enter", "landed"} <= set(kinds)
+    assert query(settings_file, "SELECT count(*) FROM flights") == [(2,)]
