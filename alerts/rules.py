@@ -474,7 +474,8 @@ class AlertRules:
             return
         key = (icao, fence or "", _COOLDOWN_FAMILY.get(kind, kind), key_extra)
         last = self._last_alert.get(key)
-        if last is not None and time - last < self._cooldown:
+        # Both ways: an import of older history must not repeat what was raised later.
+        if last is not None and abs(time - last) < self._cooldown:
             return
         self._remember(key, time)
         if fields.get("registration") is None and match is not None:

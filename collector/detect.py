@@ -40,7 +40,7 @@ def detect_format(source: str | os.PathLike[str] | bytes, *, name: str | None = 
             head = f.read(SNIFF_BYTES)
     if not head:
         raise CaptureFormatError(f"{label}: the file is empty; there is nothing to replay")
-    found = _sniff(head)
+    found = sniff_format(head)
     if found is None:
         raise CaptureFormatError(
             f"{label}: not a capture format flightwatch knows (looked for beast, avr, sbs, "
@@ -49,7 +49,8 @@ def detect_format(source: str | os.PathLike[str] | bytes, *, name: str | None = 
     return found
 
 
-def _sniff(head: bytes) -> Format | None:
+def sniff_format(head: bytes) -> Format | None:
+    """The format the first bytes of a capture are in; None if none fits."""
     if _is_beast(head):
         return "beast"
     lines = [line.strip() for line in head.split(b"\n")[:_SNIFF_LINES]]

@@ -17,7 +17,8 @@ class Alert:
     watchlist row (operator, type, category, group) and anything rule-specific.
     ``evidence`` says how a landing or takeoff was known: ``observed`` (surface or
     low-and-slow positions) or ``inferred`` (signal lost on a runway's approach, or
-    first heard climbing out).
+    first heard climbing out);
+    ``retrospective`` marks an alert raised from imported history.
     """
 
     time: datetime
@@ -37,6 +38,7 @@ class Alert:
     sources: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     evidence: str | None = None  # landed/took_off: observed | inferred
+    retrospective: bool = False  # raised by ``flightwatch import``, not seen live
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (ISO 8601 UTC time, sources as a list)."""

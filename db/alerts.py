@@ -29,6 +29,7 @@ FAILED = "failed"
 _ALERT_COLUMNS = (
     "time", "icao", "kind", "registration", "callsign", "geofence", "airport", "lat", "lon",
     "altitude_ft", "ground_speed_kt", "track_deg", "matched_by", "confidence", "evidence",
+    "retrospective",
 )
 _ERROR_CHARS = 2000
 

@@ -42,7 +42,7 @@ import logging
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -88,6 +88,14 @@ class FenceLike(Protocol):
     name: str
 
     def contains(self, lat: float, lon: float) -> bool: ...
+
+
+def _whole_second(p: Position) -> Position:
+    """``p`` at the start of its second (built directly: ``dataclasses.replace`` was a
+    tenth of an import's time, whose trace points carry fractions of a second)."""
+    return Position(p.icao, p.time.replace(microsecond=0), p.lat, p.lon, p.altitude_ft,
+                    p.ground_speed_kt, p.track_deg, p.vertical_rate_fpm, p.on_ground,
+                    p.callsign, p.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +197,8 @@ class FlightSegmenter:
         self._dirty: dict[tuple[str, datetime], _Flight] = {}
         self._next_sweep: datetime | None = None
         self._resumable_since: datetime | None = None
-        self._resumable_icaos: frozenset[str] = frozenset()
+        self._resumable_icaos: set[str] = set()
+        self._forget: set[str] = set()
         self._writes = FailureStreak(log, "flights: database writes recovered")
 
     # --- segmentation -----------------------------------------------------------------
@@ -199,7 +208,7 @@ class FlightSegmenter:
         if position.time.microsecond:
             # Whole seconds, as the positions table keeps them (a second position in the
             # same second is not stored), so a resumed flight skips exactly what it counted.
-            position = replace(position, time=position.time.replace(microsecond=0))
+            position = _whole_second(position)
         icao, now = position.icao, position.time
         aircraft = self._aircraft.get(icao)
         if aircraft is None:
@@ -390,7 +399,7 @@ class FlightSegmenter:
                         icao, exc.__class__.__name__)
             return aircraft
 
-    def _resumable(self, now: datetime) -> frozenset[str]:
+    def _resumable(self, now: datetime) -> set[str]:
         """Aircraft whose stored flight may go on at ``now``: one query, not one per aircraft.
 
         Flights this segmenter wrote stay in memory until they are older than the gap,
@@ -404,7 +413,7 @@ class FlightSegmenter:
                 rows = conn.execute(
                     select(_FLIGHTS.c.icao).where(_FLIGHTS.c.last_seen >= earliest).distinct()
                 )
-                self._resumable_icaos = frozenset(row.icao for row in rows)
+                self._resumable_icaos = {row.icao for row in rows}
             self._resumable_since = earliest
         return self._resumable_icaos
 
@@ -479,11 +488,21 @@ class FlightSegmenter:
                 fence_rows,
             )
 
+    def forget(self, icao: str) -> None:
+        """Drop the memory of an aircraft whose track ended for good (an import's finished
+        trace) once its flight is written; a later position resumes it from the database.
+        Keeps an import of a day's traces, one aircraft after another, in bounded memory."""
+        self._forget.add(icao)
+
     def written(self) -> None:
         """The transaction that ran ``write`` committed."""
         for flight in self._dirty.values():
             flight.dirty = False
         self._dirty.clear()
+        for icao in self._forget:
+            if self._aircraft.pop(icao, None) is not None:
+                self._resumable_icaos.add(icao)
+        self._forget.clear()
         self._last_write = self._clock()
 
     def due(self) -> bool:
@@ -498,6 +517,7 @@ class FlightSegmenter:
     def flush(self) -> bool:
         """Write every changed flight in one transaction; False (and keep them) on failure."""
         if not self._dirty:
+            self.written()  # nothing to write: forgotten aircraft can go now
             return True
         try:
             with self.engine.begin() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -115,6 +117,8 @@ class AlertRecord(Base):
     sources: Mapped[str] = mapped_column(Text)  # comma-separated source names
     details: Mapped[str] = mapped_column(Text)  # JSON object
     evidence: Mapped[str | None] = mapped_column(String(8))  # landed/took_off: how known
+    # Raised by ``flightwatch import`` from historical data, not seen live.
+    retrospective: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class OutboxEntry(Base):
@@ -204,3 +208,18 @@ class AirportRecord(Base):
     longest_runway_ft: Mapped[int | None] = mapped_column(Integer)
     runways: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(300))  # "config" or "import:<path>"
+
+
+class ImportedMember(Base):
+    """One file of an archive ``flightwatch import`` finished: an interrupted import
+    skips it when run again. ``time_window`` is the ``--since``/``--until`` it ran with."""
+
+    __tablename__ = "imports"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    member: Mapped[str] = mapped_column(String(400), primary_key=True)
+    time_window: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    alerts: Mapped[str] = mapped_column(String(8))  # none | store | notify
+    positions: Mapped[int] = mapped_column(Integer)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)

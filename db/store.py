@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -226,11 +226,17 @@ class Store:
         stmt = dialect_insert(self.engine, _AIRCRAFT)
         excluded = stmt.excluded
         table = _AIRCRAFT.c
+        newer = excluded.last_seen >= table.last_seen
+        # An import of older history widens the span; it never makes the aircraft
+        # "last seen" in the past nor replaces its current callsign with an old one.
         return stmt.on_conflict_do_update(
             index_elements=[table.icao],
             set_={
-                "last_seen": excluded.last_seen,
-                "callsign": func.coalesce(excluded.callsign, table.callsign),
+                "first_seen": case((excluded.first_seen < table.first_seen, excluded.first_seen),
+                                   else_=table.first_seen),
+                "last_seen": case((newer, excluded.last_seen), else_=table.last_seen),
+                "callsign": case((newer, func.coalesce(excluded.callsign, table.callsign)),
+                                 else_=table.callsign),
                 "registration": func.coalesce(excluded.registration, table.registration),
                 "aircraft_type": func.coalesce(excluded.aircraft_type, table.aircraft_type),
             },

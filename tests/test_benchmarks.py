@@ -31,3 +31,18 @@ def test_web_memory_benchmark_measures_both_daemons(tmp_path: Path) -> None:
     assert result["without"]["exit"] == 0 and result["with"]["exit"] == 0
     assert result["with"]["requests"] > 0 and result["with"]["errors"] == []
     assert result["without"]["rss_mb"] > 0 and result["with"]["rss_mb"] > 0
+
+
+def test_import_speed_benchmark_measures_a_small_archive(tmp_path: Path) -> None:
+    import import_speed
+
+    archive = tmp_path / "globe.tar"
+    import_speed.make_archive(archive, n_aircraft=3, points=50)
+    imported = import_speed.measure_import(archive, tmp_path)
+    assert imported["aircraft"] == 3 and imported["points"] == 3 * 51
+    assert 0 < imported["plain_rows"] <= imported["positions"]
+    assert imported["positions_per_s"] > 0 and imported["plain_per_s"] > 0
+    capture = tmp_path / "traffic.sbs"
+    import_speed.make_sbs(capture, n_aircraft=3, points=50)
+    replayed = import_speed.measure_replay(capture, tmp_path)
+    assert replayed["positions"] > 100 and replayed["peak_rss_mb"] > 0

@@ -36,6 +36,7 @@ def alert_line(alert: Alert) -> str:
         f"confidence={alert.confidence}" if alert.confidence != "high" else None,
         f"evidence={alert.evidence}" if alert.evidence else None,
         f"sources={','.join(alert.sources)}" if alert.sources else None,
+        "retrospective" if alert.retrospective else None,
     ]
     return " ".join(str(p) for p in parts if p)
 

@@ -165,7 +165,7 @@ def parse_aircraft_document(doc: object, source: str,
         entries = []
     if not isinstance(entries, list):
         raise BadResponse(f"{source}: 'ac'/'aircraft' is {type(entries).__name__}, not a list")
-    now = _document_time(doc.get("now"), wall_clock)
+    now = document_time(doc.get("now"), wall_clock)
 
     parsed = ParsedAircraft()
     for entry in entries:
@@ -182,7 +182,9 @@ def parse_aircraft_document(doc: object, source: str,
     return parsed
 
 
-def _document_time(value: object, wall_clock: Clock) -> float:
+def document_time(value: object, wall_clock: Clock) -> float:
+    """A document's ``now`` in Unix seconds (seconds or milliseconds accepted), else the
+    wall clock's."""
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return value / 1000.0 if value > _MS_THRESHOLD else float(value)
     return wall_clock()

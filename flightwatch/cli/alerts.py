@@ -22,7 +22,7 @@ from flightwatch.settings import ALERT_KINDS
 # The output contract (ARCHITECTURE.md): more fields may be added, none renamed.
 ALERT_FIELDS = (
     "time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat", "lon",
-    "altitude_ft", "matched_by", "sources", "evidence",
+    "altitude_ft", "matched_by", "sources", "evidence", "retrospective",
 )
 
 PENDING_FIELDS = ("channel", "pending", "oldest", "next_attempt", "attempts", "last_error")

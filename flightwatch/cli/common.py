@@ -52,6 +52,16 @@ def output_to(path: Path | None) -> Iterator[TextIO]:
         yield out
 
 
+def add_capture_options(parser: argparse.ArgumentParser) -> None:
+    """``--start`` and ``--no-progress``, for the commands that read captures."""
+    parser.add_argument(
+        "--start", type=time_arg, default=None, metavar="TIME",
+        help="wall-clock time of the first frame, for formats with a relative clock "
+             "(Beast, AVR); default: the file's modification time",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(args.config)
 

@@ -17,6 +17,7 @@ from flightwatch.cli import (
     check_config,
     flights,
     history,
+    imports,
     notify_test,
     serve,
     status,
@@ -33,8 +34,8 @@ log = logging.getLogger("flightwatch")
 # In the order ``flightwatch --help`` lists them. Each module's ``register(commands)`` adds
 # its subcommands; each module imports what its command needs only when it runs.
 COMMANDS = (
-    run_cli, history, db_cli, check_config, watchlist, alerts, notify_test, flights, airports,
-    map_cli, serve, status,
+    run_cli, imports, history, db_cli, check_config, watchlist, alerts, notify_test, flights,
+    airports, map_cli, serve, status,
 )
 
 

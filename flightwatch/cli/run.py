@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, add_config, settings_from, time_arg
+from flightwatch.cli.common import EXIT_OK, add_capture_options, add_config, settings_from
 
 
 def register(commands: Any) -> None:
@@ -22,12 +22,7 @@ def register(commands: Any) -> None:
         help="capture format (default: detected)",
     )
     replay.add_argument("--realtime", action="store_true", help="pace frames by the capture clock")
-    replay.add_argument(
-        "--start", type=time_arg, default=None, metavar="TIME",
-        help="wall-clock time of the first frame, for formats with a relative clock "
-             "(Beast, AVR); default: the file's modification time",
-    )
-    replay.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_capture_options(replay)
     add_config(replay)
     replay.set_defaults(handler=cmd_replay)
 

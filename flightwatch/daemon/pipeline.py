@@ -23,6 +23,7 @@ from flightwatch.decoder.tracker import AircraftState, Tracker, TrackerConfig, T
 from flightwatch.settings import Settings
 
 if TYPE_CHECKING:
+    from flightwatch.alerts.rules import AlertSinkLike
     from flightwatch.daemon.alerting import Alerting
 
 log = logging.getLogger(__name__)
@@ -152,14 +153,40 @@ class Pipeline:
                 total[key] += getattr(decoder.stats, key)
         return total
 
+    @property
+    def clock(self) -> datetime | None:
+        """The latest observation time fed so far (None before the first, or after
+        :meth:`end_tracks`)."""
+        return self._clock
+
+    def end_tracks(self, *, announce: bool = True) -> None:
+        """Forget every tracked aircraft and start the clock afresh.
+
+        For input that goes back in time (an import taking one aircraft's trace after
+        another): the next observations may be older than the last ones. With
+        ``announce`` the aircraft are handed to the listeners as lost (they went
+        silent); without, the data simply ended and nothing is said about them.
+        """
+        if self._clock is not None:
+            now = self._clock + self.tracker.expire_after + timedelta(seconds=1)
+            if announce:
+                self.expire(now)
+            else:
+                self.store.forget(s.icao for s in self.tracker.expire(now))
+        self._clock = self._next_expiry = None
+
+    def flush(self) -> bool:
+        """Write what the store and the listeners buffer; False when the database refused."""
+        ok = self.store.flush()
+        for flush in self.flushers:
+            ok = flush() and ok
+        return ok
+
     def close(self, *, expire_all: bool = False) -> bool:
         """Flush everything; with ``expire_all`` treat every tracked aircraft as lost."""
         if expire_all and self._clock is not None:
             self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
-        ok = self.store.close()
-        for flush in self.flushers:
-            ok = flush() and ok
-        return ok
+        return self.flush()
 
 
 def freeze_startup_objects() -> None:
@@ -199,12 +226,12 @@ def build_pipeline(
     pipeline.flushers.append(flights.flush)
     pipeline.reloaders.append(fence_reloader(flights, settings))
     if alerting is not None:
-        add_alert_rules(pipeline, settings, engine, alerting)
+        add_alert_rules(pipeline, settings, engine, alerting.sink)
     return pipeline
 
 
 def add_alert_rules(
-    pipeline: Pipeline, settings: Settings, engine: Engine, alerting: Alerting
+    pipeline: Pipeline, settings: Settings, engine: Engine, sink: AlertSinkLike
 ) -> None:
     """Listen with the alert rules; SIGHUP reloads their watchlist and fences."""
     from flightwatch.alerts.engine import build_rule_engine, reloader
@@ -214,7 +241,7 @@ def add_alert_rules(
     rules = build_rule_engine(
         settings, engine, default_airports=bundled("airports.csv"),
         default_runways=bundled("runways.csv"), prefix_table=prefixes,
-        sink=alerting.sink,
+        sink=sink,
     )
     pipeline.listeners.append(rules)
     pipeline.reloaders.append(reloader(rules, settings, engine, prefixes))

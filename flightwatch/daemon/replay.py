@@ -62,7 +62,7 @@ class ReplaySummary:
         return "\n".join(lines)
 
 
-class _StopOnSignal:
+class StopOnSignal:
     """SIGTERM/SIGINT stop the current source; the replay then flushes and exits cleanly."""
 
     def __init__(self) -> None:
@@ -70,7 +70,7 @@ class _StopOnSignal:
         self.stopped = threading.Event()
         self._previous: dict[int, object] = {}
 
-    def __enter__(self) -> _StopOnSignal:
+    def __enter__(self) -> StopOnSignal:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 self._previous[sig] = signal.signal(sig, self._handle)
@@ -123,7 +123,7 @@ def replay_files(
     pipeline.aircraft_seen = set()
     freeze_startup_objects()
     began = time.perf_counter()
-    with _StopOnSignal() as stopper:
+    with StopOnSignal() as stopper:
         for source in sources:
             if stopper.stopped.is_set():
                 break
