@@ -16,11 +16,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+CLOSE_WAIT_MS = 1000
 
 
 class DatabaseError(Exception):
@@ -145,6 +146,28 @@ def connect(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
             f"cannot open or upgrade the database at {redacted(url)}: {exc}"
         ) from exc
     return engine
+
+
+def close(engine: Engine) -> None:
+    """Checkpoint SQLite's WAL into the database file, truncate it, and close every connection.
+
+    What ``replay``, ``import`` and the daemon's stop call last: without it the last
+    run's writes (megabytes) stay in ``-wal`` beside the file, to be replayed by the next
+    opener and counted twice by anyone measuring the database. A reader still open in
+    another process keeps part of the WAL; that is logged, not an error.
+    """
+    database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        try:
+            with engine.connect() as conn:
+                # TRUNCATE waits for readers of an older snapshot: a second, not 30.
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={CLOSE_WAIT_MS}")
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+            if busy:
+                log.info("another process is reading the database: its WAL is left for later")
+        except SQLAlchemyError as exc:  # closing must not fail a run that did its work
+            log.warning("could not checkpoint the database WAL: %s", exc)
+    engine.dispose()
 
 
 def database_size(engine: Engine) -> int | None:

@@ -30,7 +30,7 @@ from flightwatch.daemon.alerting import build_alerting
 from flightwatch.daemon.metrics import start_metrics
 from flightwatch.daemon.pipeline import Pipeline, build_pipeline, freeze_startup_objects
 from flightwatch.daemon.status import StatusCollector, snapshot_path
-from flightwatch.db import connect
+from flightwatch.db import close, connect
 from flightwatch.db.retention import Retention
 from flightwatch.decoder import Frame, Observation
 from flightwatch.output.digest import build_digest_job
@@ -292,6 +292,7 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
     finally:
         if metrics is not None:
             metrics.stop()
+        close(engine)
     # Undelivered notifications wait in the outbox for the next start (resume above):
     # a slow SMTP server must not hold up a stop that systemd times out after 15 s.
     return 0
