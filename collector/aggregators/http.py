@@ -18,6 +18,7 @@ import email.utils
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from flightwatch.collector.aggregators.plausible import MAX_AIRCRAFT, Rejections, source_stats
 from flightwatch.decoder import Observation
 
 log = logging.getLogger(__name__)
@@ -342,6 +344,17 @@ class SourceHealth:
         self.failures = 0
         self.retry_at = 0.0
         self._failing_since = 0.0
+        self._received = 0
+        self._rejected: Counter[str] = Counter()
+        #: The source's counters (``source_stats``); replaced whole after each poll, so
+        #: the status job may read it from its own thread.
+        self.stats: Mapping[str, int] = source_stats(0, {})
+
+    def count(self, received: int, rejections: Rejections) -> None:
+        """Add one poll's items, and those refused by reason, to :attr:`stats`."""
+        self._received += received
+        self._rejected.update(rejections.counts)
+        self.stats = source_stats(self._received, self._rejected)
 
     def run(self, poll: Callable[[], T]) -> T:
         """Run one poll through the health gate; re-raise its :class:`AggregatorError`."""
@@ -382,12 +395,15 @@ class NewerOnly:
 
     Consecutive polls of an aggregator repeat aircraft whose data has not changed
     (same ``now - seen_pos``); overlapping query circles repeat them within a poll.
-    Memory stays bounded: aircraft silent for ``forget_after`` are forgotten.
+    Memory stays bounded: aircraft silent for ``forget_after`` are forgotten, and past
+    ``max_aircraft`` (a source inventing new addresses every poll) the oldest half is.
     """
 
-    def __init__(self, forget_after: timedelta = timedelta(minutes=15)) -> None:
+    def __init__(self, forget_after: timedelta = timedelta(minutes=15),
+                 max_aircraft: int = 4 * MAX_AIRCRAFT) -> None:
         self._last: dict[str, datetime] = {}
         self._forget_after = forget_after
+        self._max_aircraft = max_aircraft
 
     def __call__(self, observations: Iterable[Observation]) -> list[Observation]:
         fresh: list[Observation] = []
@@ -399,4 +415,10 @@ class NewerOnly:
         if self._last:
             horizon = max(self._last.values()) - self._forget_after
             self._last = {icao: t for icao, t in self._last.items() if t >= horizon}
+        if len(self._last) > self._max_aircraft:
+            newest = sorted(self._last.items(), key=lambda item: item[1])
+            self._last = dict(newest[len(newest) - self._max_aircraft // 2:])
         return fresh
+
+    def __len__(self) -> int:
+        return len(self._last)

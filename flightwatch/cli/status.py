@@ -167,7 +167,9 @@ def write_table(report: StatusReport, now: datetime, out: TextIO) -> None:
         ]
         rows += [
             (f"source {s.name}", f"{s.frames:,} frames, {s.frames_per_s:,.0f}/s, "
-                                 f"{s.bad_frames:,} bad, {s.reconnects} reconnects")
+                                 f"{s.bad_frames:,} bad, {s.reconnects} reconnects"
+                                 + "".join(f"; {n:,} {reason}" for reason, n
+                                           in sorted(s.rejected.items())))
             for s in snap.sources
         ]
     width = max(len(label) for label, _value in rows)

@@ -269,7 +269,7 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
     # Notifications left undelivered by the last run (a crash, a dead SMTP server) go first.
     alerting.worker.resume()
     daemon.housekeeping.append(Housekeeping("outbox", OUTBOX_INTERVAL_S, alerting.deliver))
-    status = StatusCollector(engine, pipeline, sources=daemon.local_sources,
+    status = StatusCollector(engine, pipeline, sources=[*daemon.local_sources, *daemon.aggregators],
                              queued=daemon.items.qsize, snapshot_file=snapshot_path(settings))
     section = settings["status"]
     daemon.housekeeping.append(Housekeeping("status", section["interval"], status.report))
