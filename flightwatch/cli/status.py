@@ -168,6 +168,8 @@ def write_table(report: StatusReport, now: datetime, out: TextIO) -> None:
         rows += [
             (f"source {s.name}", f"{s.frames:,} frames, {s.frames_per_s:,.0f}/s, "
                                  f"{s.bad_frames:,} bad, {s.reconnects} reconnects"
+                                 + (f", {format_size(s.garbage_bytes)} of garbage"
+                                    if s.garbage_bytes else "")
                                  + "".join(f"; {n:,} {reason}" for reason, n
                                            in sorted(s.rejected.items())))
             for s in snap.sources

@@ -53,7 +53,8 @@ class HasStats(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
-    """One source's counters; ``rejected`` counts an aggregator's refused items by reason."""
+    """One source's counters; ``rejected`` counts an aggregator's refused items by reason,
+    ``garbage_bytes`` what a receiver feed sent that was no frame (dropped, bounded)."""
 
     name: str
     frames: int
@@ -61,6 +62,7 @@ class SourceStatus:
     bad_frames: int
     reconnects: int
     rejected: dict[str, int] = field(default_factory=dict)
+    garbage_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,8 @@ class StatusCollector:
             rejected = {key.removeprefix(REJECTED): int(n) for key, n in stats.items()
                         if key.startswith(REJECTED)}
             sources.append(SourceStatus(source.name, count, rate, int(stats.get("bad_frames", 0)),
-                                        int(stats.get("reconnects", 0)), rejected))
+                                        int(stats.get("reconnects", 0)), rejected,
+                                        int(stats.get("garbage_bytes", 0))))
         self._previous = (mono, frames, per_source)
         written = self.pipeline.store.stats.positions_written
         snapshot = replace(

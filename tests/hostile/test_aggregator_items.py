@@ -7,6 +7,7 @@ Python's json module accepts the NaN and Infinity literals a hostile server may 
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from flightwatch.cli.status import StatusReport, write_table
 from flightwatch.collector.aggregators import BadResponse, OpenSkySource
 from flightwatch.collector.aggregators.aircraft_json import AircraftJsonSource
 from flightwatch.collector.aggregators.http import HttpClient, NewerOnly
@@ -159,3 +161,7 @@ def test_refusals_by_reason_reach_the_status_snapshot(
     assert (status.name, status.frames, status.bad_frames) == ("hostile", 3, 2)
     assert status.rejected == {"not a finite number": 1, "altitude out of range": 1}
     close(engine)
+    table = io.StringIO()
+    write_table(StatusReport(snapshot, True, "snapshot", "running"), snapshot.time, table)
+    (line,) = [line for line in table.getvalue().splitlines() if "hostile" in line]
+    assert line.endswith("2 bad, 0 reconnects; 1 altitude out of range; 1 not a finite number")
