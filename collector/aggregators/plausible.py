@@ -36,6 +36,7 @@ NOT_FINITE = "not a finite number"
 BAD_ADDRESS = "not a 24-bit address"
 TIME = "time out of range"
 TEXT = "text too long"
+BAD_TEXT = "text not valid Unicode"
 TOO_MANY = "over the aircraft limit of an answer"
 
 
@@ -73,8 +74,15 @@ def check_answer_time(seconds: float, wall_time: float) -> float:
 
 
 def check_text(key: str, value: str) -> str:
+    """A text field: at most :data:`MAX_TEXT` characters of valid Unicode. JSON can carry
+    a lone surrogate (``"\\ud800"``) that no database can store: the whole batch of
+    positions would fail with it."""
     if len(value) > MAX_TEXT:
         raise Rejected(TEXT, f"{key} of {len(value):,} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Rejected(BAD_TEXT, f"{key}: {exc.reason}") from None
     return value
 
 

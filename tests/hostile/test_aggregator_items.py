@@ -49,6 +49,7 @@ HOSTILE = [
     ('{"hex": "4b1812", "seen": 10000000000}', "time out of range"),
     ('{"hex": "4b1813", "seen": 1e308}', "time out of range"),
     ('{"hex": "4b1814", "flight": "' + "A" * 100_000 + '"}', "text too long"),
+    ('{"hex": "4b1816", "r": "RA-\\ud800"}', "text not valid Unicode"),
     ('{"hex": ["4b1815"]}', "malformed"),
 ]
 
