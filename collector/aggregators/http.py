@@ -87,6 +87,8 @@ DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 #: Default overall deadline of one request: the read timeout restarts with every byte,
 #: so only this stops a server that trickles one byte a second.
 DEFAULT_DEADLINE = 60.0
+#: JSON objects one answer may hold (see :class:`_ObjectBudget`).
+MAX_JSON_OBJECTS = 10 * MAX_AIRCRAFT
 _CHUNK = 64 * 1024
 _RETRY, _RETRY_NOW = "retry", "retry now"
 
@@ -190,10 +192,13 @@ class HttpClient:
         """The decoded JSON body of a 2xx answer; an :class:`AggregatorError` otherwise."""
         body = self._send(method, url, params, data, headers)
         try:
-            return json.loads(body)
+            return json.loads(body, object_hook=_ObjectBudget(MAX_JSON_OBJECTS))
         except RecursionError as exc:
             raise BadResponse(f"{self.name}: {_short(url)} returned JSON nested too "
                               "deeply to be an aggregator answer") from exc
+        except _TooManyObjects as exc:
+            raise BadResponse(f"{self.name}: {_short(url)} returned more than "
+                              f"{MAX_JSON_OBJECTS:,} JSON objects; refused unread") from exc
         except ValueError as exc:
             raise BadResponse(
                 f"{self.name}: {_short(url)} did not return JSON ({exc}); "
@@ -326,6 +331,28 @@ class HttpClient:
 def _short(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.netloc}{parts.path}"
+
+
+class _TooManyObjects(Exception):
+    pass
+
+
+class _ObjectBudget:
+    """``json.loads``'s object hook: stops the parse past ``limit`` objects.
+
+    Within the body cap an answer can still hold millions of tiny objects (8 MB of
+    ``{},`` is 2.7 million dicts, ~190 MB of memory); past ten times the aircraft an
+    answer may list, it is not an answer.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def __call__(self, obj: dict[str, Any]) -> dict[str, Any]:
+        self.left -= 1
+        if self.left < 0:
+            raise _TooManyObjects
+        return obj
 
 
 class SourceHealth:

@@ -106,6 +106,14 @@ def test_100000_aircraft_in_one_answer_are_cut_at_the_limit_and_counted(
     assert source.stats["frames"] == 100_000
 
 
+def test_millions_of_tiny_objects_within_the_body_cap_are_refused_unparsed(
+        httpserver: HTTPServer) -> None:
+    # 7.6 MB, under the 8 MB cap; parsed whole it would take ~140 MB of memory.
+    source = aircraft_json(httpserver, ["{}"] * 1_900_000)
+    with pytest.raises(BadResponse, match="more than 200,000 JSON objects"):
+        source.poll()
+
+
 def test_a_source_inventing_addresses_every_poll_keeps_bounded_memory() -> None:
     fresh = NewerOnly(max_aircraft=1000)
     start = datetime.now(UTC)
