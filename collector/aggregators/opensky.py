@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from flightwatch.collector.aggregators import plausible
 from flightwatch.collector.aggregators.http import (
     AuthError,
     BadResponse,
@@ -23,18 +24,7 @@ from flightwatch.collector.aggregators.http import (
     NewerOnly,
     SourceHealth,
 )
-from flightwatch.collector.aggregators.plausible import (
-    BAD_ADDRESS,
-    MAX_AIRCRAFT,
-    NOT_FINITE,
-    TOO_MANY,
-    Rejected,
-    Rejections,
-    check_answer_time,
-    check_range,
-    check_text,
-    check_time,
-)
+from flightwatch.collector.aggregators.plausible import Rejected, Rejections
 from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
 log = logging.getLogger(__name__)
@@ -231,7 +221,7 @@ def parse_states(body: object, source: str,
     """``{"time": s, "states": [[...], ...] | null}`` to (observations, what was refused).
 
     A ``time`` before 2000 or a day ahead of the wall clock makes the whole answer bad;
-    state vectors past :data:`MAX_AIRCRAFT` are counted, not parsed.
+    state vectors past :data:`plausible.MAX_AIRCRAFT` are counted, not parsed.
     """
     if not isinstance(body, Mapping):
         raise BadResponse(f"{source}: answer is {type(body).__name__}, not a JSON object")
@@ -245,14 +235,14 @@ def parse_states(body: object, source: str,
     if isinstance(answer_time, bool) or not isinstance(answer_time, int | float):
         answer_time = wall_clock()
     try:
-        answer_time = check_answer_time(float(answer_time), wall_clock())
+        answer_time = plausible.check_answer_time(float(answer_time), wall_clock())
     except Rejected as exc:
         raise BadResponse(f"{source}: {exc}") from exc
-    if len(states) > MAX_AIRCRAFT:
-        rejected.add(Rejected(TOO_MANY, f"{len(states):,} state vectors"),
-                     len(states) - MAX_AIRCRAFT)
+    if len(states) > plausible.MAX_AIRCRAFT:
+        rejected.add(Rejected(plausible.TOO_MANY, f"{len(states):,} state vectors"),
+                     len(states) - plausible.MAX_AIRCRAFT)
     observations: list[Observation] = []
-    for state in states[:MAX_AIRCRAFT]:
+    for state in states[:plausible.MAX_AIRCRAFT]:
         try:
             observations.append(observation_from_state(state, source, answer_time))
         except ValueError as exc:
@@ -273,8 +263,9 @@ def observation_from_state(state: object, source: str, answer_time: float) -> Ob
         raise ValueError(f"icao24={str(state[0])[:40]!r}")
     icao = normalise_icao(state[0])
     if icao is None:
-        raise Rejected(BAD_ADDRESS, f"icao24={state[0][:40]!r}")
-    lon, lat = check_range("lon", _num(state, 5)), check_range("lat", _num(state, 6))
+        raise Rejected(plausible.BAD_ADDRESS, f"icao24={state[0][:40]!r}")
+    lon = plausible.check_range("lon", _num(state, 5))
+    lat = plausible.check_range("lat", _num(state, 6))
     if (lat is None) != (lon is None):
         raise ValueError(f"{icao}: only one of latitude/longitude")
     seen = _num(state, 3) if lat is not None else None
@@ -282,7 +273,7 @@ def observation_from_state(state: object, source: str, answer_time: float) -> Ob
         seen = _num(state, 4)
     if seen is None:
         raise ValueError(f"{icao}: neither time_position nor last_contact")
-    check_time(seen, answer_time)
+    plausible.check_time(seen, answer_time)
     on_ground = state[8]
     if not isinstance(on_ground, bool):
         raise ValueError(f"{icao}: on_ground={on_ground!r}")
@@ -290,9 +281,9 @@ def observation_from_state(state: object, source: str, answer_time: float) -> Ob
     extra: dict[str, object] = {}
     geo = _num(state, 13)
     if geo is not None:
-        extra["geo_altitude_ft"] = check_range("altitude_ft", geo * _FT_PER_M)
+        extra["geo_altitude_ft"] = plausible.check_range("altitude_ft", geo * _FT_PER_M)
     if isinstance(state[2], str) and state[2]:
-        extra["origin_country"] = check_text("origin_country", state[2])
+        extra["origin_country"] = plausible.check_text("origin_country", state[2])
     if isinstance(state[16], int) and not isinstance(state[16], bool):
         extra["position_source"] = state[16]
     if len(state) > 17 and isinstance(state[17], int) and not isinstance(state[17], bool):
@@ -305,12 +296,13 @@ def observation_from_state(state: object, source: str, answer_time: float) -> Ob
         source=source,
         lat=lat,
         lon=lon,
-        altitude_ft=check_range("altitude_ft", None if baro is None else baro * _FT_PER_M),
-        ground_speed_kt=check_range("ground_speed_kt",
-                                    None if speed is None else speed * _KT_PER_MS),
-        track_deg=check_range("track_deg", _num(state, 10)),
-        vertical_rate_fpm=check_range("vertical_rate_fpm",
-                                      None if rate is None else rate * _FPM_PER_MS),
+        altitude_ft=plausible.check_range(
+            "altitude_ft", None if baro is None else baro * _FT_PER_M),
+        ground_speed_kt=plausible.check_range(
+            "ground_speed_kt", None if speed is None else speed * _KT_PER_MS),
+        track_deg=plausible.check_range("track_deg", _num(state, 10)),
+        vertical_rate_fpm=plausible.check_range(
+            "vertical_rate_fpm", None if rate is None else rate * _FPM_PER_MS),
         callsign=_str(state, 1),
         squawk=_str(state, 14),
         on_ground=on_ground,
@@ -325,7 +317,7 @@ def _num(state: list[object], index: int) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"field {index}={str(value)[:40]!r} is not a number")
     if not math.isfinite(value):
-        raise Rejected(NOT_FINITE, f"field {index}={value!r}")
+        raise Rejected(plausible.NOT_FINITE, f"field {index}={value!r}")
     return float(value)
 
 
@@ -335,4 +327,4 @@ def _str(state: list[object], index: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"field {index}={str(value)[:40]!r} is not a string")
-    return check_text(f"field {index}", value.strip()) or None
+    return plausible.check_text(f"field {index}", value.strip()) or None
