@@ -27,7 +27,6 @@ from shapely.geometry.base import BaseGeometry
 from flightwatch.collector import RtlAdsbSource, Source, TcpSource
 from flightwatch.collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
 from flightwatch.daemon.alerting import build_alerting
-from flightwatch.daemon.metrics import start_metrics
 from flightwatch.daemon.pipeline import Pipeline, build_pipeline, freeze_startup_objects
 from flightwatch.daemon.status import StatusCollector, snapshot_path
 from flightwatch.db import close, connect
@@ -281,8 +280,12 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
         daemon.housekeeping.append(Housekeeping("digest", 60.0, digest.tick))
     daemon.housekeeping.extend(extra_jobs)
     daemon.reloaders.extend(pipeline.reloaders)
-    metrics = start_metrics(section["metrics_host"], section["metrics_port"],
-                            lambda: status.latest)
+    metrics = None
+    if section["metrics_port"]:  # prometheus-client loads only when the endpoint is on
+        from flightwatch.daemon.metrics import start_metrics
+
+        metrics = start_metrics(section["metrics_host"], section["metrics_port"],
+                                lambda: status.latest)
     install_signal_handlers(daemon)
     freeze_startup_objects()
     daemon.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,14 @@ from integration.daemon_helpers import (
     PacedFeed,
     count,
     daemon,
+    free_port,
     poll,
     traffic,
     wait_connected,
     write_config,
 )
 from integration.dump1090 import Dump1090Ports
+from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
 
@@ -69,13 +72,14 @@ def rss_mb(pid: int) -> float:
 def test_endless_bytes_and_huge_lines_keep_memory_flat_and_the_other_source_served(
         dump1090: Dump1090Ports, tmp_path: Path) -> None:
     avr, sbs = Flood(ENDLESS), Flood(HUGE_LINE)
+    metrics_port = free_port()
     config = write_config(
         tmp_path, dump1090.beast_out, database='batch_seconds = "0.5s"\n',
         extra=(f'[[sources]]\ntype = "avr"\nname = "endless"\nhost = "127.0.0.1"\n'
                f'port = {avr.port}\n\n'
                f'[[sources]]\ntype = "sbs"\nname = "huge"\nhost = "127.0.0.1"\n'
                f'port = {sbs.port}\n\n'
-               '[status]\ninterval = "1s"\n'))
+               f'[status]\ninterval = "1s"\nmetrics_port = {metrics_port}\n'))
     config.write_text(config.read_text().replace('[status]\ninterval = "1h"\n', ""))
     db = tmp_path / "fw.db"
     try:
@@ -91,6 +95,8 @@ def test_endless_bytes_and_huge_lines_keep_memory_flat_and_the_other_source_serv
                  "256 MB of each flood sent", timeout=240)
             grown = rss_mb(run.process.pid) - settled
             snapshot = json.loads((tmp_path / "flightwatch-status.json").read_text())
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as reply:
+                metrics = reply.read().decode()
             run.stop()
         sources = {s["name"]: s for s in snapshot["sources"]}
         # Each flood is dropped as it comes (a line once past collector.framing.
@@ -100,6 +106,11 @@ def test_endless_bytes_and_huge_lines_keep_memory_flat_and_the_other_source_serv
         assert endless["garbage_bytes"] > 200 * MB
         assert huge["frames"] == 0 and huge["bad_frames"] > 100
         assert huge["garbage_bytes"] > 2 * MB * huge["bad_frames"] * 0.9
+        garbage = {sample.labels["source"]: sample.value
+                   for family in text_string_to_metric_families(metrics)
+                   for sample in family.samples
+                   if sample.name == "flightwatch_source_garbage_bytes_total"}
+        assert garbage["endless"] > 200 * MB and garbage["huge"] > 200 * MB
         assert grown < 16, f"RSS grew {grown:.0f} MB while 192 MB more of floods were read"
         assert "Traceback" not in run.log
     finally:
