@@ -9,7 +9,6 @@ checked (:mod:`collector.aggregators.plausible`); a bad entry is refused alone.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -24,6 +23,7 @@ from flightwatch.collector.aggregators.http import (
     NewerOnly,
     SourceHealth,
     SourceUnavailable,
+    decode_answer,
 )
 from flightwatch.collector.aggregators.plausible import (
     BAD_ADDRESS,
@@ -244,13 +244,11 @@ class AircraftJsonSource:
             return self._client.get_json(self.url)
         assert self.path is not None
         try:
-            text = self.path.read_text(encoding="utf-8")
+            body = self._client.read_file(self.path)
         except OSError as exc:
             raise SourceUnavailable(
                 f"{self.name}: cannot read {self.path} ({exc.strerror or exc}); check 'path' "
                 "and that readsb/dump1090 runs with --write-json to that folder"
             ) from exc
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise BadResponse(f"{self.name}: {self.path} is not valid JSON ({exc})") from exc
+        return decode_answer(body, f"{self.name}: {self.path}",
+                             "is it readsb's or dump1090's aircraft.json?")

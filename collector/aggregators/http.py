@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import metadata
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -191,19 +192,17 @@ class HttpClient:
                      headers: Mapping[str, str] | None = None) -> Any:
         """The decoded JSON body of a 2xx answer; an :class:`AggregatorError` otherwise."""
         body = self._send(method, url, params, data, headers)
-        try:
-            return json.loads(body, object_hook=_ObjectBudget(MAX_JSON_OBJECTS))
-        except RecursionError as exc:
-            raise BadResponse(f"{self.name}: {_short(url)} returned JSON nested too "
-                              "deeply to be an aggregator answer") from exc
-        except _TooManyObjects as exc:
-            raise BadResponse(f"{self.name}: {_short(url)} returned more than "
-                              f"{MAX_JSON_OBJECTS:,} JSON objects; refused unread") from exc
-        except ValueError as exc:
-            raise BadResponse(
-                f"{self.name}: {_short(url)} did not return JSON ({exc}); "
-                "check base_url points at the API, not a web page"
-            ) from exc
+        return decode_answer(body, f"{self.name}: {_short(url)}",
+                             "check base_url points at the API, not a web page")
+
+    def read_file(self, path: Path) -> bytes:
+        """A local answer (aircraft.json on disk) under the same cap as a downloaded one."""
+        with path.open("rb") as f:
+            body = f.read(self.max_body_bytes + 1)
+        if len(body) > self.max_body_bytes:
+            raise BodyTooLarge(self._too_large_message(str(path), "is over "
+                                                       f"{self.max_body_bytes} bytes"))
+        return body
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
               data: Mapping[str, str] | None,
@@ -331,6 +330,22 @@ class HttpClient:
 def _short(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.netloc}{parts.path}"
+
+
+def decode_answer(body: bytes, where: str, hint: str) -> Any:
+    """An answer's JSON, or :class:`BadResponse`: not JSON, nested too deeply, or more
+    than :data:`MAX_JSON_OBJECTS` objects. ``where`` starts each message, ``hint`` ends
+    the one for a body that is not JSON."""
+    try:
+        return json.loads(body, object_hook=_ObjectBudget(MAX_JSON_OBJECTS))
+    except RecursionError as exc:
+        raise BadResponse(f"{where}: JSON nested too deeply to be an aggregator "
+                          "answer") from exc
+    except _TooManyObjects as exc:
+        raise BadResponse(f"{where}: more than {MAX_JSON_OBJECTS:,} JSON objects; "
+                          "refused unread") from exc
+    except ValueError as exc:
+        raise BadResponse(f"{where} is not valid JSON ({exc}); {hint}") from exc
 
 
 class _TooManyObjects(Exception):

@@ -107,11 +107,19 @@ def test_100000_aircraft_in_one_answer_are_cut_at_the_limit_and_counted(
 
 
 def test_millions_of_tiny_objects_within_the_body_cap_are_refused_unparsed(
-        httpserver: HTTPServer) -> None:
+        httpserver: HTTPServer, tmp_path: Path) -> None:
     # 7.6 MB, under the 8 MB cap; parsed whole it would take ~140 MB of memory.
     source = aircraft_json(httpserver, ["{}"] * 1_900_000)
     with pytest.raises(BadResponse, match="more than 200,000 JSON objects"):
         source.poll()
+    # The same answer as a file (readsb's --write-json folder): the same limits.
+    answer = tmp_path / "aircraft.json"
+    answer.write_text('{"aircraft": [' + "{}," * 1_900_000 + "{}]}", encoding="utf-8")
+    with pytest.raises(BadResponse, match="more than 200,000 JSON objects"):
+        AircraftJsonSource(path=answer).poll()
+    answer.write_text('{"aircraft": [' + " " * 9_000_000 + "]}", encoding="utf-8")
+    with pytest.raises(BadResponse, match="more than max_body_mb allows"):
+        AircraftJsonSource(path=answer).poll()
 
 
 def test_a_source_inventing_addresses_every_poll_keeps_bounded_memory() -> None:
