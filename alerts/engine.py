@@ -25,6 +25,7 @@ from flightwatch.alerts.watchlist import (
 )
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.alerts import latest_alerts
+from flightwatch.db.runways import read_runways
 from flightwatch.db.watchlist import entries, sync_files
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,10 @@ def rule_config(alerts: Mapping[str, Any]) -> RuleConfig:
         airport_radius_km=alerts["airport_radius_km"],
         landed_below_ft=alerts["landed_below_ft"],
         landed_slower_kt=alerts["landed_slower_kt"],
+        inferred_below_ft=alerts["inferred_below_ft"],
+        approach_km=alerts["approach_km"],
+        approach_deg=alerts["approach_deg"],
+        approach_slower_kt=alerts["approach_slower_kt"],
     )
 
 
@@ -107,8 +112,10 @@ def load_fences(specs: Iterable[Mapping[str, Any]]) -> list[Geofence]:
     return [Geofence.from_file(s["file"], s["name"], s["buffer_km"]) for s in specs]
 
 
-def load_airports(paths: Iterable[Path]) -> AirportIndex:
-    return AirportIndex(a for path in paths for a in read_airports(path))
+def load_airports(paths: Iterable[Path], runways: Iterable[Path] = ()) -> AirportIndex:
+    """Airports with the runway ends of the ``runways`` files."""
+    return AirportIndex((a for path in paths for a in read_airports(path)),
+                        (end for path in runways for end in read_runways(path)))
 
 
 def build_rule_engine(
@@ -116,13 +123,15 @@ def build_rule_engine(
     db: Engine,
     *,
     default_airports: Path,
+    default_runways: Path | None = None,
     prefix_table: Path,
     sink: AlertSinkLike,
 ) -> AlertRules:
     """The rules a configuration describes, raising into ``sink``.
 
     ``sink`` is the process's one ``AlertSink`` (it holds alerts a locked database
-    delayed). ``default_airports`` is used when ``alerts.airports`` is not set;
+    delayed). ``default_airports`` (``default_runways``) is used when ``alerts.airports``
+    (``alerts.runways``) is not set;
     ``prefix_table`` is the shipped callsign-prefix table.
     """
     alerts = settings["alerts"]
@@ -130,7 +139,8 @@ def build_rule_engine(
         load_configured_watchlist(db, settings["watchlist"], prefix_table),
         load_fences(settings.geofences),
         sink,
-        load_airports(alerts["airports"] or [default_airports]),
+        load_airports(alerts["airports"] or [default_airports],
+                      alerts["runways"] or ([default_runways] if default_runways else [])),
         rule_config(alerts),
         receiver=settings["receiver"]["name"],
     )

@@ -34,6 +34,7 @@ from flightwatch.alerts.geofence import Geofence
 from flightwatch.alerts.watchlist import Match, Watchlist
 from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
 from flightwatch.db.alert_record import Alert
+from flightwatch.db.landing import INFERRED, OBSERVED, inferred_arrival, inferred_departure
 from flightwatch.db.store import source_name
 from flightwatch.decoder import Observation
 from flightwatch.decoder.geodesy import destination
@@ -83,6 +84,10 @@ class RuleConfig:
     airport_radius_km: float = 5.0
     landed_below_ft: float = 1500.0  # above field elevation
     landed_slower_kt: float = 80.0
+    inferred_below_ft: float = 700.0  # above field elevation
+    approach_km: float = 10.0
+    approach_deg: float = 20.0
+    approach_slower_kt: float = 200.0
 
 
 @dataclass(slots=True)
@@ -244,10 +249,23 @@ class AlertRules:
             self._heard(obs, match)
 
     def on_lost(self, state: AircraftState, now: datetime) -> None:
+        """Silent in the air: landed (inferred) when it was on an approach, else went silent."""
         tracked = state.extra.get(_EXTRA_KEY)
         if not isinstance(tracked, _Tracked) or tracked.match is None:
             return
         if tracked.ground.value or state.on_ground:
+            return
+        position = state.position
+        arrival = None
+        if position is not None and self.airports is not None:
+            arrival = inferred_arrival(position, self.airports, self.config)
+        if position is not None and arrival is not None:
+            details = {"airport_name": arrival.airport.name,
+                       "last_heard": position.time.isoformat()}
+            if arrival.runway:
+                details["runway"] = arrival.runway
+            self._raise_at_airport("landed", arrival.time, state, tracked, arrival.airport,
+                                   INFERRED, details, position)
             return
         for fence, latch in zip(self.fences, tracked.fences, strict=False):
             if latch.value:
@@ -337,16 +355,30 @@ class AlertRules:
         previous = latch.settle()
         place = (airport if down else tracked.airport) or position
         tracked.airport = airport if down else None
-        if previous is None:
-            return
+        evidence = OBSERVED
+        if previous is None:  # first judgement: only a climb-out says it just took off
+            departed = None if down else inferred_departure(
+                position, self.airports or _NO_AIRPORTS, self.config)
+            if departed is None:
+                return
+            place, evidence = departed, INFERRED
         kind = "landed" if down else "took_off"
+        details = {"airport_name": place.name} if isinstance(place, Airport) else {}
+        self._raise_at_airport(kind, position.time, state, tracked, place, evidence, details,
+                               position)
+
+    def _raise_at_airport(
+        self, kind: str, time: datetime, state: AircraftState, tracked: _Tracked,
+        place: Airport | Position, evidence: str, details: dict[str, Any],
+        position: Position | None,
+    ) -> None:
+        """A landing or takeoff, once per fence the airport (or the position) is in."""
         for fence in self.fences:
             if fence.contains(place.lat, place.lon):
-                details = {"airport_name": place.name} if isinstance(place, Airport) else {}
                 self._raise(
-                    kind, position.time, state.icao, tracked.match, fence=fence.name,
+                    kind, time, state.icao, tracked.match, fence=fence.name,
                     airport=place.code if isinstance(place, Airport) else None,
-                    details=details, **_state_fields(state, position),
+                    details=details, evidence=evidence, **_state_fields(state, position),
                 )
 
     def _on_the_ground(self, position: Position) -> tuple[bool, Airport | None]:

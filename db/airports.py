@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from flightwatch.db.runways import RunwayEnd
 from flightwatch.decoder.geodesy import central_angle
 
 log = logging.getLogger(__name__)
@@ -177,15 +178,18 @@ def write_airports(path: str | Path, airports: Iterable[Airport]) -> None:
 
 
 class AirportIndex:
-    """Nearest-airport lookups over a one-degree grid."""
+    """Nearest-airport lookups over a one-degree grid, and each airport's runway ends."""
 
-    def __init__(self, airports: Iterable[Airport]) -> None:
+    def __init__(self, airports: Iterable[Airport], runways: Iterable[RunwayEnd] = ()) -> None:
         self._cells: dict[tuple[int, int], list[Airport]] = {}
         self._by_code: dict[str, Airport] = {}
         for a in airports:
             self._cells.setdefault(_cell(a.lat, a.lon), []).append(a)
             self._by_code.setdefault(a.code.upper(), a)
             self._by_code.setdefault(a.ident.upper(), a)
+        self._runways: dict[str, list[RunwayEnd]] = {}
+        for end in runways:
+            self._runways.setdefault(end.airport.upper(), []).append(end)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._cells.values())
@@ -198,6 +202,10 @@ class AirportIndex:
         """By ICAO code or OurAirports ident, any case."""
         return self._by_code.get(code.upper())
 
+    def runway_ends(self, airport: Airport) -> list[RunwayEnd]:
+        """The airport's runway ends with known thresholds (none: judge by distance)."""
+        return self._runways.get(airport.ident.upper(), [])
+
     def nearest(self, lat: float, lon: float, max_km: float) -> Airport | None:
         """The closest airport within ``max_km`` of the point, or None."""
         best: Airport | None = None
@@ -207,6 +215,15 @@ class AirportIndex:
             if km <= best_km:
                 best, best_km = airport, km
         return best
+
+    def within(self, lat: float, lon: float, max_km: float) -> list[tuple[float, Airport]]:
+        """(km, airport) for every airport within ``max_km`` of the point, closest first."""
+        found = []
+        for airport in self._candidates(lat, lon, max_km):
+            km = haversine_km(lat, lon, airport.lat, airport.lon)
+            if km <= max_km:
+                found.append((km, airport))
+        return sorted(found, key=lambda pair: (pair[0], pair[1].ident))
 
     def _candidates(self, lat: float, lon: float, max_km: float) -> Iterator[Airport]:
         dlat = max_km / 111.0

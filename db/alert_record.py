@@ -17,6 +17,9 @@ class Alert:
     says why the aircraft is watched (icao, registration, callsign_prefix,
     address_block); ``sources`` which feeds saw it; ``details`` carries the
     watchlist row (operator, type, category, group) and anything rule-specific.
+    ``evidence`` says how a landing or takeoff was known: ``observed`` (surface or
+    low-and-slow positions) or ``inferred`` (signal lost on a runway's approach, or
+    first heard climbing out).
     """
 
     time: datetime
@@ -35,6 +38,7 @@ class Alert:
     confidence: str = "high"
     sources: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    evidence: str | None = None  # landed/took_off: observed | inferred
 
     def for_display(self) -> Alert:
         """A copy whose texts are safe to show (:func:`decoder.printable`): for the mail and

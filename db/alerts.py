@@ -28,7 +28,7 @@ FAILED = "failed"
 
 _ALERT_COLUMNS = (
     "time", "icao", "kind", "registration", "callsign", "geofence", "airport", "lat", "lon",
-    "altitude_ft", "ground_speed_kt", "track_deg", "matched_by", "confidence",
+    "altitude_ft", "ground_speed_kt", "track_deg", "matched_by", "confidence", "evidence",
 )
 _ERROR_CHARS = 2000
 
@@ -203,3 +203,29 @@ def latest_alerts(engine: Engine) -> list[tuple[str, str | None, str, datetime]]
         table.icao, table.geofence, table.kind)
     with engine.connect() as conn:
         return [(icao, fence, kind, time) for icao, fence, kind, time in conn.execute(query)]
+
+
+def pending_by_channel(engine: Engine) -> list[dict[str, Any]]:
+    """What waits per channel: how many, since when, the next try and the latest error."""
+    outbox = _OUTBOX.c
+    grouped = (
+        select(outbox.channel, func.count(), func.min(outbox.created_at),
+               func.min(outbox.next_attempt_at), func.max(outbox.attempts))
+        .where(outbox.status == PENDING)
+        .group_by(outbox.channel)
+        .order_by(outbox.channel)
+    )
+    latest_error = (
+        select(outbox.last_error)
+        .where(outbox.status == PENDING, outbox.last_error.is_not(None))
+        .order_by(outbox.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        return [
+            {"channel": channel, "pending": count, "oldest": oldest, "next_attempt": next_try,
+             "attempts": attempts,
+             "last_error": conn.execute(latest_error.where(outbox.channel == channel))
+             .scalar_one_or_none()}
+            for channel, count, oldest, next_try, attempts in conn.execute(grouped).all()
+        ]

@@ -18,8 +18,14 @@ flights as the live run did):
   airborne position and the departure airport the one it stood on. Ground
   positions with no flight before them (first seen parked) start no flight.
 - A flight first seen airborne and **climbing below** ``landed_below_ft`` near an
-  airport departed from it (the takeoff itself was not heard): departure airport
-  set, ``departure_time`` is ``first_seen``.
+  airport (or on a runway's climb-out) departed from it (the takeoff itself was
+  not heard): departure airport set, ``departure_time`` is ``first_seen``,
+  ``departure_evidence`` ``inferred`` (see :mod:`db.landing`).
+- An airborne aircraft whose track is **lost** (``lost``) low on a runway's approach
+  landed there: arrival airport and estimated time, ``arrival_evidence``
+  ``inferred``. If it is heard again climbing out within the gap, that is a takeoff
+  from the same airport, ``inferred`` too (nobody heard it on the ground); heard again
+  descending or level, it had only dropped below coverage: the arrival is undone.
 - **Time inside a geofence** adds up the intervals between consecutive positions
   of the flight that are both inside.
 
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -44,6 +51,13 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
 from flightwatch.db.failures import FailureStreak
+from flightwatch.db.landing import (
+    CLIMBING_FPM,
+    INFERRED,
+    OBSERVED,
+    inferred_arrival,
+    inferred_departure,
+)
 from flightwatch.db.models import (
     Aircraft,
     AirportRecord,
@@ -59,8 +73,13 @@ log = logging.getLogger(__name__)
 _FLIGHTS: Table = FlightRecord.__table__  # type: ignore[assignment]
 _FENCES: Table = FlightGeofence.__table__  # type: ignore[assignment]
 _AIRPORTS: Table = AirportRecord.__table__  # type: ignore[assignment]
-_CLIMBING_FPM = 300.0
 _SWEEP_EVERY = timedelta(minutes=1)
+_DEPARTURE_WINDOW = timedelta(minutes=1)
+
+
+def _not_climbing(position: Position) -> bool:
+    rate = position.vertical_rate_fpm
+    return rate is not None and rate < CLIMBING_FPM
 
 
 class FenceLike(Protocol):
@@ -80,21 +99,10 @@ class FlightRules:
     landed_below_ft: float = 1500.0  # above field elevation
     landed_slower_kt: float = 80.0
     confirm_positions: int = 2
-
-
-def _departing_from(
-    position: Position, airports: AirportIndex, rules: FlightRules
-) -> Airport | None:
-    """The airport a flight first seen low and climbing has just left, if any."""
-    rate = position.vertical_rate_fpm
-    if position.altitude_ft is None or rate is None or rate < _CLIMBING_FPM:
-        return None
-    airport = airports.nearest(position.lat, position.lon, rules.airport_radius_km)
-    if airport is None:
-        return None
-    if position.altitude_ft - (airport.elevation_ft or 0.0) >= rules.landed_below_ft:
-        return None
-    return airport
+    inferred_below_ft: float = 700.0  # above field elevation
+    approach_km: float = 10.0
+    approach_deg: float = 20.0
+    approach_slower_kt: float = 200.0
 
 
 @dataclass(slots=True)
@@ -115,6 +123,8 @@ class _Flight:
     departure_time: datetime | None = None
     arrival_airport: str | None = None
     arrival_time: datetime | None = None
+    departure_evidence: str | None = None  # observed | inferred
+    arrival_evidence: str | None = None
     max_altitude_ft: float | None = None
     positions: int = 0
     fences: dict[str, _FenceTime] = field(default_factory=dict)
@@ -127,6 +137,8 @@ class _Flight:
             "callsign": self.callsign, "registration": self.registration,
             "departure_airport": self.departure_airport, "departure_time": self.departure_time,
             "arrival_airport": self.arrival_airport, "arrival_time": self.arrival_time,
+            "departure_evidence": self.departure_evidence,
+            "arrival_evidence": self.arrival_evidence,
             "max_altitude_ft": None if self.max_altitude_ft is None
             else round(self.max_altitude_ft),
             "positions": self.positions,
@@ -140,6 +152,7 @@ class _Aircraft:
     flight: _Flight | None = None
     last_time: datetime | None = None
     ground: bool | None = None  # settled ground state; None: not judged since a gap
+    ground_inferred: bool = False  # ``ground`` comes from a landing inferred at a loss
     ground_airport: Airport | None = None  # where it stands (or last stood)
     pending: list[tuple[Position, bool, Airport | None]] = field(default_factory=list)
 
@@ -198,15 +211,20 @@ class FlightSegmenter:
             if now - aircraft.last_time > self._gap:
                 self._end_flight(aircraft)
                 aircraft.ground, aircraft.ground_airport = None, None
+                aircraft.ground_inferred = False
                 aircraft.pending.clear()
         aircraft.last_time = now
         down, airport = on_the_ground(position, self.airports, self.rules)
+        if aircraft.ground_inferred and not down and _not_climbing(position):
+            self._reacquired(aircraft)
         if aircraft.ground is None:  # first judgement: nothing to confirm against
             aircraft.ground = down
             aircraft.ground_airport = airport if down else None
             if not down:
-                departed = _departing_from(position, self.airports, self.rules)
-                self._start_flight(aircraft, position, departed, now if departed else None)
+                departed = inferred_departure(position, self.airports, self.rules)
+                flight = self._start_flight(aircraft, position, departed,
+                                            now if departed else None)
+                flight.departure_evidence = INFERRED if departed else None
             self._assign(aircraft, position, registration)
         elif down == aircraft.ground:
             for held, _, _ in aircraft.pending:  # a blip: the held positions were not a change
@@ -214,6 +232,8 @@ class FlightSegmenter:
             aircraft.pending.clear()
             if down and airport is not None:
                 aircraft.ground_airport = airport
+            if not down:
+                self._maybe_departed(aircraft, position)
             self._assign(aircraft, position, registration)
         else:
             aircraft.pending.append((position, down, airport))
@@ -234,16 +254,63 @@ class FlightSegmenter:
             touchdown = airport or next((a for _, _, a in held if a is not None), None)
             flight.arrival_airport = touchdown.code if touchdown else None
             flight.arrival_time = first.time
+            flight.arrival_evidence = OBSERVED
             aircraft.ground_airport = touchdown
         else:  # takeoff
             self._end_flight(aircraft)
             origin = aircraft.ground_airport or self.airports.nearest(
                 first.lat, first.lon, self.rules.airport_radius_km
             )
-            self._start_flight(aircraft, first, origin, first.time)
+            flight = self._start_flight(aircraft, first, origin, first.time)
+            flight.departure_evidence = INFERRED if aircraft.ground_inferred else OBSERVED
             aircraft.ground_airport = None
+        aircraft.ground_inferred = False
         for position, _, _ in held:
             self._assign(aircraft, position, registration)
+
+    def _maybe_departed(self, aircraft: _Aircraft, position: Position) -> None:
+        """A flight's first positions may come before its first velocity message (no
+        vertical rate yet): a climb-out is looked for during its first minute."""
+        flight = aircraft.flight
+        if (flight is None or flight.departure_time is not None
+                or flight.arrival_time is not None
+                or position.time - flight.first_seen > _DEPARTURE_WINDOW):
+            return
+        departed = inferred_departure(position, self.airports, self.rules)
+        if departed is not None:
+            flight.departure_airport, flight.departure_time = departed.code, flight.first_seen
+            flight.departure_evidence = INFERRED
+
+    def _reacquired(self, aircraft: _Aircraft) -> None:
+        """Heard again, airborne and not climbing, after a landing inferred at its loss: it
+        had only dropped below coverage on the approach. The flight goes on."""
+        flight = aircraft.flight
+        if flight is not None:
+            flight.arrival_airport, flight.arrival_time, flight.arrival_evidence = None, None, None
+            flight.dirty = True
+            self._dirty[(flight.icao, flight.first_seen)] = flight
+        aircraft.ground, aircraft.ground_inferred, aircraft.ground_airport = False, False, None
+
+    def lost(self, position: Position | None) -> None:
+        """The tracker lost the aircraft whose latest position this is: if it was on a
+        runway's approach, it landed there (``inferred``)."""
+        if position is None:
+            return
+        aircraft = self._aircraft.get(position.icao)
+        if aircraft is None or aircraft.ground is not False or aircraft.flight is None:
+            return
+        arrival = inferred_arrival(position, self.airports, self.rules)
+        if arrival is None:
+            return
+        flight = aircraft.flight
+        flight.arrival_airport = arrival.airport.code
+        flight.arrival_time = arrival.time.replace(microsecond=0)
+        flight.arrival_evidence = INFERRED
+        flight.dirty = True
+        self._dirty[(flight.icao, flight.first_seen)] = flight
+        aircraft.ground, aircraft.ground_inferred = True, True
+        aircraft.ground_airport = arrival.airport
+        aircraft.pending.clear()
 
     def _start_flight(
         self,
@@ -361,6 +428,7 @@ class FlightSegmenter:
             callsign=row.callsign, registration=row.registration,
             departure_airport=row.departure_airport, departure_time=row.departure_time,
             arrival_airport=row.arrival_airport, arrival_time=row.arrival_time,
+            departure_evidence=row.departure_evidence, arrival_evidence=row.arrival_evidence,
             max_altitude_ft=row.max_altitude_ft, positions=row.positions,
             fences={f.geofence: _FenceTime(f.seconds, f.first_inside, f.last_inside)
                     for f in fences},
@@ -369,6 +437,7 @@ class FlightSegmenter:
         aircraft.flight = flight
         aircraft.last_time = row.last_seen
         aircraft.ground = row.arrival_time is not None
+        aircraft.ground_inferred = row.arrival_evidence == INFERRED
         if aircraft.ground and row.arrival_airport:
             aircraft.ground_airport = self.airports.get(row.arrival_airport)
         return aircraft
@@ -505,7 +574,11 @@ def stored_airports(engine: Engine) -> list[Airport]:
 
 @dataclass(frozen=True, slots=True)
 class FlightRow:
-    """One flight; the first ten fields are the ``flights`` output contract."""
+    """One flight; the first ten fields are the ``flights`` output contract.
+
+    ``turnaround_s``: seconds on the ground before this departure, from the same
+    aircraft's previous flight's arrival at the airport this one departed from.
+    """
 
     icao: str
     registration: str | None
@@ -519,6 +592,9 @@ class FlightRow:
     max_altitude_ft: int | None
     positions: int
     geofence_seconds: tuple[str, ...]  # "belarus=1234": seconds inside each fence
+    departure_evidence: str | None = None  # observed | inferred
+    arrival_evidence: str | None = None
+    turnaround_s: int | None = None
 
     @property
     def key(self) -> str:
@@ -588,6 +664,7 @@ def query_flights(
     with engine.connect() as conn:
         rows = sorted(conn.execute(query).all(), key=lambda r: (r.first_seen, r.icao))
         fence_times = _fence_times(conn, rows) if rows else {}
+        turnarounds = _turnarounds(conn, rows)
     return [
         FlightRow(
             icao=r.icao, registration=r.known_registration, callsign=r.callsign,
@@ -596,6 +673,8 @@ def query_flights(
             first_seen=r.first_seen, last_seen=r.last_seen, max_altitude_ft=r.max_altitude_ft,
             positions=r.positions,
             geofence_seconds=fence_times.get((r.icao, r.first_seen), ()),
+            departure_evidence=r.departure_evidence, arrival_evidence=r.arrival_evidence,
+            turnaround_s=turnarounds.get((r.icao, r.first_seen)),
         )
         for r in rows
     ]
@@ -626,6 +705,38 @@ def _fence_times(conn: Connection, rows: Sequence[Any]) -> dict[tuple[str, datet
             if key in wanted:
                 out.setdefault(key, []).append(f"{fr.geofence}={fr.seconds}")
     return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def _turnarounds(conn: Connection, rows: Sequence[Any]) -> dict[tuple[str, datetime], int]:
+    """Seconds on the ground before each departure that follows an arrival at the same
+    airport; the previous flights are read by the primary key's ``icao`` prefix."""
+    departing = [r for r in rows if r.departure_airport and r.departure_time is not None]
+    if not departing:
+        return {}
+    icaos = sorted({r.icao for r in departing})
+    latest = max(r.first_seen for r in departing)
+    f = _FLIGHTS.c
+    history: dict[str, list[Any]] = {}
+    for start in range(0, len(icaos), _IN_CHUNK):
+        query = select(f.icao, f.first_seen, f.arrival_airport, f.arrival_time).where(
+            f.icao.in_(icaos[start:start + _IN_CHUNK]), f.first_seen < latest)
+        for h in conn.execute(query):
+            history.setdefault(h.icao, []).append(h)
+    starts = {icao: sorted(h.first_seen for h in past) for icao, past in history.items()}
+    for past in history.values():
+        past.sort(key=lambda h: h.first_seen)
+    out: dict[tuple[str, datetime], int] = {}
+    for r in departing:
+        index = bisect_left(starts.get(r.icao, []), r.first_seen)
+        if index == 0:
+            continue
+        previous = history[r.icao][index - 1]
+        if (previous.arrival_airport == r.departure_airport
+                and previous.arrival_time is not None
+                and previous.arrival_time <= r.departure_time):
+            seconds = (r.departure_time - previous.arrival_time).total_seconds()
+            out[(r.icao, r.first_seen)] = round(seconds)
+    return out
 
 
 def airport_known(engine: Engine, code: str) -> bool:

@@ -114,6 +114,7 @@ class AlertRecord(Base):
     confidence: Mapped[str] = mapped_column(String(16))
     sources: Mapped[str] = mapped_column(Text)  # comma-separated source names
     details: Mapped[str] = mapped_column(Text)  # JSON object
+    evidence: Mapped[str | None] = mapped_column(String(8))  # landed/took_off: how known
 
 
 class OutboxEntry(Base):
@@ -157,6 +158,8 @@ class FlightRecord(Base):
     departure_time: Mapped[datetime | None] = mapped_column(EpochSeconds)
     arrival_airport: Mapped[str | None] = mapped_column(String(16))
     arrival_time: Mapped[datetime | None] = mapped_column(EpochSeconds)
+    departure_evidence: Mapped[str | None] = mapped_column(String(8))  # observed | inferred
+    arrival_evidence: Mapped[str | None] = mapped_column(String(8))
     max_altitude_ft: Mapped[int | None] = mapped_column(Integer)
     positions: Mapped[int] = mapped_column(Integer)
 

@@ -156,7 +156,8 @@ class Tracker:
         """
         self._source_expiry[source] = timedelta(seconds=max(seconds, self.config.expire_after_s))
 
-    def _silence_allowed(self, state: AircraftState) -> timedelta:
+    def silence_allowed(self, state: AircraftState) -> timedelta:
+        """How long this aircraft may be silent before it is lost (its slowest source's)."""
         if not self._source_expiry:
             return self._expire_after
         return max(self._source_expiry.get(s, self._expire_after) for s in state.sources)
@@ -164,13 +165,18 @@ class Tracker:
     def expire(self, now: datetime) -> list[AircraftState]:
         """Forget aircraft silent for longer than their sources allow; return them."""
         lost = [s for s in self._aircraft.values()
-                if now - s.last_seen > self._silence_allowed(s)]
+                if now - s.last_seen > self.silence_allowed(s)]
         for state in lost:
             del self._aircraft[state.icao]
         if self._evicted:
             lost.extend(self._evicted)
             self._evicted.clear()
         return lost
+
+    def silent_too_long(self, icao: str, now: datetime) -> bool:
+        """Whether a tracked aircraft has been silent longer than allowed at ``now``."""
+        state = self._aircraft.get(icao)
+        return state is not None and now - state.last_seen > self.silence_allowed(state)
 
     def _evict_oldest(self) -> None:
         """Make room; the evicted aircraft is handed out as lost at the next ``expire``."""

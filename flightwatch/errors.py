@@ -11,13 +11,15 @@ def user_error(exc: BaseException) -> tuple[str | None, int]:
     from flightwatch.alerts.notify import NotifierConfigError
     from flightwatch.collector import CollectorError
     from flightwatch.db import DatabaseError
+    from flightwatch.db.airports import AirportsError
     from flightwatch.db.engine import DatabaseConfigError
+    from flightwatch.db.runways import RunwaysError
     from flightwatch.db.watchlist_file import WatchlistError
 
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return f"{exc.filename}: no such file", EXIT_USAGE
     if isinstance(exc, CollectorError | GeofenceError | WatchlistError | NotifierConfigError
-                  | DatabaseConfigError
+                  | DatabaseConfigError | AirportsError | RunwaysError
                   | IsADirectoryError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, DatabaseError | OSError):

@@ -20,6 +20,7 @@ from typing import Any
 from flightwatch.collector import DEFAULT_PORTS
 
 DATABASE_URL_ENV = "FLIGHTWATCH_DATABASE_URL"
+DEFAULT_TRACK_URL = "https://globe.adsbexchange.com/?icao={icao}&showTrace={date}"
 
 
 class ConfigError(Exception):
@@ -97,10 +98,36 @@ def _utc_clock(value: Any, base: Path) -> dt_time:
     return dt_time(hour, minute)
 
 
+def _timezone(value: Any, base: Path) -> str:
+    """An IANA time zone name (``Europe/Minsk``), checked against the system's zone data."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = _str(value, base)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone such as Europe/Minsk or UTC") from None
+    return name
+
+
 def _float(value: Any, _base: Path) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
     return float(value)
+
+
+def _within(low: float, high: float, unit: str) -> Parser:
+    """A number above ``low`` and at most ``high``: a threshold where 0, a negative or a
+    huge value would silently turn a rule off or make it fire on everything."""
+
+    def parse(value: Any, base: Path) -> float:
+        number = _float(value, base)
+        if not low < number <= high:
+            raise ValueError(f"{number:g} is out of range: more than {low:g} and at most "
+                             f"{high:g} {unit}")
+        return number
+
+    return parse
 
 
 def _latitude(value: Any, base: Path) -> float:
@@ -142,6 +169,19 @@ def _str_list(value: Any, base: Path) -> list[str]:
 
 def _path_list(value: Any, base: Path) -> list[Path]:
     return [_path(v, base) for v in _str_list(value, base)]
+
+
+def parse_listen(text: str) -> str:
+    """``host:port`` (``[::1]:8080`` for IPv6), checked; the web server splits it."""
+    text = text.strip()
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r} is not host:port such as 127.0.0.1:8080")
+    return text
+
+
+def _listen(value: Any, base: Path) -> str:
+    return parse_listen(_str(value, base))
 
 
 def _one_of(*choices: str) -> Parser:
@@ -215,11 +255,28 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "airports": _k(_path_list, None,
                        "airports CSVs (flightwatch or OurAirports format) for landed/took_off; "
                        "default the shipped config/airports.csv"),
-        "airport_radius_km": _k(_float, 5.0, "landed/took_off: at most this far from an airport"),
-        "landed_below_ft": _k(_float, 1500.0,
+        "runways": _k(_path_list, None,
+                      "runway CSVs (OurAirports runways.csv format) whose thresholds tell an "
+                      "approach from an overflight; default the shipped config/runways.csv"),
+        "airport_radius_km": _k(_within(0, 50, "km"), 5.0,
+                                "landed/took_off: at most this far from an airport"),
+        "landed_below_ft": _k(_within(0, 5000, "ft"), 1500.0,
                               "landed without surface messages: below this height above the "
-                              "field and slower than landed_slower_kt"),
-        "landed_slower_kt": _k(_float, 80.0, "landed without surface messages: ground speed below"),
+                              "field and slower than landed_slower_kt; an aircraft first heard "
+                              "climbing below it near an airport took off there (inferred)"),
+        "landed_slower_kt": _k(_within(0, 250, "kt"), 80.0,
+                               "landed without surface messages: ground speed below"),
+        "inferred_below_ft": _k(_within(0, 3000, "ft"), 700.0,
+                                "inferred landing: a track lost below this height above the "
+                                "field on a runway's approach landed there"),
+        "approach_km": _k(_within(0, 50, "km"), 10.0,
+                          "inferred landing/takeoff: a runway's approach (or climb-out) "
+                          "reaches this far from its threshold"),
+        "approach_deg": _k(_within(0, 90, "degrees"), 20.0,
+                           "inferred landing/takeoff: track within this of the runway heading "
+                           "(the approach widens by half of it)"),
+        "approach_slower_kt": _k(_within(0, 400, "kt"), 200.0,
+                                 "inferred landing: last ground speed below this"),
         "border_margin_km": _k(_float, 0.5,
                                "enter/exit: count a side change at once when this far past the "
                                "border (after two positions)"),
@@ -229,6 +286,30 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                    "heard_nearby: Mode-S replies from a watched address needed "
                                    "within heard_nearby_window"),
         "heard_nearby_window": _k(_duration, 60.0, "heard_nearby: the counting window"),
+        "track_url": _k(_str, DEFAULT_TRACK_URL,
+                        "link to the track in chat and MQTT alerts; {icao} (lower-case hex) "
+                        "and {date} (UTC, YYYY-MM-DD) are filled in; empty for none"),
+    },
+    "alerts.apprise": {
+        "urls": _k(_str_list, [],
+                   "Apprise URLs (tgram://, signal://, ntfy://, matrix://, discord://, "
+                   "mastodon://...), each its own channel apprise:SCHEME; ${VAR} is replaced "
+                   "by env VAR"),
+    },
+    "alerts.mqtt": {
+        "host": _k(_str, None, "MQTT broker; no host means no MQTT"),
+        "port": _k(_port, 1883, "MQTT port (8883 with TLS)"),
+        "topic": _k(_str, "flightwatch/alerts",
+                    "every alert as JSON here (QoS 1); the latest per aircraft, retained, "
+                    "under TOPIC/ICAO"),
+        "client_id": _k(_str, "flightwatch",
+                        "fixed client id of the persistent session; one per flightwatch"),
+        "username": _k(_str, None, "MQTT user; password from env FLIGHTWATCH_MQTT_PASSWORD"),
+        "tls": _k(_bool, False, "connect with TLS"),
+        "ca_file": _k(_path, None, "TLS: trust this CA file instead of the system's"),
+        "timeout": _k(_duration, 10.0, "wait this long for the broker's CONNACK and PUBACK"),
+        "discovery": _k(_bool, False, "announce sensors to Home Assistant (MQTT discovery)"),
+        "discovery_prefix": _k(_str, "homeassistant", "Home Assistant's discovery prefix"),
     },
     "alerts.email": {
         "host": _k(_str, None, "SMTP server; no host means no email"),
@@ -275,6 +356,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
                         "mail a daily digest of watched aircraft at this UTC time (07:00); "
                         "off when unset"),
     },
+    "web": {
+        "listen": _k(_listen, None,
+                     "`run` also serves the web pages on host:port (127.0.0.1:8080); off "
+                     "when unset. Beyond loopback it needs env FLIGHTWATCH_WEB_PASSWORD"),
+        "username": _k(_str, "flightwatch",
+                       "HTTP basic auth user; the password (also a Bearer token) comes from "
+                       "env FLIGHTWATCH_WEB_PASSWORD, and without it there is no login"),
+        "allow_public": _k(_bool, False,
+                           "listen beyond loopback with no password (anyone who reaches the "
+                           "port reads the history)"),
+        "refresh": _k(_duration, 5.0, "the Now page asks for aircraft positions this often"),
+        "tiles_url": _k(_str, "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                        "map tiles; empty: no tiles, the maps draw country borders instead "
+                        "(they also do when tiles fail to load)"),
+        "tiles_attribution": _k(_str, "&copy; OpenStreetMap contributors",
+                                "credit shown for the tiles"),
+    },
 }
 
 SOURCE_KEYS: dict[str, Key] = {
@@ -314,6 +412,9 @@ GEOFENCE_KEYS: dict[str, Key] = {
     "name": _k(_str, None, "fence name used in alerts and --geofence"),
     "file": _k(_path, None, "GeoJSON Polygon/MultiPolygon"),
     "buffer_km": _k(_float, 0.0, "grow (or, negative, shrink) the fence by this many km"),
+    "timezone": _k(_timezone, None,
+                   "local time shown in chat alerts (Europe/Minsk); default UTC only, "
+                   "Europe/Minsk for the built-in Belarus fence"),
 }
 
 _ARRAYS: dict[str, Callable[[Any], dict[str, Key]]] = {
@@ -457,7 +558,8 @@ def _fill_defaults(
             _check_aggregator(source, f"sources[{i}]", problems)
     if not arrays["geofences"]:
         arrays["geofences"] = [
-            {"name": "belarus", "file": bundled("geofences/belarus.geojson"), "buffer_km": 0.0}
+            {"name": "belarus", "file": bundled("geofences/belarus.geojson"), "buffer_km": 0.0,
+             "timezone": "Europe/Minsk"}
         ]
     for i, fence in enumerate(arrays["geofences"]):
         for required in ("name", "file"):

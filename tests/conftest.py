@@ -14,8 +14,10 @@ from typing import NoReturn
 
 import pytest
 from integration.dump1090 import BINARY, Dump1090Ports, run_dump1090
+from integration.mosquitto import Broker, Subscriber, find_mosquitto
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+DATA_DIR = Path(__file__).resolve().parent / "data"  # copies of what the licences allow
 
 
 def in_ci() -> bool:
@@ -29,36 +31,33 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The read-only ``shared`` folder beside the repo root (test data, docs)."""
-    if not SHARED_DIR.is_dir():
-        pytest.skip(f"test data folder {SHARED_DIR} is missing")
-    return SHARED_DIR
-
-
-def _files_in(folder: Path) -> Callable[[str], Path]:
-    """``name`` -> path of a file in ``folder``; the test skips when it is missing."""
+def _files_in(*folders: Path) -> Callable[[str], Path]:
+    """``name`` -> path of a file in the first of ``folders`` that has it; the test
+    skips when none has it."""
 
     def path(name: str) -> Path:
-        found = folder / name
-        if not found.is_file():
-            pytest.skip(f"test data {found} is missing")
-        return found
+        for folder in folders:
+            found = folder / name
+            if found.is_file():
+                return found
+        pytest.skip(f"test data {name} is in none of {', '.join(map(str, folders))} "
+                    "(tests/data/README.md says why some files are not copied)")
 
     return path
 
 
 @pytest.fixture(scope="session")
-def capture(shared_dir: Path) -> Callable[[str], Path]:
-    """``capture("lax_avr_742.txt")`` -> path of a recording in shared/data/captures."""
-    return _files_in(shared_dir / "data" / "captures")
+def capture() -> Callable[[str], Path]:
+    """``capture("lax_avr_742.txt")`` -> path of a recording in tests/data/captures,
+    else in shared/data/captures."""
+    return _files_in(DATA_DIR / "captures", SHARED_DIR / "data" / "captures")
 
 
 @pytest.fixture(scope="session")
-def watchlist_data(shared_dir: Path) -> Callable[[str], Path]:
-    """``watchlist_data("raw/plane-alert-db.csv")`` -> path in shared/data/watchlist."""
-    return _files_in(shared_dir / "data" / "watchlist")
+def watchlist_data() -> Callable[[str], Path]:
+    """``watchlist_data("raw/plane-alert-db.csv")`` -> path in tests/data/watchlist,
+    else in shared/data/watchlist."""
+    return _files_in(DATA_DIR / "watchlist", SHARED_DIR / "data" / "watchlist")
 
 
 @pytest.fixture(scope="session")
@@ -105,3 +104,39 @@ def dump1090(request: pytest.FixtureRequest, dump1090_binary: str) -> Iterator[D
 def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver on 127.0.0.1 for every test (not whatever ``localhost`` resolves to)."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Broker]]:
+    """``mosquitto(users={"fw": "secret"}, tls=(cert, key))``: a started broker on a free
+    loopback port (tests/integration/mosquitto.py); stopped after the test."""
+    binary = find_mosquitto()
+    if binary is None:
+        unavailable("mosquitto is not installed (apt-get install mosquitto)")
+    brokers: list[Broker] = []
+
+    def start(users: dict[str, str] | None = None,
+              tls: tuple[Path, Path] | None = None) -> Broker:
+        broker = Broker(binary, tmp_path_factory.mktemp("mosquitto"), users, tls)
+        brokers.append(broker)
+        broker.start()
+        return broker
+
+    yield start
+    for broker in brokers:
+        broker.stop()
+
+
+@pytest.fixture
+def mqtt_subscriber() -> Iterator[Callable[..., Subscriber]]:
+    """``mqtt_subscriber(port, "topic/#", ...)``: a subscribed client recording messages."""
+    started: list[Subscriber] = []
+
+    def start(port: int, *topics: str) -> Subscriber:
+        subscriber = Subscriber(port, topics).start()
+        started.append(subscriber)
+        return subscriber
+
+    yield start
+    for subscriber in started:
+        subscriber.stop()

@@ -16,10 +16,21 @@ def test_throughput_benchmark_measures_a_small_capture(tmp_path: Path) -> None:
     throughput.make_capture(capture, n_aircraft=20, n_frames=3_000)
     result = throughput.measure(capture, tmp_path, "tiny", with_alerts=True, rounds=1)
     assert result["frames"] == 3_000
-    assert result["aircraft_tracked_at_end"] == 20
+    assert result["aircraft"] == 20
     assert result["positions"] > 0 and result["bytes_per_position"] > 0
     assert 0 < result["ratio"] < 10 and f"{result['ratio']:.2f}" == result["ratios"]
     assert result["peak_rss_mb"] > 0
+
+
+def test_web_memory_benchmark_measures_both_daemons(tmp_path: Path) -> None:
+    import web_memory
+
+    capture = tmp_path / "tiny.beast"
+    throughput.make_capture(capture, n_aircraft=10, n_frames=2_000)
+    result = web_memory.measure(capture, tmp_path, seconds=1.0)
+    assert result["without"]["exit"] == 0 and result["with"]["exit"] == 0
+    assert result["with"]["requests"] > 0 and result["with"]["errors"] == []
+    assert result["without"]["rss_mb"] > 0 and result["with"]["rss_mb"] > 0
 
 
 def run_benchmark(name: str, *args: str) -> str:

@@ -23,7 +23,7 @@ ALLOWED = {
     "alerts": {"alerts", "db", "decoder"},
     "collector": {"collector", "decoder", "db", "alerts"},
 }
-SHELL_MAY_NOT = {"daemon": {"cli"}, "output": {"cli", "daemon"}}
+SHELL_MAY_NOT = {"daemon": {"cli", "web"}, "output": {"cli", "daemon", "web"}}
 
 
 def _imported_packages(path: Path) -> set[str]:

@@ -96,7 +96,8 @@ buffer_km = 5
     )
     settings = load_settings(path, env={})
     assert settings.database_url == f"sqlite:///{tmp_path / 'data' / 'fw.db'}"
-    assert settings.geofences == [{"name": "mine", "file": fence, "buffer_km": 5.0}]
+    assert settings.geofences == [{"name": "mine", "file": fence, "buffer_km": 5.0,
+                                   "timezone": None}]
 
 
 def test_the_environment_overrides_the_database_url(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flightwatch.db.airports import Airport, read_airports, write_airports  # noqa: E402
+from flightwatch.db.runways import RUNWAY_COLUMNS, read_runways  # noqa: E402
 from flightwatch.db.watchlist_file import read_watchlist, write_watchlist  # noqa: E402
 
 PREFIX_COLUMNS = ("prefix", "telephony", "operator", "country", "group", "confidence", "note")
@@ -83,6 +84,29 @@ def _write_fence(src: Path, out: Path, name: str, licence: str, pick: tuple[str,
     print(f"geofences/{out.name}: {feature['geometry']['type']}")
 
 
+BORDERS_BOX = (14.0, 44.0, 45.0, 62.0)  # min lon, min lat, max lon, max lat
+
+
+def derive_borders(src: Path, out: Path, tolerance_deg: float = 0.01) -> None:
+    """Country outlines for the web maps without tiles: Belarus and its neighbours within
+    ``BORDERS_BOX`` (all of Russia would be most of the file), simplified (~1 km)."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    data = json.loads(src.read_text(encoding="utf-8"))
+    features = []
+    for feature in sorted(data["features"], key=lambda f: f["properties"]["name"]):
+        outline = shapely.clip_by_rect(shape(feature["geometry"]), *BORDERS_BOX)
+        outline = shapely.simplify(outline, tolerance_deg, preserve_topology=True)
+        outline = shapely.set_precision(outline, 1e-4)
+        features.append({"type": "Feature", "properties": {"name": feature["properties"]["name"]},
+                         "geometry": mapping(outline)})
+    collection = {"type": "FeatureCollection", "name": "borders",
+                  "licence": "public domain (Natural Earth)", "features": features}
+    out.write_text(json.dumps(collection, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"{out.name}: {len(features)} countries")
+
+
 def _runways(path: Path) -> dict[str, list[dict[str, str]]]:
     by_airport: dict[str, list[dict[str, str]]] = {}
     with path.open(newline="", encoding="utf-8") as src:
@@ -109,6 +133,24 @@ def derive_airports(shared: Path, config: Path) -> None:
     airports = [_with_runways(a, runways.get(a.ident, [])) for a in airports]
     write_airports(config / "airports.csv", airports)
     print(f"airports.csv: {len(airports)} airports")
+    derive_runways(runways, config / "runways.csv")
+
+
+def derive_runways(runways: dict[str, list[dict[str, str]]], out: Path) -> None:
+    """Open runways with both thresholds known, OurAirports' columns, read back to check."""
+    kept = [
+        r for ident in sorted(runways) for r in sorted(runways[ident], key=lambda r: r["le_ident"])
+        if all(r[k] for k in ("le_latitude_deg", "le_longitude_deg", "he_latitude_deg",
+                              "he_longitude_deg"))
+    ]
+    with out.open("w", encoding="utf-8", newline="") as dst:
+        writer = csv.writer(dst, lineterminator="\n")
+        writer.writerow(RUNWAY_COLUMNS)
+        writer.writerows([r[c] for c in RUNWAY_COLUMNS] for r in kept)
+    ends = read_runways(out)
+    if len(ends) != 2 * len(kept):
+        raise SystemExit(f"{out}: {len(kept)} runways written, {len(ends)} ends read back")
+    print(f"runways.csv: {len(kept)} runways with threshold coordinates")
 
 
 def main() -> None:
@@ -136,6 +178,7 @@ def main() -> None:
         pick=("id", "UMMV"),  # the whole FIR; the file's other features are its sectors
     )
     derive_airports(shared, config)
+    derive_borders(geo / "belarus_neighbours_ne10m.geojson", config / "borders.geojson")
 
 
 if __name__ == "__main__":

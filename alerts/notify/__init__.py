@@ -3,7 +3,7 @@
 The rule engine calls :meth:`AlertSink.raise_alert`; that logs the one line and
 stores the alert with a pending outbox row per configured channel in one
 transaction. The daemon's :class:`OutboxWorker` job delivers those rows (email,
-webhook, mail files) and retries them; see ``alerts.notify.outbox`` for the
+webhook, mail files, Apprise URLs, MQTT) and retries them; see ``alerts.notify.outbox`` for the
 delivery guarantee. Nothing here sends anything on the caller's thread, so a
 slow or dead channel never holds up decoding.
 
@@ -16,15 +16,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from flightwatch.alerts.notify.chat import AppriseConfigError, build_apprise
 from flightwatch.alerts.notify.email import EmailNotifier, SmtpSettings
 from flightwatch.alerts.notify.log import alert_line, log_alert
 from flightwatch.alerts.notify.mailfile import MailFileNotifier
+from flightwatch.alerts.notify.mqtt import MQTT_PASSWORD_ENV, MqttNotifier, MqttSettings
 from flightwatch.alerts.notify.outbox import (
     Backoff,
     DeliveryError,
@@ -32,22 +34,28 @@ from flightwatch.alerts.notify.outbox import (
     OutboxWorker,
     PermanentDeliveryError,
 )
+from flightwatch.alerts.notify.phone import PhoneFormat, zones_of
 from flightwatch.alerts.notify.webhook import WebhookNotifier
+from flightwatch.db.airports import AirportIndex
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import record_alert
 from flightwatch.db.failures import FailureStreak
 
 __all__ = [
+    "MQTT_PASSWORD_ENV",
     "PASSWORD_ENV",
     "AlertSink",
     "Backoff",
     "DeliveryError",
     "EmailNotifier",
     "MailFileNotifier",
+    "MqttNotifier",
+    "MqttSettings",
     "Notifier",
     "NotifierConfigError",
     "OutboxWorker",
     "PermanentDeliveryError",
+    "PhoneFormat",
     "SmtpSettings",
     "WebhookNotifier",
     "alert_line",
@@ -64,18 +72,59 @@ class NotifierConfigError(Exception):
 
 
 class Sections(Protocol):
-    """What ``build_notifiers`` reads: ``flightwatch.settings.Settings`` or a plain dict."""
+    """What ``build_notifiers`` reads: ``flightwatch.settings.Settings``."""
 
     def __getitem__(self, section: str) -> Mapping[str, Any]: ...
 
+    @property
+    def geofences(self) -> Sequence[Mapping[str, Any]]: ...
+
 
 def build_notifiers(
-    sections: Sections, env: Mapping[str, str] | None = None
+    sections: Sections, env: Mapping[str, str] | None = None, *,
+    airports: AirportIndex | None = None,
 ) -> dict[str, Notifier]:
     """The configured channels: ``email`` if ``alerts.email.host`` is set, ``webhook`` if
-    ``alerts.webhook.url`` is, ``mailfile`` if ``alerts.outbox_dir`` is and there is no SMTP.
+    ``alerts.webhook.url`` is, ``mailfile`` if ``alerts.outbox_dir`` is and there is no SMTP,
+    ``apprise:<scheme>`` per ``alerts.apprise.urls`` entry, ``mqtt`` if ``alerts.mqtt.host``
+    is set. ``airports`` name the nearest airfield in chat messages.
     """
     env = os.environ if env is None else env
+    notifiers = _mail_and_webhook(sections, env)
+    phone = PhoneFormat(sections["alerts"]["track_url"], zones_of(sections.geofences), airports)
+    try:
+        notifiers.update(build_apprise(sections["alerts.apprise"]["urls"], env, phone))
+    except AppriseConfigError as exc:
+        raise NotifierConfigError(str(exc)) from None
+    mqtt = sections["alerts.mqtt"]
+    if mqtt.get("host"):
+        password = _password("alerts.mqtt", mqtt, env, MQTT_PASSWORD_ENV, "MQTT")
+        for key in ("topic", "discovery_prefix"):
+            if not mqtt[key].strip("/") or any(c in mqtt[key] for c in "#+\0"):
+                raise NotifierConfigError(f"alerts.mqtt.{key}: {mqtt[key]!r} is not a topic "
+                                          "to publish to (empty, or with # or +)")
+        notifiers["mqtt"] = MqttNotifier(MqttSettings(
+            host=mqtt["host"], port=mqtt["port"], topic=mqtt["topic"].rstrip("/"),
+            client_id=mqtt["client_id"], username=mqtt.get("username"), password=password,
+            tls=mqtt["tls"], ca_file=mqtt.get("ca_file"), timeout=mqtt["timeout"],
+            discovery=mqtt["discovery"], discovery_prefix=mqtt["discovery_prefix"].rstrip("/"),
+        ), phone)
+    return notifiers
+
+
+def _password(section: str, values: Mapping[str, Any], env: Mapping[str, str],
+              variable: str, service: str) -> str | None:
+    """The password from env ``variable``; a config error when a username needs one."""
+    password = env.get(variable)
+    if values.get("username") and not password:
+        raise NotifierConfigError(
+            f"{section}.username is set but env {variable} is empty; "
+            f"export the {service} password or remove the username"
+        )
+    return password
+
+
+def _mail_and_webhook(sections: Sections, env: Mapping[str, str]) -> dict[str, Notifier]:
     email = sections["alerts.email"]
     webhook = sections["alerts.webhook"]
     outbox_dir = sections["alerts"].get("outbox_dir")
@@ -84,12 +133,7 @@ def build_notifiers(
     if email.get("host"):
         if not recipients:
             raise NotifierConfigError("alerts.email.recipients: empty; say who gets the mail")
-        password = env.get(PASSWORD_ENV)
-        if email.get("username") and not password:
-            raise NotifierConfigError(
-                f"alerts.email.username is set but env {PASSWORD_ENV} is empty; "
-                "export the SMTP password or remove the username"
-            )
+        password = _password("alerts.email", email, env, PASSWORD_ENV, "SMTP")
         notifiers["email"] = EmailNotifier(SmtpSettings(
             host=email["host"], port=email["port"], security=email["security"],
             username=email.get("username"), password=password, sender=email["sender"],

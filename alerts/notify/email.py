@@ -55,8 +55,17 @@ def what_happened(alert: Alert) -> str:
         "heard_nearby": "heard nearby (Mode S only, lower confidence)",
         "squawk": f"squawking {squawk} over {fence}" if squawk else f"squawking over {fence}",
         "identity_anomaly": f"heard from an unexpected address ({alert.icao})",
+        "test": "test message: this channel works",
     }
-    return phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
+    phrase = phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
+    return f"{phrase}, inferred" if alert.evidence == "inferred" else phrase
+
+
+_EVIDENCE = {
+    "observed": "heard on the ground, or low and slow at the field",
+    "inferred": "not heard on the ground: signal lost on a runway approach, or first heard "
+                "climbing out",
+}
 
 
 def aircraft_title(alert: Alert) -> str:
@@ -98,6 +107,8 @@ def body(alert: Alert) -> str:
         lines.append(f"Geofence:      {alert.geofence}")
     if alert.airport:
         lines.append(f"Airport:       {alert.airport}")
+    if alert.evidence:
+        lines.append(f"How known:     {alert.evidence} ({_EVIDENCE.get(alert.evidence, '')})")
     lines += [
         "",
         f"Why it matched: {alert.matched_by or 'unknown'} (confidence {alert.confidence})",

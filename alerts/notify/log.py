@@ -34,6 +34,7 @@ def alert_line(alert: Alert) -> str:
         f"callsign={alert.callsign}" if alert.callsign else None,
         f"matched_by={alert.matched_by}" if alert.matched_by else None,
         f"confidence={alert.confidence}" if alert.confidence != "high" else None,
+        f"evidence={alert.evidence}" if alert.evidence else None,
         f"sources={','.join(alert.sources)}" if alert.sources else None,
     ]
     return " ".join(str(p) for p in parts if p)

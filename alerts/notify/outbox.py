@@ -18,7 +18,9 @@ right after the channel accepted it. So:
 A channel that fails is held (not tried for its other rows) until its next
 retry time, so one dead SMTP server costs one connection attempt per backoff
 step, never blocks another channel, and logs one line when it starts failing
-and one when it recovers.
+and one when it recovers. A channel that rejects notifications for good (a
+revoked chat token) logs the first rejection, then only at debug level until
+it delivers again.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class OutboxWorker:
         self.batch = batch
         self._held_until: dict[str, datetime] = {}
         self._failing: set[str] = set()
+        self._rejecting: set[str] = set()
         self._unconfigured_logged: set[str] = set()
         # Delivered, but the database refused the "sent" mark: never send these again.
         self._unmarked: dict[int, datetime] = {}
@@ -166,6 +169,7 @@ class OutboxWorker:
         self._unmarked[item.id] = datetime.now(UTC)
         self._mark_unmarked()
         self._held_until.pop(item.channel, None)
+        self._rejecting.discard(item.channel)
         if item.channel in self._failing:
             self._failing.discard(item.channel)
             log.warning("%s notifications recovered: delivered alert %d after %d attempts",
@@ -181,8 +185,14 @@ class OutboxWorker:
         error = describe(exc)
         if isinstance(exc, PermanentDeliveryError):
             store.mark_failed(self.engine, item.id, error)
-            log.warning("%s notification of alert %d rejected for good: %s",
-                        item.channel, item.alert_id, error)
+            if item.channel in self._rejecting:
+                log.debug("%s notification of alert %d rejected for good: %s",
+                          item.channel, item.alert_id, error)
+            else:
+                self._rejecting.add(item.channel)
+                log.warning("%s notification of alert %d rejected for good (further "
+                            "rejections are logged at debug level until one is delivered): %s",
+                            item.channel, item.alert_id, error)
             return
         store.mark_retry(self.engine, item.id, retry_at, error)
         self._held_until[item.channel] = retry_at

@@ -1,4 +1,7 @@
-"""``flightwatch alerts``: the alerts raised so far, oldest first, as a table, CSV or JSON Lines."""
+"""``flightwatch alerts``: the alerts raised so far, oldest first, as a table, CSV or JSON Lines.
+
+``--pending`` shows instead what the outbox still has to deliver, per channel.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from flightwatch.settings import ALERT_KINDS
 # The output contract (ARCHITECTURE.md): more fields may be added, none renamed.
 ALERT_FIELDS = (
     "time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat", "lon",
-    "altitude_ft", "matched_by", "sources",
+    "altitude_ft", "matched_by", "sources", "evidence",
 )
+
+PENDING_FIELDS = ("channel", "pending", "oldest", "next_attempt", "attempts", "last_error")
 
 
 def register(commands: Any) -> None:
@@ -31,13 +36,15 @@ def register(commands: Any) -> None:
     alerts.add_argument("--icao", metavar="HEX", help="only this aircraft")
     alerts.add_argument("--kind", choices=ALERT_KINDS, metavar="K",
                         help=f"only this kind: {', '.join(ALERT_KINDS)}")
+    alerts.add_argument("--pending", action="store_true",
+                        help="notifications waiting per channel, with the latest error")
     alerts.add_argument("--format", default="table", choices=("table", "csv", "json"))
     add_config(alerts)
     alerts.set_defaults(handler=cmd_alerts)
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from flightwatch.db.alerts import query_alerts
+    from flightwatch.db.alerts import pending_by_channel, query_alerts
     from flightwatch.decoder import normalise_icao
     from flightwatch.output.formats import write
 
@@ -49,6 +56,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
     engine = engine_for(settings_from(args))
+    if args.pending:
+        write(pending_by_channel(engine), sys.stdout, args.format, PENDING_FIELDS)
+        return EXIT_OK
     rows = query_alerts(engine, since=args.since, until=args.until, icao=icao, kind=args.kind)
     write(rows, sys.stdout, args.format, ALERT_FIELDS)
     return EXIT_OK

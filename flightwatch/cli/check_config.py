@@ -91,6 +91,25 @@ def _geofences(settings: Settings, problems: list[str], lines: list[str]) -> Non
         )
 
 
+def _airports(settings: Settings, problems: list[str], lines: list[str]) -> None:
+    """The airports and runways behind landed/took_off, observed and inferred."""
+    from flightwatch.db.airports import AirportsError, read_airports
+    from flightwatch.db.runways import RunwaysError, read_runways
+    from flightwatch.settings import bundled
+
+    alerts = settings["alerts"]
+    for key, read, default in (("airports", read_airports, "airports.csv"),
+                               ("runways", read_runways, "runways.csv")):
+        for path in alerts[key] or [bundled(default)]:
+            try:
+                loaded = read(path)
+            except (AirportsError, RunwaysError) as exc:
+                problems.append(f"alerts.{key}: {exc}")
+                continue
+            lines.append(f"{key}: {path}: {len(loaded)} "
+                         f"{'airports' if key == 'airports' else 'runway ends'}")
+
+
 def _watchlist(settings: Settings, problems: list[str], lines: list[str]) -> None:
     from flightwatch.db.watchlist_file import WatchlistError, read_watchlist
 
@@ -107,6 +126,7 @@ def _watchlist(settings: Settings, problems: list[str], lines: list[str]) -> Non
 
 def _notifications(settings: Settings, problems: list[str], lines: list[str]) -> None:
     from flightwatch.alerts.notify import NotifierConfigError, build_notifiers
+    from flightwatch.alerts.notify.chat import AppriseNotifier
 
     try:
         channels = build_notifiers(settings)
@@ -114,9 +134,12 @@ def _notifications(settings: Settings, problems: list[str], lines: list[str]) ->
         problems.append(str(exc))
         return
     lines.append(f"alert channels: {', '.join(sorted(channels)) or 'log and database only'}")
+    lines += [f"  {name}: {notifier.display_url}" for name, notifier in sorted(channels.items())
+              if isinstance(notifier, AppriseNotifier)]
 
 
-CHECKS: tuple[Check, ...] = (_database, _sources, _geofences, _watchlist, _notifications)
+CHECKS: tuple[Check, ...] = (_database, _sources, _geofences, _airports, _watchlist,
+                             _notifications)
 
 
 def check(settings: Settings) -> tuple[list[str], list[str]]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from flightwatch.settings import Settings, load_settings
 
@@ -29,6 +32,24 @@ def add_config(parser: argparse.ArgumentParser) -> None:
         "--config", type=Path, default=None, metavar="FILE",
         help="TOML configuration (default: built-in defaults)",
     )
+
+
+def add_output(parser: argparse.ArgumentParser) -> None:
+    """``--format`` and ``--out`` of the commands that print rows or tracks."""
+    parser.add_argument(
+        "--format", default="table", choices=("table", "csv", "json", "geojson", "kml"),
+    )
+    parser.add_argument("--out", type=Path, metavar="FILE", help="write here, not stdout")
+
+
+@contextmanager
+def output_to(path: Path | None) -> Iterator[TextIO]:
+    """The ``--out`` file, or stdout (left open) without one."""
+    if path is None:
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8") as out:
+        yield out
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

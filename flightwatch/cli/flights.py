@@ -7,14 +7,15 @@ import argparse
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from flightwatch.cli.common import (
     EXIT_OK,
     UsageError,
     add_config,
+    add_output,
     engine_for,
+    output_to,
     settings_from,
     time_arg,
 )
@@ -23,9 +24,10 @@ from flightwatch.cli.common import (
 FLIGHT_FIELDS = (
     "icao", "registration", "callsign", "departure_airport", "departure_time",
     "arrival_airport", "arrival_time", "first_seen", "last_seen", "max_altitude_ft",
-    "positions", "geofence_seconds",
+    "positions", "geofence_seconds", "departure_evidence", "arrival_evidence", "turnaround_s",
 )
-_EXPORTED = FLIGHT_FIELDS[:10]  # what a track export carries per flight
+# What a track export carries per flight.
+_EXPORTED = (*FLIGHT_FIELDS[:10], "departure_evidence", "arrival_evidence", "turnaround_s")
 
 
 def register(commands: Any) -> None:
@@ -45,10 +47,7 @@ def register(commands: Any) -> None:
     flights.add_argument("--geofence", metavar="NAME", help="only flights that were inside it")
     flights.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 30d")
     flights.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 30d")
-    flights.add_argument(
-        "--format", default="table", choices=("table", "csv", "json", "geojson", "kml"),
-    )
-    flights.add_argument("--out", type=Path, metavar="FILE", help="write here, not stdout")
+    add_output(flights)
     add_config(flights)
     flights.set_defaults(handler=cmd_flights)
 
@@ -74,15 +73,11 @@ def cmd_flights(args: argparse.Namespace) -> int:
         print(f"note: {args.airport} is not a known airport code "
               "(see config/airports.csv; add more with `flightwatch airports import FILE`)",
               file=sys.stderr)
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
-    try:
+    with output_to(args.out) as out:
         if args.format in TRACK_FORMATS:
             write_tracks(engine, flights, out, args.format)
         else:
             write(flights, out, args.format, FLIGHT_FIELDS)
-    finally:
-        if args.out:
-            out.close()
     return EXIT_OK
 
 

@@ -16,6 +16,8 @@ from flightwatch.cli import (
     check_config,
     flights,
     history,
+    notify_test,
+    serve,
     status,
     watchlist,
 )
@@ -30,8 +32,8 @@ log = logging.getLogger("flightwatch")
 # In the order ``flightwatch --help`` lists them. Each module's ``register(commands)`` adds
 # its subcommands; each module imports what its command needs only when it runs.
 COMMANDS = (
-    run_cli, history, db_cli, check_config, watchlist, alerts, flights, airports, map_cli,
-    status,
+    run_cli, history, db_cli, check_config, watchlist, alerts, notify_test, flights, airports,
+    map_cli, serve, status,
 )
 
 

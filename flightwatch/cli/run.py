@@ -35,7 +35,22 @@ def register(commands: Any) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from flightwatch.daemon.run import run_daemon
 
-    return run_daemon(settings_from(args))
+    settings = settings_from(args)
+    listen = settings["web"]["listen"]
+    if listen is None:
+        return run_daemon(settings)
+    from flightwatch.web.server import check_exposure
+
+    check_exposure(settings, listen)  # before any source starts
+
+    def web(pipeline: Any, engine: Any) -> Any:
+        from flightwatch.web.live import TrackerView
+        from flightwatch.web.server import marker_for, start_in_thread
+
+        live = TrackerView(pipeline.tracker, marker_for(settings, engine))
+        return start_in_thread(settings, engine, live, listen)
+
+    return run_daemon(settings, companions=[web])
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

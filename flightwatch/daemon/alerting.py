@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from flightwatch.alerts.notify import AlertSink, Backoff, OutboxWorker, build_notifiers
+from flightwatch.alerts.notify.phone import landmarks
+from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.alerts import pending_count
-from flightwatch.settings import Settings
+from flightwatch.settings import Settings, bundled
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +31,18 @@ class Alerting:
         return pending_count(self.engine)
 
 
+def chat_airports(settings: Settings) -> AirportIndex | None:
+    """The airports that name the nearest airfield in chat and MQTT alerts (None when no
+    such channel is configured)."""
+    if not (settings["alerts.apprise"]["urls"] or settings["alerts.mqtt"]["host"]):
+        return None
+    paths = settings["alerts"]["airports"] or [bundled("airports.csv")]
+    return landmarks(a for path in paths for a in read_airports(path))
+
+
 def build_alerting(settings: Settings, engine: Engine) -> Alerting:
     """Raises ``NotifierConfigError`` (exit 2) when a channel is misconfigured."""
-    notifiers = build_notifiers(settings)
+    notifiers = build_notifiers(settings, airports=chat_airports(settings))
     alerts = settings["alerts"]
     backoff = Backoff(first=alerts["retry_first"], cap=alerts["retry_max"],
                       give_up_after=alerts["give_up_after"])

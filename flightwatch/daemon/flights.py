@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import Engine
 
-from flightwatch.alerts.engine import load_fences
+from flightwatch.alerts.engine import load_fences, rule_config
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.flights import (
     FlightRules,
@@ -23,6 +24,7 @@ from flightwatch.db.flights import (
     stored_airports,
     sync_configured_airports,
 )
+from flightwatch.db.runways import read_runways
 from flightwatch.decoder import Observation
 from flightwatch.decoder.tracker import AircraftState, TrackUpdate
 from flightwatch.settings import Settings, bundled
@@ -45,7 +47,9 @@ class FlightTracker:
         return None
 
     def on_lost(self, state: AircraftState, now: datetime) -> None:
-        # A lost aircraft's flight stays open: it may come back within the gap.
+        # Lost on an approach: landed (inferred). Otherwise its flight stays open: it may
+        # come back within the gap.
+        self.segmenter.lost(state.position)
         self.segmenter.maybe_flush()
 
     def flush(self) -> bool:
@@ -65,14 +69,12 @@ def fence_reloader(flights: FlightTracker, settings: Settings) -> Callable[[], N
 
 
 def flight_rules(settings: Settings) -> FlightRules:
-    """``[flights]`` and the airport thresholds of ``[alerts]`` (landed/took_off mean the same)."""
-    alerts = settings["alerts"]
-    return FlightRules(
-        gap_s=settings["flights"]["gap"],
-        airport_radius_km=alerts["airport_radius_km"],
-        landed_below_ft=alerts["landed_below_ft"],
-        landed_slower_kt=alerts["landed_slower_kt"],
-    )
+    """``[flights]`` and the airport thresholds of ``[alerts]`` (landed/took_off mean the same):
+    every ``FlightRules`` field the alert rules also have takes their configured value."""
+    alerts = rule_config(settings["alerts"])
+    shared = {f.name: getattr(alerts, f.name) for f in fields(FlightRules)
+              if hasattr(alerts, f.name)}
+    return FlightRules(gap_s=settings["flights"]["gap"], **shared)
 
 
 def load_airport_index(settings: Settings, engine: Engine) -> AirportIndex:
@@ -80,8 +82,11 @@ def load_airport_index(settings: Settings, engine: Engine) -> AirportIndex:
     paths = settings["alerts"]["airports"] or [bundled("airports.csv")]
     configured = [a for path in paths for a in read_airports(path)]
     sync_configured_airports(engine, configured)
-    index = AirportIndex(stored_airports(engine))
-    log.info("flights: %d airports for takeoff and landing detection", len(index))
+    runways = settings["alerts"]["runways"] or [bundled("runways.csv")]
+    ends = [end for path in runways for end in read_runways(path)]
+    index = AirportIndex(stored_airports(engine), ends)
+    log.info("flights: %d airports (%d runway ends) for takeoff and landing detection",
+             len(index), len(ends))
     return index
 
 

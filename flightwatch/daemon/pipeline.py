@@ -89,6 +89,12 @@ class Pipeline:
     def observe(self, obs: Observation) -> None:
         stats = self.stats
         stats.observations += 1
+        # Expire first, on the observations' clock: an aircraft heard again after a long
+        # silence was lost (and told to the listeners) before this observation revives it,
+        # as the live daemon's wall-clock tick would have done in between.
+        self._advance_clock(obs.time)
+        if self.tracker.silent_too_long(obs.icao, obs.time):
+            self.expire(obs.time)
         update = self.tracker.update(obs)
         if update is None:
             for listener in self.listeners:
@@ -108,7 +114,6 @@ class Pipeline:
             self.store.note_aircraft(state)
             for listener in self.listeners:
                 listener.on_update(update, obs)
-        self._advance_clock(obs.time)
 
     def _new_decoder(self, source: str) -> ModeSDecoder:
         """One decoder per source: CPR pairs and clocks must not mix between receivers."""
@@ -132,8 +137,11 @@ class Pipeline:
         self.stats.aircraft_lost += len(lost)
         self.store.forget(s.icao for s in lost)
         for state in lost:
+            # Lost when its allowed silence ran out, however late this expiry runs (every
+            # second live, every few seconds of capture time in a replay): both say the same.
+            lost_at = min(now, state.last_seen + self.tracker.silence_allowed(state))
             for listener in self.listeners:
-                listener.on_lost(state, now)
+                listener.on_lost(state, lost_at)
 
     @property
     def decode_stats(self) -> dict[str, int]:
@@ -204,7 +212,8 @@ def add_alert_rules(
 
     prefixes = bundled("callsign_prefixes.csv")
     rules = build_rule_engine(
-        settings, engine, default_airports=bundled("airports.csv"), prefix_table=prefixes,
+        settings, engine, default_airports=bundled("airports.csv"),
+        default_runways=bundled("runways.csv"), prefix_table=prefixes,
         sink=alerting.sink,
     )
     pipeline.listeners.append(rules)

@@ -23,6 +23,7 @@ from typing import Any
 import shapely
 from apscheduler.schedulers.background import BackgroundScheduler
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine
 
 from flightwatch.collector import RtlAdsbSource, Source, TcpSource
 from flightwatch.collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
@@ -260,7 +261,14 @@ def install_signal_handlers(daemon: Daemon) -> None:
     signal.signal(signal.SIGHUP, reload)
 
 
-def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> int:
+#: Started beside the daemon once its pipeline runs (the web server); returns its stop.
+Companion = Callable[[Pipeline, Engine], Callable[[], None]]
+
+
+def run_daemon(
+    settings: Settings, extra_jobs: Iterable[Housekeeping] = (),
+    companions: Iterable[Companion] = (),
+) -> int:
     engine = connect(settings.database_url, busy_timeout_s=DB_BUSY_TIMEOUT_S)
     alerting = build_alerting(settings, engine)
     pipeline = build_pipeline(settings, engine, alerting=alerting)
@@ -289,10 +297,13 @@ def run_daemon(settings: Settings, extra_jobs: Iterable[Housekeeping] = ()) -> i
     install_signal_handlers(daemon)
     freeze_startup_objects()
     daemon.start()
+    stops = [start(pipeline, engine) for start in companions]
     status.report()  # the first snapshot now, not one interval later
     try:
         daemon.run_forever()
     finally:
+        for stop in stops:
+            stop()
         if metrics is not None:
             metrics.stop()
         close(engine)

@@ -43,17 +43,22 @@ def as_mapping(row: Any) -> Mapping[str, Any]:
     raise TypeError(f"cannot format {type(row).__name__}")
 
 
+def json_record(row: Any, fields: Sequence[str]) -> dict[str, Any]:
+    """One row as the JSON object of the output contract (the CLI's and the web API's)."""
+    data = as_mapping(row)
+    record = {f: data.get(f) for f in fields}
+    for key, value in record.items():
+        if isinstance(value, datetime):
+            record[key] = iso(value)
+        elif isinstance(value, tuple):
+            record[key] = list(value)
+    return record
+
+
 def write_json_lines(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
     count = 0
     for row in rows:
-        data = as_mapping(row)
-        record = {f: data.get(f) for f in fields}
-        for key, value in record.items():
-            if isinstance(value, datetime):
-                record[key] = iso(value)
-            elif isinstance(value, tuple):
-                record[key] = list(value)
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(json.dumps(json_record(row, fields), ensure_ascii=False) + "\n")
         count += 1
     return count
 

@@ -188,7 +188,8 @@ def _run_label(run: TrackRun) -> str:
     return f"{who}: {run.band.label}, {_when(run.start)} to {_when(run.end)}"
 
 
-def _fence_geometry(fence: Geofence) -> dict[str, Any]:
+def fence_geometry(fence: Geofence) -> dict[str, Any]:
+    """The fence simplified for drawing (~100 m), as a GeoJSON geometry."""
     outline = shapely.simplify(fence.geometry, FENCE_TOLERANCE_DEG, preserve_topology=True)
     return dict(shapely.geometry.mapping(shapely.set_precision(outline, 10**-COORD_DIGITS)))
 
@@ -221,7 +222,7 @@ def map_data(
         "legend": [
             {"label": b.label, "colour": b.colour} for b in LEGEND_ORDER if b in present
         ],
-        "fences": [{"name": f.name, "geometry": _fence_geometry(f)} for f in fences],
+        "fences": [{"name": f.name, "geometry": fence_geometry(f)} for f in fences],
         "airports": [
             {"lat": a.lat, "lon": a.lon, "label": f"{a.code} {a.name}"} for a in airports
         ],

@@ -157,3 +157,33 @@ def test_a_restart_does_not_repeat_an_alert_within_its_cooldown(tmp_path: Path) 
     assert run(start) == ["first_seen_inside"]
     # "Restarted" ten minutes later, the aircraft still inside: nothing new.
     assert run(start + timedelta(minutes=10)) == ["first_seen_inside"]
+
+
+@pytest.mark.integration
+def test_replay_sends_each_alert_once_to_chat_and_mqtt(
+    scenario: tuple[Path, list[Flight]], tmp_path: Path, httpserver, mosquitto, mqtt_subscriber,
+) -> None:
+    """The shipped path: settings -> build_alerting -> outbox -> Apprise and a real broker."""
+    config, _chosen = scenario
+    httpserver.expect_request("/chat").respond_with_data("ok")
+    broker = mosquitto()
+    subscriber = mqtt_subscriber(broker.port, "fw/alerts")
+    chat_config = tmp_path / "flightwatch.toml"
+    chat_config.write_text(
+        config.read_text(encoding="utf-8")
+        + f'\n[alerts.apprise]\nurls = ["json://127.0.0.1:{httpserver.port}/chat"]\n'
+        f'\n[alerts.mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\ntopic = "fw/alerts"\n',
+        encoding="utf-8",
+    )
+    summary = replay_files(load_settings(chat_config), [config.parent / "arrival.tsv"])
+    assert (summary.notifications_sent, summary.notifications_pending) == (6, 0)
+
+    titles = [request.get_json()["title"] for request, _response in httpserver.log]
+    aircraft = "RA-96016 Ilyushin IL-96-300PU (Russia Special Flight Detachment)"
+    assert titles == [f"{aircraft} approaching Belarus", f"{aircraft} entered Belarus",
+                      f"{aircraft} landed at UMMS (Belarus)"]
+    landed = httpserver.log[2][0].get_json()["message"]
+    assert "Where: Belarus, at UMMS Minsk National Airport" in landed
+    assert "Minsk)" in landed.splitlines()[0]  # the local time of the fence
+    messages = subscriber.wait_for(3, "fw/alerts")
+    assert [m.json()["kind"] for m in messages] == ["approaching", "enter", "landed"]

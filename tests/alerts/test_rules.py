@@ -269,6 +269,28 @@ def test_no_went_silent_on_the_ground_or_outside(make) -> None:  # type: ignore[
     assert feed.sink.kinds() == ["first_seen_inside"]
 
 
+def test_lost_low_near_an_airport_landed_there_instead(make) -> None:  # type: ignore[no-untyped-def]
+    """Without runway ends (this index has none), low, slow enough for an approach and
+    descending within 5 km of Minsk National: the silence is a landing, inferred."""
+    feed = make()
+    near = destination(*UMMS, 139.0, 1.5)  # on the south-east side, flying in
+    feed(track([near] * 4, altitude_ft=950.0, speed_kt=140.0, track_deg=319.0,
+                vertical_rate_fpm=-700.0))
+    feed.lose(RA96016, T0 + timedelta(seconds=70))
+    assert feed.sink.kinds() == ["first_seen_inside", "landed"]
+    landed = feed.sink.alerts[1]
+    assert (landed.airport, landed.evidence, landed.geofence) == ("UMMS", "inferred", "belarus")
+    assert landed.time > T0 + timedelta(seconds=6)  # the distance left, at 140 kt
+
+
+def test_lost_high_over_the_airport_went_silent(make) -> None:  # type: ignore[no-untyped-def]
+    feed = make()
+    feed(track([UMMS] * 4, altitude_ft=2500.0, speed_kt=140.0, track_deg=319.0,
+                vertical_rate_fpm=-700.0))
+    feed.lose(RA96016, T0 + timedelta(seconds=70))
+    assert feed.sink.kinds() == ["first_seen_inside", "went_silent"]
+
+
 # --- heard nearby -----------------------------------------------------------------------------
 
 

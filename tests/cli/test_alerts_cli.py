@@ -17,9 +17,10 @@ from flightwatch.db import connect
 from flightwatch.db.alert_record import Alert
 
 T = datetime(2020, 8, 19, 10, 0, tzinfo=UTC)
-# ARCHITECTURE.md, command-line contract: the alerts fields, in this order.
+# ARCHITECTURE.md, command-line contract: the alerts fields, in this order; then the added
+# ``evidence`` (how a landing or takeoff was known).
 CONTRACT = ["time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat",
-            "lon", "altitude_ft", "matched_by", "sources"]
+            "lon", "altitude_ft", "matched_by", "sources", "evidence"]
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def recorded(config_file: Path) -> Path:
               sources=("beast:127.0.0.1:30005", "adsbx")),
         Alert(time=T + timedelta(minutes=40), icao="157710", kind="landed",
               registration="RA-96016", callsign="RSD016", geofence="belarus", airport="UMMS",
+              evidence="inferred",
               lat=53.888, lon=28.04, altitude_ft=None, matched_by="icao",
               sources=("beast:127.0.0.1:30005",)),
         Alert(time=T + timedelta(hours=2), icao="51003A", kind="first_seen_inside",
@@ -55,10 +57,10 @@ def test_json_lines_carry_the_contract_fields(
         "time": "2020-08-19T10:00:00Z", "icao": "157710", "registration": "RA-96016",
         "callsign": "RSD016", "kind": "enter", "geofence": "belarus", "airport": None,
         "lat": 53.9, "lon": 27.55, "altitude_ft": 12000.0, "matched_by": "icao",
-        "sources": ["beast:127.0.0.1:30005", "adsbx"],
+        "sources": ["beast:127.0.0.1:30005", "adsbx"], "evidence": None,
     }
-    assert [(r["kind"], r["airport"]) for r in rows] == [
-        ("enter", None), ("landed", "UMMS"), ("first_seen_inside", None)]
+    assert [(r["kind"], r["airport"], r["evidence"]) for r in rows] == [
+        ("enter", None, None), ("landed", "UMMS", "inferred"), ("first_seen_inside", None, None)]
 
 
 def test_csv_and_table_render_sources_as_text(
@@ -73,7 +75,8 @@ def test_csv_and_table_render_sources_as_text(
     _, out, _ = run(capsys, "alerts", "--config", str(recorded))
     lines = out.splitlines()
     assert lines[0].split() == CONTRACT
-    assert lines[1].split()[-1] == "beast:127.0.0.1:30005,adsbx"
+    assert lines[1].split()[-2:] == ["beast:127.0.0.1:30005,adsbx", "-"]
+    assert lines[2].split()[-1] == "inferred"
     assert lines[3].split()[:5] == ["2020-08-19T12:00:00Z", "51003A", "-", "-",
                                     "first_seen_inside"]
 

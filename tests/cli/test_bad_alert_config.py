@@ -66,3 +66,30 @@ def test_an_unknown_event_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["replay", "--config", str(path), demo()]) == 2
     err = capsys.readouterr().err
     assert "alerts.events" in err and "teleport" in err
+
+
+def test_nonsense_landing_thresholds_are_rejected_naming_each_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = config(tmp_path, "[alerts]\ninferred_below_ft = -300\napproach_km = 0\n"
+                            "approach_deg = 270\napproach_slower_kt = 5000\n"
+                            "landed_below_ft = 1e9\nairport_radius_km = -1\n")
+    assert main(["check-config", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    for key in ("alerts.inferred_below_ft", "alerts.approach_km", "alerts.approach_deg",
+                "alerts.approach_slower_kt", "alerts.landed_below_ft",
+                "alerts.airport_radius_km"):
+        assert key in err, err
+    assert "out of range" in err
+
+
+def test_a_runways_file_of_the_wrong_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runways = tmp_path / "runways.csv"
+    runways.write_text("ident,lat,lon\nUMMS,53.9,28.0\n", encoding="utf-8")
+    path = config(tmp_path, f'[alerts]\nrunways = ["{runways.name}"]\n')
+    assert main(["replay", "--config", str(path), demo()]) == 2
+    assert "not a runways file" in capsys.readouterr().err
+    assert main(["check-config", "--config", str(path)]) == 2
+    assert "alerts.runways: " in capsys.readouterr().err

@@ -158,6 +158,8 @@ def test_geojson_has_a_linestring_per_flight(
         props = feature["properties"]
         assert props["arrival_airport"] == "UMMS"
         assert props["arrival_time"] == flight["arrival_time"]
+        assert props["arrival_evidence"] == flight["arrival_evidence"] == "observed"
+        assert props["turnaround_s"] == flight["turnaround_s"]
         assert props["times"][0] == flight["first_seen"]
         assert props["times"][-1] == flight["last_seen"]
 
@@ -178,6 +180,7 @@ def test_kml_has_a_timed_track_per_flight(
         data = {d.get("name"): d.findtext("k:value", namespaces=ns)
                 for d in placemark.findall(".//k:Data", ns)}
         assert data["arrival_airport"] == "UMMS"
+        assert data["arrival_evidence"] == "observed"
         assert whens[0].text == data["first_seen"]
 
 

@@ -262,6 +262,45 @@ def test_first_seen_climbing_out_low_near_an_airport_departed_from_it(
     assert later.departure_airport is None and later.first_seen == START + timedelta(hours=1)
 
 
+def lost_on_final(segmenter: FlightSegmenter) -> None:
+    """Down to ~300 ft on final to 31 (no runway ends in this index: within 5 km), lost."""
+    for i, alt in enumerate((5000, 3000, 1500)):
+        segmenter.add(position(i * 60, *toward(UMMS, 310, 10 - 4 * i), alt, 170, -800))
+    last = position(200, *toward(UMMS, 310, 1.2), 970, 140, -700)
+    segmenter.add(last)
+    segmenter.lost(last)
+
+
+def test_lost_on_final_landed_and_heard_climbing_out_took_off(
+    segmenter: FlightSegmenter,
+) -> None:
+    lost_on_final(segmenter)
+    climbing = [position(1200 + i * 5, *destination(*UMMS, 310, 1.5 + i * 0.3),
+                         1500 + i * 120, 160, 1500) for i in range(3)]
+    for p in climbing:
+        segmenter.add(p)
+    assert segmenter.flush()
+    arrived, left = query_flights(segmenter.engine)
+    assert (arrived.arrival_airport, arrived.arrival_evidence) == ("UMMS", "inferred")
+    assert arrived.arrival_time is not None and arrived.arrival_time > START + timedelta(
+        seconds=200)  # 1.2 NM to go at 140 kt
+    assert (left.departure_airport, left.departure_evidence) == ("UMMS", "inferred")
+    assert left.departure_time == START + timedelta(seconds=1200)
+    assert left.turnaround_s == round((left.departure_time - arrived.arrival_time)
+                                      .total_seconds())
+
+
+def test_reacquired_on_the_approach_it_had_not_landed(segmenter: FlightSegmenter) -> None:
+    lost_on_final(segmenter)
+    segmenter.add(position(290, *toward(UMMS, 310, 0.6), 800, 135, -600))  # heard again
+    segmenter.add(position(300, *toward(UMMS, 310, 0.3), 700, 60))  # low and slow: landed
+    segmenter.add(position(310, *toward(UMMS, 310, 0.2), 675, 20))
+    assert segmenter.flush()
+    (flight,) = query_flights(segmenter.engine)
+    assert (flight.arrival_airport, flight.arrival_evidence) == ("UMMS", "observed")
+    assert flight.arrival_time == START + timedelta(seconds=300)
+
+
 def test_a_restarted_segmenter_continues_the_stored_flight(segmenter: FlightSegmenter) -> None:
     segmenter.add(position(0, 54.0, 27.0, 30000, 420))
     segmenter.add(position(60, 54.0, 27.2, 31000, 420))

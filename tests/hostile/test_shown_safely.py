@@ -24,7 +24,8 @@ import pytest
 from integration.daemon_helpers import SmtpSink, free_port, query
 from pytest_httpserver import HTTPServer
 
-from flightwatch.alerts.notify import EmailNotifier, SmtpSettings
+from flightwatch.alerts.notify import EmailNotifier, PhoneFormat, SmtpSettings
+from flightwatch.alerts.notify.chat import AppriseNotifier
 from flightwatch.alerts.notify.log import log_alert
 from flightwatch.alerts.notify.webhook import WebhookNotifier
 from flightwatch.cli import main
@@ -161,6 +162,17 @@ def test_webhook_payload_is_json_with_the_text_as_received(httpserver: HTTPServe
     payload = json.loads(request.data)
     assert (payload["registration"], payload["callsign"]) == (CRLF, ANSI)
     assert payload["details"]["operator"] == HTML
+
+
+def test_chat_text_has_no_control_characters(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/chat", method="POST").respond_with_data("ok")
+    AppriseNotifier("apprise:json", f"json://127.0.0.1:{httpserver.port}/chat",
+                    PhoneFormat()).send(hostile_alert())
+    (request, _response) = httpserver.log[0]
+    message = json.loads(request.data)
+    text = message["title"] + message["message"]
+    assert "\x1b" not in text and "\r" not in text
+    assert "AB\\r\\nBcc: x@evil" in text
 
 
 def test_map_draws_and_runs_no_markup_from_a_callsign(

@@ -123,13 +123,15 @@ def merge(*streams: Iterable[TimedFrame]) -> list[TimedFrame]:
 # --- the daemon ----------------------------------------------------------------------
 
 
-def write_config(folder: Path, beast_port: int, database: str = "", extra: str = "") -> Path:
+def write_config(folder: Path, beast_port: int, database: str = "", extra: str = "",
+                 tracker: str = "") -> Path:
     """A config for the daemon under test: one Beast source, every position stored,
-    ``database`` lines added to ``[database]`` and ``extra`` TOML appended."""
+    ``database`` (``tracker``) lines added to ``[database]`` (``[tracker]``) and ``extra``
+    TOML appended."""
     config = folder / "flightwatch.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///fw.db"\n{database}\n'
-        '[tracker]\nstore_interval = "0s"\n\n'
+        f'[tracker]\nstore_interval = "0s"\n{tracker}\n'
         '[status]\ninterval = "1h"\n\n'
         f'[[sources]]\ntype = "beast"\nhost = "127.0.0.1"\nport = {beast_port}\n\n'
         f"{extra}",

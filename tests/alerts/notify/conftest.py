@@ -153,6 +153,8 @@ def smtp_server() -> Iterator[SmtpFactory]:
 class Tls:
     server: ssl.SSLContext
     client: ssl.SSLContext
+    cert_file: Path  # the certificate, also the CA a client trusts
+    key_file: Path
 
 
 @pytest.fixture(scope="session")
@@ -186,7 +188,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     client = ssl.create_default_context(cadata=cert_pem.decode())
-    return Tls(server, client)
+    return Tls(server, client, folder / "cert.pem", folder / "key.pem")
 
 
 def _password_checker(user: str, password: str) -> Callable[..., AuthResult]:

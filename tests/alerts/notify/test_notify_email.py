@@ -16,7 +16,7 @@ from flightwatch.alerts.notify import (
     PermanentDeliveryError,
     SmtpSettings,
 )
-from flightwatch.alerts.notify.email import subject
+from flightwatch.alerts.notify.email import body, subject
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +44,19 @@ def test_subject_says_who_and_what(make_alert, kind, airport, squawk, phrase):
         details["squawk"] = squawk
     alert = make_alert(kind=kind, airport=airport, details=details)
     assert subject(alert) == f"[flightwatch] RA-96016 Il-96-300PU (Rossiya) {phrase}"
+
+
+@pytest.mark.parametrize(("kind", "phrase"), [
+    ("landed", "landed at UMMS (Belarus), inferred"),
+    ("took_off", "took off from UMMS, inferred"),
+])
+def test_an_inferred_landing_or_takeoff_says_so(make_alert, kind, phrase):
+    alert = make_alert(kind=kind, airport="UMMS", evidence="inferred")
+    assert subject(alert).endswith(phrase)
+    assert "How known:     inferred (not heard on the ground" in body(alert)
+    observed = make_alert(kind=kind, airport="UMMS", evidence="observed")
+    assert "inferred" not in subject(observed)
+    assert "How known:     observed" in body(observed)
 
 
 def test_mail_reaches_the_smtp_server_with_every_field(smtp_server, make_alert):

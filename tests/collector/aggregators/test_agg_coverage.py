@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
 from shapely.geometry import Point, Polygon, box
 
+import flightwatch.config
 from flightwatch.collector.aggregators.coverage import covering_circles
 
 GEOD = Geod(ellps="WGS84")
@@ -15,11 +18,10 @@ NM = 1852.0
 
 
 @pytest.fixture(scope="module")
-def belarus(shared_dir):
+def belarus():
+    """The Belarus border the product ships (Natural Earth 1:10m, full resolution)."""
     gpd = pytest.importorskip("geopandas")
-    path = shared_dir / "data" / "geo" / "belarus_ne10m.geojson"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing")
+    path = Path(flightwatch.config.__file__).parent / "geofences" / "belarus.geojson"
     return gpd.read_file(path).to_crs(4326).geometry.union_all()
 
 

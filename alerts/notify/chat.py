@@ -1,0 +1,171 @@
+"""Apprise: chat apps and push services (Telegram, Signal, Matrix, ntfy, Discord, Mastodon...).
+
+Each configured URL is its own outbox channel, ``apprise:<scheme>`` (``apprise:tgram``,
+``apprise:ntfy``; ``-2``, ``-3``... for a second URL of the same scheme), so one
+dead service is retried on its own and never holds up another.
+
+Secrets: ``${NAME}`` in a URL is replaced by the environment variable NAME when
+the settings are loaded. The URL is shown only in Apprise's privacy form, and
+every error and log line this module writes has the secrets (the variables'
+values and whatever Apprise masks) replaced by ``***``. Apprise's own log
+records are kept away from the application log: at debug level they print
+whole request URLs, tokens included.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
+from flightwatch.alerts.notify.phone import PhoneFormat
+from flightwatch.db.alert_record import Alert
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_URL_PARTS = re.compile(r"[/:@?&=#,;+]+")
+_STATUS = re.compile(r"\berror=(\d{3})\b")
+# 4xx answers that say "not now" rather than "never".
+_RETRYABLE_4XX = frozenset({408, 409, 423, 425, 429})
+_MIN_SECRET_CHARS = 4
+MASK = "***"
+
+
+class AppriseConfigError(ValueError):
+    """An Apprise URL that cannot be used; the message is safe to show."""
+
+
+def expand_env(url: str, env: Mapping[str, str], where: str) -> tuple[str, list[str]]:
+    """``url`` with each ``${NAME}`` replaced from ``env``, and the values used (secrets)."""
+    used: list[str] = []
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if not env.get(name):
+            raise AppriseConfigError(f"{where}: env {name} is not set (referenced as ${{{name}}})")
+        used.append(env[name])
+        return env[name]
+
+    return _ENV_REFERENCE.sub(value, url), used
+
+
+def channel_names(urls: Iterable[str]) -> list[str]:
+    """``apprise:<scheme>``, numbered from the second URL of a scheme on."""
+    seen: Counter[str] = Counter()
+    names = []
+    for url in urls:
+        scheme = url.partition("://")[0].lower() if "://" in url else "url"
+        seen[scheme] += 1
+        count = seen[scheme]
+        names.append(f"apprise:{scheme}" if count == 1 else f"apprise:{scheme}-{count}")
+    return names
+
+
+class Redactor:
+    """Replaces secrets in text shown to people (logs, errors, check-config)."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first, so a secret containing another is masked whole.
+        self.secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET_CHARS},
+                              key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+def _display_url(private_url: str) -> str:
+    """The privacy URL without its query string of defaults: ``tgram://1...u/-1002003``."""
+    return private_url.partition("?")[0].rstrip("/")
+
+
+class _Captured(logging.Handler):
+    """Apprise's warnings during one send: they carry the HTTP status and the reason."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _quiet_apprise_logger() -> logging.Logger:
+    apprise_log = logging.getLogger("apprise")
+    apprise_log.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in apprise_log.handlers):
+        apprise_log.addHandler(logging.NullHandler())
+    return apprise_log
+
+
+class AppriseNotifier:
+    """One Apprise URL: each alert as a title and a phone-sized body.
+
+    Apprise answers only True/False; the reason is in its log, where most plugins
+    write ``error=<HTTP status>``. A 4xx (other than 408/409/423/425/429) means the
+    service refused this message for good: PermanentDeliveryError. Anything else
+    (5xx, no answer, no status) is retried.
+    """
+
+    def __init__(self, channel: str, url: str, phone: PhoneFormat,
+                 secrets: Iterable[str] = ()) -> None:
+        self._log = _quiet_apprise_logger()  # before the import: apprise logs while loading
+        import apprise
+
+        self.channel = channel
+        self.phone = phone
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
+            scheme = url.partition("://")[0] if "://" in url else "(no scheme)"
+            raise AppriseConfigError(f"Apprise does not understand this {scheme}:// URL")
+        shown = _display_url(plugin.url(privacy=True))
+        hidden = [part for part in _URL_PARTS.split(url.partition("://")[2])
+                  if part and part not in shown]
+        self.redact = Redactor([*secrets, *hidden])
+        self.display_url = self.redact(shown)
+        self._apprise = apprise.Apprise()
+        self._apprise.add(plugin)
+
+    def send(self, alert: Alert) -> None:
+        shown = alert.for_display()  # a chat app shows what it gets: no control characters
+        self.send_text(self.phone.title(shown), self.phone.body(shown))
+
+    def send_text(self, title: str, body: str) -> None:
+        captured = _Captured()
+        self._log.addHandler(captured)
+        # urllib3's debug lines carry request paths, where services put tokens (Telegram).
+        requests_log = logging.getLogger("urllib3.connectionpool")
+        level = requests_log.level
+        requests_log.setLevel(max(level, logging.INFO))
+        try:
+            delivered = bool(self._apprise.notify(body=body, title=title))
+        except Exception as exc:  # a plugin bug must read like a failed delivery
+            raise DeliveryError(self.redact(f"{self.display_url}: {exc}")) from None
+        finally:
+            requests_log.setLevel(level)
+            self._log.removeHandler(captured)
+        if delivered:
+            return
+        reason = "; ".join(captured.messages) or "Apprise reported a failure"
+        text = self.redact(f"{self.display_url}: {' '.join(reason.split())}")
+        codes = {int(code) for code in _STATUS.findall(reason)}
+        if codes and all(400 <= c < 500 and c not in _RETRYABLE_4XX for c in codes):
+            raise PermanentDeliveryError(text)
+        raise DeliveryError(text)
+
+
+def build_apprise(urls: Iterable[str], env: Mapping[str, str],
+                  phone: PhoneFormat) -> dict[str, AppriseNotifier]:
+    """Channel name -> notifier for ``[alerts.apprise] urls``; AppriseConfigError names the URL."""
+    urls = list(urls)
+    notifiers: dict[str, AppriseNotifier] = {}
+    for i, (name, raw) in enumerate(zip(channel_names(urls), urls, strict=True)):
+        where = f"alerts.apprise.urls[{i}] ({name})"
+        url, secrets = expand_env(raw, env, where)
+        try:
+            notifiers[name] = AppriseNotifier(name, url, phone, secrets)
+        except AppriseConfigError as exc:
+            raise AppriseConfigError(f"{where}: {exc}") from None
+    return notifiers

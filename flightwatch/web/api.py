@@ -1,0 +1,202 @@
+"""The read-only JSON API behind the pages: ``/api/aircraft``, ``/api/alerts``,
+``/api/history``, ``/api/flights`` (plus what the pages draw: fences, borders, settings).
+
+Query parameters mirror the CLI's options and each record carries the CLI's JSON
+field names, so ``/api/history?icao=157710&since=7d`` answers what
+``flightwatch history --icao 157710 --since 7d --format json`` prints (as one JSON
+array, not lines). ``format=csv|geojson|kml`` downloads the same rows through the
+CLI's exporters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from flightwatch.cli.alerts import ALERT_FIELDS
+from flightwatch.cli.common import UsageError
+from flightwatch.cli.flights import FLIGHT_FIELDS, write_tracks
+from flightwatch.cli.history import HISTORY_FIELDS
+from flightwatch.cli.selection import selected_icaos, selection_from
+from flightwatch.output.formats import TRACK_FORMATS, json_record, write
+from flightwatch.settings import ALERT_KINDS, Settings
+from flightwatch.timeparse import parse_time
+from flightwatch.web.live import LIVE_FIELDS, LiveView
+
+ALERTS_LIMIT = 500  # the newest this many, unless ?limit= says otherwise
+ALERTS_MAX = 10_000
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",
+    "kml": "application/vnd.google-earth.kml+xml",
+}
+
+
+class BadRequest(Exception):
+    """A query parameter the API cannot use: 400 with the message."""
+
+
+@dataclass
+class Api:
+    """What the endpoints read: settings, the database, the live view, drawn fences."""
+
+    settings: Settings
+    engine: Engine
+    live: LiveView
+    fences: Sequence[Any]  # alerts.geofence.Geofence
+
+    # --- parameters --------------------------------------------------------------------
+    @staticmethod
+    def _time(request: Request, name: str) -> datetime | None:
+        text = request.query_params.get(name)
+        if not text:
+            return None
+        try:
+            return parse_time(text)
+        except ValueError as exc:
+            raise BadRequest(f"{name}: {exc}") from None
+
+    @staticmethod
+    def _choice(request: Request, name: str, choices: Iterable[str], default: str) -> str:
+        value = request.query_params.get(name) or default
+        allowed = tuple(choices)
+        if value not in allowed:
+            raise BadRequest(f"{name}={value!r}: use one of {', '.join(allowed)}")
+        return value
+
+    def _selection(self, request: Request) -> argparse.Namespace:
+        """The request as the CLI's selection options (``--icao`` may repeat)."""
+        params = request.query_params
+        icaos = [i for value in params.getlist("icao") for i in value.split(",") if i.strip()]
+        return argparse.Namespace(
+            icao=icaos or None, registration=params.get("registration") or None,
+            callsign=params.get("callsign") or None, since=self._time(request, "since"),
+            until=self._time(request, "until"), geofence=params.get("geofence") or None,
+        )
+
+    def _fence_name(self, name: str | None) -> str | None:
+        known = [f["name"] for f in self.settings.geofences]
+        if name is not None and name not in known:
+            raise BadRequest(f"geofence={name!r}: no such geofence (known: {', '.join(known)})")
+        return name
+
+    # --- endpoints ---------------------------------------------------------------------
+    def aircraft(self, _request: Request) -> Response:
+        planes = sorted(self.live.aircraft(), key=lambda a: (not a.watched, a.icao))
+        return JSONResponse([json_record(a, LIVE_FIELDS) for a in planes])
+
+    def alerts(self, request: Request) -> Response:
+        from flightwatch.db.alerts import query_alerts
+
+        fmt = self._choice(request, "format", ("json", "csv"), "json")
+        kind = request.query_params.get("kind") or None
+        if kind is not None:
+            self._choice(request, "kind", ALERT_KINDS, kind)
+        fence = self._fence_name(request.query_params.get("geofence") or None)
+        limit = self._limit(request)
+        selection = self._selection(request)
+        icaos = selected_icaos(selection, self.engine)
+        rows = [
+            alert
+            for icao in (icaos if icaos is not None else [None])
+            for alert in query_alerts(self.engine, since=selection.since, until=selection.until,
+                                      icao=icao, kind=kind)
+            if fence is None or alert.geofence == fence
+        ]
+        rows.sort(key=lambda a: a.time)
+        return _rows(rows[-limit:], fmt, ALERT_FIELDS, "alerts")
+
+    @staticmethod
+    def _limit(request: Request) -> int:
+        text = request.query_params.get("limit") or str(ALERTS_LIMIT)
+        if not text.isdigit() or not 0 < int(text) <= ALERTS_MAX:
+            raise BadRequest(f"limit={text!r}: a whole number from 1 to {ALERTS_MAX}")
+        return int(text)
+
+    def history(self, request: Request) -> Response:
+        fmt = self._choice(request, "format", ("json", "csv", *TRACK_FORMATS), "json")
+        selection = self._selection(request)
+        if selection.icao is None and selection.registration is None \
+                and selection.callsign is None:
+            raise BadRequest("name the aircraft: icao=HEX, registration=R or callsign=C")
+        rows = selection_from(selection, self.settings, self.engine, self.fences)
+        return _rows(rows.positions(self.engine), fmt, HISTORY_FIELDS, "history")
+
+    def flights(self, request: Request) -> Response:
+        from flightwatch.db.flights import query_flights
+
+        fmt = self._choice(request, "format", ("json", "csv", *TRACK_FORMATS), "json")
+        selection = self._selection(request)
+        params = request.query_params
+        found = query_flights(
+            self.engine, icaos=selected_icaos(selection, self.engine),
+            callsign=selection.callsign, airport=params.get("airport") or None,
+            watched=params.get("watched") in ("1", "true", "yes"),
+            geofence=self._fence_name(selection.geofence), since=selection.since,
+            until=selection.until,
+        )
+        if fmt in TRACK_FORMATS:
+            return _download(lambda out: write_tracks(self.engine, found, out, fmt),
+                             fmt, "flights")
+        return _rows(found, fmt, FLIGHT_FIELDS, "flights")
+
+    def geofences(self, _request: Request) -> Response:
+        from flightwatch.output.map import fence_geometry
+
+        return JSONResponse({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"name": f.name}, "geometry": fence_geometry(f)}
+            for f in self.fences
+        ]})
+
+    def page_settings(self, _request: Request) -> Response:
+        web = self.settings["web"]
+        return JSONResponse({
+            "tiles_url": web["tiles_url"], "tiles_attribution": web["tiles_attribution"],
+            "refresh_s": web["refresh"], "kinds": list(ALERT_KINDS),
+            "geofences": [f["name"] for f in self.settings.geofences],
+        })
+
+
+def _rows(rows: Iterable[Any], fmt: str, fields: Sequence[str], name: str) -> Response:
+    if fmt == "json":
+        return StreamingResponse(_json_array(rows, fields), media_type="application/json")
+    return _download(lambda out: write(rows, out, fmt, fields), fmt, name)
+
+
+def _json_array(rows: Iterable[Any], fields: Sequence[str]) -> Iterator[str]:
+    """A JSON array written record by record: a month of positions is never one big list
+    of dicts in the Pi's memory (history rows stream from the database)."""
+    separator = "["
+    for row in rows:
+        yield separator + json.dumps(json_record(row, fields), ensure_ascii=False,
+                                     separators=(",", ":"))
+        separator = ","
+    yield "[]" if separator == "[" else "]"
+
+
+def _download(writer: Callable[[io.StringIO], object], fmt: str, name: str) -> Response:
+    out = io.StringIO()
+    writer(out)
+    return Response(out.getvalue(), media_type=_MEDIA[fmt], headers={
+        "Content-Disposition": f'attachment; filename="flightwatch-{name}.{fmt}"'})
+
+
+def guarded(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """Bad parameters answer 400 with the reason, as the CLI would exit 2."""
+
+    def run(request: Request) -> Response:
+        try:
+            return endpoint(request)
+        except (BadRequest, UsageError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    return run

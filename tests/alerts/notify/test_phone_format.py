@@ -1,0 +1,73 @@
+"""The phone-sized alert text: local time of the fence, nearest known airport, track link.
+
+Distances checked by hand from the shipped airports.csv coordinates (equirectangular
+approximation): UMMS 53.888071 N 28.039964 E to 53.90123 N 27.55 E is 32.1 km, heading
+west from the airport; UMBB 52.108138 N 23.89676 E to 52.2 N 23.5 E is 28.9 km, bearing
+291 degrees (W on an eight-point compass).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from flightwatch.alerts.notify.phone import PhoneFormat, landmarks, zones_of
+from flightwatch.db.airports import read_airports
+from flightwatch.settings import bundled, load_settings
+
+MINSK = {"belarus": ZoneInfo("Europe/Minsk")}
+
+
+@pytest.fixture(scope="module")
+def airports():
+    return landmarks(read_airports(bundled("airports.csv")))
+
+
+def test_the_body_a_phone_shows(make_alert, airports):
+    phone = PhoneFormat("https://globe.adsbexchange.com/?icao={icao}&showTrace={date}",
+                        MINSK, airports)
+    alert = make_alert()
+    assert phone.title(alert) == "RA-96016 Il-96-300PU (Rossiya) entered Belarus"
+    assert phone.body(alert).splitlines() == [
+        "When: 2026-11-25 10:15 UTC (13:15 Minsk)",
+        "Where: Belarus, 32 km W of UMMS Minsk National Airport (53.9012, 27.5500)",
+        "FL120, 432 kt, callsign RSD016, ICAO 157710",
+        "Track: https://globe.adsbexchange.com/?icao=157710&showTrace=2026-11-25",
+    ]
+
+
+def test_the_local_date_is_shown_when_it_differs(make_alert, airports):
+    phone = PhoneFormat("", MINSK, airports)
+    late = make_alert(time=datetime(2026, 11, 25, 22, 30, tzinfo=UTC), lat=52.2, lon=23.5)
+    assert phone.when(late) == "2026-11-25 22:30 UTC (2026-11-26 01:30 Minsk)"
+    assert phone.where(late) == "Belarus, 29 km W of UMBB Brest International Airport " \
+                                "(52.2000, 23.5000)"
+    landed = make_alert(kind="landed", airport="UMMS", lat=53.888, lon=28.04)
+    assert phone.where(landed) == "Belarus, at UMMS Minsk National Airport (53.8880, 28.0400)"
+    assert "Track" not in phone.body(late)
+
+
+def test_what_is_unknown_is_left_out(make_alert):
+    phone = PhoneFormat()
+    alert = make_alert(geofence=None, lat=None, lon=None, altitude_ft=None,
+                       ground_speed_kt=None, callsign=None, confidence="low",
+                       matched_by="address_block")
+    assert phone.body(alert).splitlines() == [
+        "When: 2026-11-25 10:15 UTC",
+        "ICAO 157710",
+        "Confidence: low (matched by address_block)",
+    ]
+
+
+def test_fence_time_zones_from_the_settings(tmp_path):
+    assert zones_of(load_settings(None, env={}).geofences) == {"belarus":
+                                                               ZoneInfo("Europe/Minsk")}
+    config = tmp_path / "fw.toml"
+    config.write_text('[[geofences]]\nname = "x"\nfile = "x.geojson"\ntimezone = "Mars/Olympus"\n',
+                      encoding="utf-8")
+    from flightwatch.settings import ConfigError
+
+    with pytest.raises(ConfigError, match=r"geofences\[0\]\.timezone: 'Mars/Olympus' is not a"):
+        load_settings(config, env={})
