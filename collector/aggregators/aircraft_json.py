@@ -4,7 +4,7 @@ shared with the ADS-B Exchange v2 family, whose ``ac`` entries have the same fie
 The observation time is ``now - seen_pos`` (``now - seen`` without a position), never
 the poll time: the same aircraft polled twice without news keeps the same time, so the
 source can drop the repeat and storage can dedupe on (icao, second). Every value is
-checked (:mod:`collector.aggregators.plausible`); a bad entry is refused alone.
+checked (:mod:`collector.plausible`); a bad entry is refused alone.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from flightwatch.collector.aggregators.http import (
     SourceUnavailable,
     decode_answer,
 )
-from flightwatch.collector.aggregators.plausible import (
+from flightwatch.collector.plausible import (
     BAD_ADDRESS,
     MAX_AIRCRAFT,
     NOT_FINITE,

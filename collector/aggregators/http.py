@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from flightwatch.collector.aggregators.plausible import MAX_AIRCRAFT, Rejections, source_stats
+from flightwatch.collector.plausible import MAX_AIRCRAFT, Rejections, source_stats
 from flightwatch.decoder import Observation
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from flightwatch.collector.aggregators import plausible
+from flightwatch.collector import plausible
 from flightwatch.collector.aggregators.http import (
     AuthError,
     BadResponse,
@@ -24,7 +24,7 @@ from flightwatch.collector.aggregators.http import (
     NewerOnly,
     SourceHealth,
 )
-from flightwatch.collector.aggregators.plausible import Rejected, Rejections
+from flightwatch.collector.plausible import Rejected, Rejections
 from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from flightwatch.cli.status import StatusReport, write_table
 from flightwatch.collector.aggregators import BadResponse, OpenSkySource
 from flightwatch.collector.aggregators.aircraft_json import AircraftJsonSource
 from flightwatch.collector.aggregators.http import HttpClient, NewerOnly
-from flightwatch.collector.aggregators.plausible import MAX_AIRCRAFT
+from flightwatch.collector.plausible import MAX_AIRCRAFT
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.status import StatusCollector, StatusSnapshot
 from flightwatch.db import close, connect

@@ -1,4 +1,5 @@
-"""What an aggregator may tell us about one aircraft, and why an item is refused.
+"""What an aggregator (or an SBS feed) may tell us about one aircraft, and why an item is
+refused.
 
 Every value in an aggregator's answer is attacker-controlled: an item with a value no
 aircraft can have (a latitude of 1e308, an altitude of a million feet, a time in the
