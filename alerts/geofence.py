@@ -1,7 +1,8 @@
 """Geofences: polygons from GeoJSON, asked "is this position inside?" for every position.
 
-A fence is loaded with geopandas (pyogrio), all its polygonal features merged into
-one geometry, repaired with ``make_valid`` when invalid, and optionally grown (or
+A GeoJSON fence is read with shapely alone (other formats, such as a Shapefile or a
+GeoPackage, through geopandas and GDAL, imported only then), all its polygonal features
+merged into one geometry, repaired with ``make_valid`` when invalid, and optionally grown (or
 shrunk, with a negative value) by a buffer in kilometres. Buffering and distances
 are done in an azimuthal equidistant projection centred on the fence, so
 kilometres are kilometres, not degrees.
@@ -16,10 +17,11 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
-import geopandas as gpd
 import shapely
 from pyproj import CRS, Transformer
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger(__name__)
@@ -89,10 +91,7 @@ class Geofence:
     ) -> Geofence:
         """Load any GeoJSON (FeatureCollection, Feature or bare geometry) of polygons."""
         path = Path(path)
-        frame = _read_geojson(path)
-        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-            frame = frame.to_crs("EPSG:4326")
-        geoms = [g for g in frame.geometry if g is not None and not g.is_empty]
+        geoms = [g for g in _read_geometries(path) if g is not None and not g.is_empty]
         if not geoms:
             raise GeofenceError(f"{path}: no geometry in the file")
         kinds = sorted({g.geom_type for g in geoms} - set(_POLYGONAL))
@@ -138,21 +137,18 @@ class Geofence:
         return f"Geofence({self.name!r}, buffer_km={self.buffer_km})"
 
 
-def _read_geojson(path: Path) -> gpd.GeoDataFrame:
-    """The file as a GeoDataFrame.
+def _read_geometries(path: Path) -> list[BaseGeometry | None]:
+    """The file's geometries in WGS84 (lon, lat).
 
-    GeoJSON is parsed straight into geopandas: GDAL (pyogrio) would add ~30 MB of
-    resident memory to a daemon on a Raspberry Pi for one small file. Other formats
-    (a Shapefile, a GeoPackage) still go through GDAL.
+    GeoJSON is parsed with shapely alone: geopandas and pandas would add ~60 MB and a
+    second of start-up to a daemon on a Raspberry Pi for one small file, and GDAL
+    (pyogrio) ~30 MB more. Other formats (a Shapefile, a GeoPackage) go through them.
     """
     if path.suffix.lower() not in (".geojson", ".json"):
-        try:
-            return gpd.read_file(path, engine="pyogrio")
-        except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files
-            raise GeofenceError(f"{path}: cannot read: {exc}") from exc
+        return _read_with_gdal(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise GeofenceError(f"{path}: cannot read GeoJSON: {exc}") from exc
     if not isinstance(document, dict):
         raise GeofenceError(f"{path}: not a GeoJSON object")
@@ -162,9 +158,29 @@ def _read_geojson(path: Path) -> gpd.GeoDataFrame:
     elif kind == "Feature":
         features = [document]
     else:  # a bare geometry
-        features = [{"type": "Feature", "geometry": document, "properties": {}}]
+        features = [{"type": "Feature", "geometry": document}]
+    if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
+        raise GeofenceError(f"{path}: features must be a list of GeoJSON Feature objects")
+    # RFC 7946: GeoJSON coordinates are WGS84 longitude, latitude.
+    return [_geometry(f.get("geometry"), path) for f in features]
+
+
+def _geometry(document: Any, path: Path) -> BaseGeometry | None:
+    if document is None:
+        return None
     try:
-        # RFC 7946: GeoJSON coordinates are WGS84 longitude, latitude.
-        return gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+        return shape(document)
     except Exception as exc:  # shapely raises several types for malformed geometries
         raise GeofenceError(f"{path}: not valid GeoJSON geometry: {exc}") from exc
+
+
+def _read_with_gdal(path: Path) -> list[BaseGeometry | None]:
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files
+        raise GeofenceError(f"{path}: cannot read: {exc}") from exc
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    return list(frame.geometry)

@@ -15,7 +15,8 @@ Format = Literal["beast", "avr", "sbs", "csv", "tsv"]
 FORMATS: tuple[Format, ...] = ("beast", "avr", "sbs", "csv", "tsv")
 
 #: Keys a parser or source counts under. ``bad_frames``: a frame cut short or a line
-#: that is not a frame; ``garbage_bytes``: Beast bytes skipped while out of sync;
+#: that is not a frame; ``garbage_bytes``: Beast bytes skipped while out of sync, and
+#: the bytes of text lines dropped for being over-long;
 #: ``mode_ac``/``status``/``heartbeats``/``skipped_records``: valid records we do not use.
 COUNTER_KEYS = (
     "frames",
@@ -31,6 +32,8 @@ COUNTER_KEYS = (
 
 #: A line longer than this without a newline is noise, not a line still arriving.
 MAX_LINE_BYTES = 4096
+#: The tail of a line being dropped: a NUL, which no text format's line starts with.
+_DROPPING = b"\x00"
 
 _HEX_BYTES = b"0123456789abcdefABCDEF"
 R = TypeVar("R")
@@ -56,14 +59,20 @@ def parse_lines(
     ``parse_line`` gets a stripped, non-blank line and returns a record, the
     counter key of a valid line that is not kept (e.g. ``"heartbeats"``), or None
     (or raises ValueError) for a bad line. A tail longer than
-    :data:`MAX_LINE_BYTES` is one bad line, dropped so the buffer cannot grow forever.
+    :data:`MAX_LINE_BYTES` is one bad line, dropped so the buffer cannot grow forever;
+    the tail returned then is a marker, and the rest of that line, however long and in
+    however many reads, is dropped up to its newline without being counted again.
     """
     if counter is None:
         counter = Counter()
     *lines, rest = buf.split(b"\n")
+    if lines and lines[0].startswith(_DROPPING):
+        lines[0] = b""  # the end of an over-long line, counted when it was dropped
     if len(rest) > MAX_LINE_BYTES:
-        counter["bad_frames"] += 1
-        rest = b""
+        if lines or not rest.startswith(_DROPPING):
+            counter["bad_frames"] += 1
+        counter["garbage_bytes"] += len(rest)
+        rest = _DROPPING
     out: list[R] = []
     for raw in lines:
         line = raw.strip()

@@ -105,12 +105,12 @@ def stream_records(
     if fmt == "aircraft-json":
         doc = json.load(stream)
         try:
-            parsed = parse_aircraft_document(doc, source, _no_document_time)
+            parsed = parse_aircraft_document(doc, source, missing_time=_no_document_time)
         except BadResponse as exc:
             raise ValueError(str(exc)) from exc
         stats.snapshot_time = document_time(doc.get("now"), _no_document_time)
-        stats.malformed += parsed.malformed
-        stats.example = stats.example or parsed.example
+        stats.malformed += parsed.rejected.total
+        stats.example = stats.example or parsed.rejected.example
         yield from parsed.observations
     elif fmt == "opensky-csv":
         errors = RowErrors()

@@ -56,7 +56,12 @@ def read_states_csv(stream: BinaryIO, source: str, errors: RowErrors) -> Iterato
         raise DatasetError(f"not an OpenSky states CSV: no column {', '.join(sorted(missing))}")
     for row in reader:
         try:
-            yield observation_from_state(_state(row), source)
+            state = _state(row)
+            # The snapshot's time is the row's "answer time", as a live poll's is.
+            snapshot = _number(row.get("time")) or state[4] or state[3]
+            if not isinstance(snapshot, float):
+                raise ValueError("no time, lastcontact or lastposupdate")
+            yield observation_from_state(state, source, snapshot)
         except (ValueError, TypeError) as exc:
             errors.malformed += 1
             errors.example = errors.example or str(exc)

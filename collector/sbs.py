@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import UTC, datetime, tzinfo
 
 from flightwatch.collector.framing import parse_lines
+from flightwatch.collector.plausible import check_range
 from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
 _FIELDS = 22
@@ -59,20 +61,26 @@ def _observation(
         time=time,
         source=source,
         callsign=fields[10].strip() or None,
-        altitude_ft=_number(fields[11]),
-        ground_speed_kt=_number(fields[12]),
-        track_deg=_number(fields[13]),
-        lat=_number(fields[14]),
-        lon=_number(fields[15]),
-        vertical_rate_fpm=_number(fields[16]),
+        altitude_ft=check_range("altitude_ft", _number(fields[11])),
+        ground_speed_kt=check_range("ground_speed_kt", _number(fields[12])),
+        track_deg=check_range("track_deg", _number(fields[13])),
+        lat=check_range("lat", _number(fields[14])),
+        lon=check_range("lon", _number(fields[15])),
+        vertical_rate_fpm=check_range("vertical_rate_fpm", _number(fields[16])),
         squawk=fields[17].strip() or None,
         on_ground=_flag(fields[21]),
     )
 
 
 def _number(text: str) -> float | None:
+    """A field's number; ``nan`` and ``inf`` (which ``float`` reads) make the line bad."""
     text = text.strip()
-    return float(text) if text else None
+    if not text:
+        return None
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
 
 
 def _flag(text: str) -> bool | None:

@@ -1,6 +1,6 @@
 """Storage: the schema, migrations, the batched writer and the queries."""
 
-from flightwatch.db.engine import DatabaseError, connect, open_engine, upgrade
+from flightwatch.db.engine import DatabaseError, close, connect, open_engine, upgrade
 from flightwatch.db.store import Store
 
-__all__ = ["DatabaseError", "Store", "connect", "open_engine", "upgrade"]
+__all__ = ["DatabaseError", "Store", "close", "connect", "open_engine", "upgrade"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from flightwatch.decoder import printable, shown
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,18 @@ class Alert:
     details: dict[str, Any] = field(default_factory=dict)
     evidence: str | None = None  # landed/took_off: observed | inferred
     retrospective: bool = False  # raised by ``flightwatch import``, not seen live
+
+    def for_display(self) -> Alert:
+        """A copy whose texts are safe to show (:func:`decoder.printable`): for the mail and
+        the log line, where a CR/LF in a callsign could forge a header or a line. The
+        stored alert and the webhook's JSON keep them as received."""
+        return replace(
+            self, registration=shown(self.registration), callsign=shown(self.callsign),
+            geofence=shown(self.geofence), airport=shown(self.airport),
+            sources=tuple(printable(s) for s in self.sources),
+            details={k: printable(v) if isinstance(v, str) else v
+                     for k, v in self.details.items()},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (ISO 8601 UTC time, sources as a list)."""

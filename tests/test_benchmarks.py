@@ -46,3 +46,30 @@ def test_import_speed_benchmark_measures_a_small_archive(tmp_path: Path) -> None
     import_speed.make_sbs(capture, n_aircraft=3, points=50)
     replayed = import_speed.measure_replay(capture, tmp_path)
     assert replayed["positions"] > 100 and replayed["peak_rss_mb"] > 0
+
+
+def run_benchmark(name: str, *args: str) -> str:
+    """A benchmark script as a program, on a tiny workload; its printed figures."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / name), *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_clean_close_benchmark_reports_no_wal_left() -> None:
+    out = run_benchmark("clean_close.py", "--frames", "3000", "--aircraft", "10")
+    assert out.count("target <= 4,096: ok") == 2, out
+
+
+def test_startup_benchmark_measures_every_command() -> None:
+    out = run_benchmark("startup.py", "--runs", "1")
+    for command in ("python -c pass", "--help", "history", "watchlist list", "status"):
+        assert f"\n{command} " in out, out
+
+
+def test_hostile_benchmark_measures_every_attack() -> None:
+    out = run_benchmark("hostile.py", "--megabytes", "4")
+    assert "100,000 aircraft in one answer" in out and "20,000 kept" in out, out
+    assert out.count(" MB ") >= 11 and "Traceback" not in out, out

@@ -129,7 +129,8 @@ class AppriseNotifier:
         self._apprise.add(plugin)
 
     def send(self, alert: Alert) -> None:
-        self.send_text(self.phone.title(alert), self.phone.body(alert))
+        shown = alert.for_display()  # a chat app shows what it gets: no control characters
+        self.send_text(self.phone.title(shown), self.phone.body(shown))
 
     def send_text(self, title: str, body: str) -> None:
         captured = _Captured()

@@ -22,6 +22,7 @@ from typing import Any
 from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import dedupe_key
+from flightwatch.decoder import printable
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def plain_mail(
 ) -> EmailMessage:
     """A plain-text mail with the headers every flightwatch mail (alert, digest) carries."""
     message = EmailMessage()
-    message["Subject"] = subject_line
+    message["Subject"] = printable(subject_line)  # never a CR/LF: no header injection
     message["From"] = sender
     if recipients:
         message["To"] = ", ".join(recipients)
@@ -146,9 +147,10 @@ def plain_mail(
 
 
 def build_message(alert: Alert, sender: str, recipients: Sequence[str]) -> EmailMessage:
+    shown = alert.for_display()
     return plain_mail(
-        subject_line=subject(alert), sender=sender, recipients=recipients, date=alert.time,
-        message_id_header=message_id(alert, sender), text=body(alert),
+        subject_line=subject(shown), sender=sender, recipients=recipients, date=alert.time,
+        message_id_header=message_id(alert, sender), text=body(shown),
     )
 
 

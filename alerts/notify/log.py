@@ -42,4 +42,4 @@ def alert_line(alert: Alert) -> str:
 
 
 def log_alert(alert: Alert) -> None:
-    log.info("%s", alert_line(alert))
+    log.info("%s", alert_line(alert.for_display()))  # a CR/LF in a callsign forges no log line

@@ -51,9 +51,10 @@ class MqttSettings:
 
 
 def alert_payload(alert: Alert, phone: PhoneFormat) -> dict[str, Any]:
-    """The alert's fields (as ``flightwatch alerts --format json``) plus title and link."""
-    return {**alert.to_dict(), "dedupe_key": dedupe_key(alert), "title": phone.title(alert),
-            "track_url": phone.track_link(alert)}
+    """The alert's fields (as ``flightwatch alerts --format json``, texts as received) plus
+    the title a dashboard shows (texts made safe to show) and the track link."""
+    return {**alert.to_dict(), "dedupe_key": dedupe_key(alert),
+            "title": phone.title(alert.for_display()), "track_url": phone.track_link(alert)}
 
 
 def _hub_device() -> dict[str, Any]:

@@ -80,6 +80,11 @@ class AggregatorSource(Protocol):
 
     def poll(self) -> list[Observation]: ...
 
+    @property
+    def stats(self) -> Mapping[str, int]:
+        """Items received (``frames``), refused (``bad_frames``, ``rejected:<reason>``)."""
+        ...
+
 
 _COMMON = frozenset({"type", "name", "interval", "timeout", "max_body_mb", "deadline"})
 AGGREGATOR_KEYS: dict[str, frozenset[str]] = {

@@ -161,8 +161,12 @@ class AdsbxSource:
                 raise AuthError(f"{exc}; {hint}") from exc
             _raise_api_error(body, self.name)
             parsed.add(parse_aircraft_document(body, self.name, self._wall_clock))
-        parsed.log_summary(self.name)
+        parsed.count(self.name, self._health)
         return self._fresh(parsed.observations)
+
+    @property
+    def stats(self) -> Mapping[str, int]:
+        return self._health.stats
 
 
 def _raise_api_error(body: object, source: str) -> None:

@@ -3,12 +3,12 @@ shared with the ADS-B Exchange v2 family, whose ``ac`` entries have the same fie
 
 The observation time is ``now - seen_pos`` (``now - seen`` without a position), never
 the poll time: the same aircraft polled twice without news keeps the same time, so the
-source can drop the repeat and storage can dedupe on (icao, second).
+source can drop the repeat and storage can dedupe on (icao, second). Every value is
+checked (:mod:`collector.plausible`); a bad entry is refused alone.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -23,6 +23,19 @@ from flightwatch.collector.aggregators.http import (
     NewerOnly,
     SourceHealth,
     SourceUnavailable,
+    decode_answer,
+)
+from flightwatch.collector.plausible import (
+    BAD_ADDRESS,
+    MAX_AIRCRAFT,
+    NOT_FINITE,
+    TOO_MANY,
+    Rejected,
+    Rejections,
+    check_answer_time,
+    check_range,
+    check_text,
+    check_time,
 )
 from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
@@ -35,34 +48,33 @@ def observation_from_aircraft(entry: object, now: float, source: str) -> Observa
     """One aircraft object (readsb field names, old dump1090-mutability names too).
 
     ``now`` is the document's time in Unix seconds. Returns None for a non-ICAO
-    address (``~`` prefix: TIS-B, anonymous); raises ValueError for a malformed entry.
+    address (``~`` prefix: TIS-B, anonymous); raises ValueError for a malformed entry,
+    :class:`Rejected` (a ValueError with a reason) for an implausible value.
     """
     if not isinstance(entry, Mapping):
         raise ValueError(f"entry is {type(entry).__name__}, not an object")
     hex_value = entry.get("hex")
     if not isinstance(hex_value, str):
-        raise ValueError(f"hex={hex_value!r}")
+        raise ValueError(f"hex={str(hex_value)[:40]!r}")
     if hex_value.strip().startswith("~"):
         return None
     icao = normalise_icao(hex_value)
     if icao is None:
-        raise ValueError(f"hex={hex_value!r} is not a 24-bit address")
+        raise Rejected(BAD_ADDRESS, f"hex={hex_value[:40]!r}")
 
-    lat = _number(entry, "lat")
-    lon = _number(entry, "lon")
+    lat = check_range("lat", _number(entry, "lat"))
+    lon = check_range("lon", _number(entry, "lon"))
     if (lat is None) != (lon is None):
         raise ValueError("lat without lon or lon without lat")
-    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValueError(f"position {lat},{lon} out of range")
 
     age = _number(entry, "seen_pos") if lat is not None else None
     if age is None:
         age = _number(entry, "seen")
-    seconds = round(now - (age or 0.0), 3)
+    seconds = round(check_time(now - (age or 0.0), now), 3)
 
     altitude_ft, on_ground = _altitude(entry)
     extra: dict[str, object] = {}
-    alt_geom = _number(entry, "alt_geom")
+    alt_geom = check_range("altitude_ft", _number(entry, "alt_geom"))
     if alt_geom is not None:
         extra["alt_geom_ft"] = alt_geom
     db_flags = _number(entry, "dbFlags")
@@ -79,10 +91,11 @@ def observation_from_aircraft(entry: object, now: float, source: str) -> Observa
         source=source,
         lat=lat,
         lon=lon,
-        altitude_ft=altitude_ft,
-        ground_speed_kt=_number(entry, "gs", "speed"),
-        track_deg=_number(entry, "track"),
-        vertical_rate_fpm=_number(entry, "baro_rate", "geom_rate", "vert_rate"),
+        altitude_ft=check_range("altitude_ft", altitude_ft),
+        ground_speed_kt=check_range("ground_speed_kt", _number(entry, "gs", "speed")),
+        track_deg=check_range("track_deg", _number(entry, "track")),
+        vertical_rate_fpm=check_range(
+            "vertical_rate_fpm", _number(entry, "baro_rate", "geom_rate", "vert_rate")),
         callsign=_text(entry, "flight") or None,
         squawk=_text(entry, "squawk") or None,
         on_ground=on_ground,
@@ -99,9 +112,9 @@ def _number(entry: Mapping[str, object], *keys: str) -> float | None:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{key}={value!r} is not a number")
+            raise ValueError(f"{key}={str(value)[:40]!r} is not a number")
         if not math.isfinite(value):
-            raise ValueError(f"{key}={value!r} is not finite")
+            raise Rejected(NOT_FINITE, f"{key}={value!r}")
         return float(value)
     return None
 
@@ -111,8 +124,8 @@ def _text(entry: Mapping[str, object], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{key}={value!r} is not a string")
-    return value.strip()
+        raise ValueError(f"{key}={str(value)[:40]!r} is not a string")
+    return check_text(key, value.strip())
 
 
 def _altitude(entry: Mapping[str, object]) -> tuple[float | None, bool | None]:
@@ -130,33 +143,35 @@ def _altitude(entry: Mapping[str, object]) -> tuple[float | None, bool | None]:
 
 @dataclass
 class ParsedAircraft:
-    """Observations from one or more documents, with what had to be left out."""
+    """Observations from one or more documents, with what had to be left out and why."""
 
     observations: list[Observation] = field(default_factory=list)
     non_icao: int = 0
-    malformed: int = 0
-    example: str = ""
+    rejected: Rejections = field(default_factory=Rejections)
 
     def add(self, other: ParsedAircraft) -> None:
         self.observations.extend(other.observations)
         self.non_icao += other.non_icao
-        self.malformed += other.malformed
-        self.example = self.example or other.example
+        self.rejected.merge(other.rejected)
 
-    def log_summary(self, source: str) -> None:
-        """One line per poll when entries were dropped, not one per entry."""
-        if self.malformed:
-            log.warning("%s: skipped %d malformed aircraft entries (e.g. %s); kept %d",
-                        source, self.malformed, self.example, len(self.observations))
+    def count(self, source: str, health: SourceHealth) -> None:
+        """Into the source's stats; one log line per poll when entries were refused."""
+        health.count(len(self.observations) + self.non_icao + self.rejected.total, self.rejected)
+        if self.rejected.total:
+            log.warning("%s: skipped %d aircraft entries: %s; kept %d", source,
+                        self.rejected.total, self.rejected.summary(), len(self.observations))
 
 
-def parse_aircraft_document(doc: object, source: str,
-                            wall_clock: Clock = time.time) -> ParsedAircraft:
+def parse_aircraft_document(doc: object, source: str, wall_clock: Clock = time.time, *,
+                            missing_time: Clock | None = None) -> ParsedAircraft:
     """An aircraft.json document or an ADS-B Exchange v2 answer, to observations.
 
     The list is ``aircraft`` (readsb) or ``ac`` (v2 API; null or missing when empty).
     ``now`` is seconds in aircraft.json and milliseconds in the v2 API; both are
-    accepted. Without ``now`` the local wall clock stands in.
+    accepted. Without ``now`` the local wall clock stands in (``missing_time`` instead,
+    for archived snapshots: it may raise); a ``now`` before 2000 or a day ahead of the
+    wall clock makes the whole answer bad. Entries past
+    :data:`MAX_AIRCRAFT` are counted, not parsed.
     """
     if not isinstance(doc, Mapping):
         raise BadResponse(f"{source}: answer is {type(doc).__name__}, not a JSON object")
@@ -165,15 +180,21 @@ def parse_aircraft_document(doc: object, source: str,
         entries = []
     if not isinstance(entries, list):
         raise BadResponse(f"{source}: 'ac'/'aircraft' is {type(entries).__name__}, not a list")
-    now = document_time(doc.get("now"), wall_clock)
+    try:
+        now = check_answer_time(document_time(doc.get("now"), missing_time or wall_clock),
+                                wall_clock())
+    except Rejected as exc:
+        raise BadResponse(f"{source}: {exc}") from exc
 
     parsed = ParsedAircraft()
-    for entry in entries:
+    if len(entries) > MAX_AIRCRAFT:
+        parsed.rejected.add(Rejected(TOO_MANY, f"{len(entries):,} aircraft"),
+                            len(entries) - MAX_AIRCRAFT)
+    for entry in entries[:MAX_AIRCRAFT]:
         try:
             obs = observation_from_aircraft(entry, now, source)
         except ValueError as exc:
-            parsed.malformed += 1
-            parsed.example = parsed.example or str(exc)
+            parsed.rejected.add(exc)
             continue
         if obs is None:
             parsed.non_icao += 1
@@ -215,21 +236,23 @@ class AircraftJsonSource:
 
     def _poll(self) -> list[Observation]:
         parsed = parse_aircraft_document(self._read(), self.name, self._wall_clock)
-        parsed.log_summary(self.name)
+        parsed.count(self.name, self._health)
         return self._fresh(parsed.observations)
+
+    @property
+    def stats(self) -> Mapping[str, int]:
+        return self._health.stats
 
     def _read(self) -> object:
         if self.url is not None:
             return self._client.get_json(self.url)
         assert self.path is not None
         try:
-            text = self.path.read_text(encoding="utf-8")
+            body = self._client.read_file(self.path)
         except OSError as exc:
             raise SourceUnavailable(
                 f"{self.name}: cannot read {self.path} ({exc.strerror or exc}); check 'path' "
                 "and that readsb/dump1090 runs with --write-json to that folder"
             ) from exc
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise BadResponse(f"{self.name}: {self.path} is not valid JSON ({exc})") from exc
+        return decode_answer(body, f"{self.name}: {self.path}",
+                             "is it readsb's or dump1090's aircraft.json?")

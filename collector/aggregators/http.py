@@ -18,16 +18,19 @@ import email.utils
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import metadata
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
+from flightwatch.collector.plausible import MAX_AIRCRAFT, Rejections, source_stats
 from flightwatch.decoder import Observation
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,8 @@ DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 #: Default overall deadline of one request: the read timeout restarts with every byte,
 #: so only this stops a server that trickles one byte a second.
 DEFAULT_DEADLINE = 60.0
+#: JSON objects one answer may hold (see :class:`_ObjectBudget`).
+MAX_JSON_OBJECTS = 10 * MAX_AIRCRAFT
 _CHUNK = 64 * 1024
 _RETRY, _RETRY_NOW = "retry", "retry now"
 
@@ -187,16 +192,17 @@ class HttpClient:
                      headers: Mapping[str, str] | None = None) -> Any:
         """The decoded JSON body of a 2xx answer; an :class:`AggregatorError` otherwise."""
         body = self._send(method, url, params, data, headers)
-        try:
-            return json.loads(body)
-        except RecursionError as exc:
-            raise BadResponse(f"{self.name}: {_short(url)} returned JSON nested too "
-                              "deeply to be an aggregator answer") from exc
-        except ValueError as exc:
-            raise BadResponse(
-                f"{self.name}: {_short(url)} did not return JSON ({exc}); "
-                "check base_url points at the API, not a web page"
-            ) from exc
+        return decode_answer(body, f"{self.name}: {_short(url)}",
+                             "check base_url points at the API, not a web page")
+
+    def read_file(self, path: Path) -> bytes:
+        """A local answer (aircraft.json on disk) under the same cap as a downloaded one."""
+        with path.open("rb") as f:
+            body = f.read(self.max_body_bytes + 1)
+        if len(body) > self.max_body_bytes:
+            raise BodyTooLarge(self._too_large_message(str(path), "is over "
+                                                       f"{self.max_body_bytes} bytes"))
+        return body
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
               data: Mapping[str, str] | None,
@@ -326,6 +332,44 @@ def _short(url: str) -> str:
     return f"{parts.netloc}{parts.path}"
 
 
+def decode_answer(body: bytes, where: str, hint: str) -> Any:
+    """An answer's JSON, or :class:`BadResponse`: not JSON, nested too deeply, or more
+    than :data:`MAX_JSON_OBJECTS` objects. ``where`` starts each message, ``hint`` ends
+    the one for a body that is not JSON."""
+    try:
+        return json.loads(body, object_hook=_ObjectBudget(MAX_JSON_OBJECTS))
+    except RecursionError as exc:
+        raise BadResponse(f"{where}: JSON nested too deeply to be an aggregator "
+                          "answer") from exc
+    except _TooManyObjects as exc:
+        raise BadResponse(f"{where}: more than {MAX_JSON_OBJECTS:,} JSON objects; "
+                          "refused unread") from exc
+    except ValueError as exc:
+        raise BadResponse(f"{where} is not valid JSON ({exc}); {hint}") from exc
+
+
+class _TooManyObjects(Exception):
+    pass
+
+
+class _ObjectBudget:
+    """``json.loads``'s object hook: stops the parse past ``limit`` objects.
+
+    Within the body cap an answer can still hold millions of tiny objects (8 MB of
+    ``{},`` is 2.7 million dicts, ~190 MB of memory); past ten times the aircraft an
+    answer may list, it is not an answer.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def __call__(self, obj: dict[str, Any]) -> dict[str, Any]:
+        self.left -= 1
+        if self.left < 0:
+            raise _TooManyObjects
+        return obj
+
+
 class SourceHealth:
     """Logs one line per state change (ok → failing → recovered), and backs off.
 
@@ -342,6 +386,17 @@ class SourceHealth:
         self.failures = 0
         self.retry_at = 0.0
         self._failing_since = 0.0
+        self._received = 0
+        self._rejected: Counter[str] = Counter()
+        #: The source's counters (``source_stats``); replaced whole after each poll, so
+        #: the status job may read it from its own thread.
+        self.stats: Mapping[str, int] = source_stats(0, {})
+
+    def count(self, received: int, rejections: Rejections) -> None:
+        """Add one poll's items, and those refused by reason, to :attr:`stats`."""
+        self._received += received
+        self._rejected.update(rejections.counts)
+        self.stats = source_stats(self._received, self._rejected)
 
     def run(self, poll: Callable[[], T]) -> T:
         """Run one poll through the health gate; re-raise its :class:`AggregatorError`."""
@@ -382,12 +437,15 @@ class NewerOnly:
 
     Consecutive polls of an aggregator repeat aircraft whose data has not changed
     (same ``now - seen_pos``); overlapping query circles repeat them within a poll.
-    Memory stays bounded: aircraft silent for ``forget_after`` are forgotten.
+    Memory stays bounded: aircraft silent for ``forget_after`` are forgotten, and past
+    ``max_aircraft`` (a source inventing new addresses every poll) the oldest half is.
     """
 
-    def __init__(self, forget_after: timedelta = timedelta(minutes=15)) -> None:
+    def __init__(self, forget_after: timedelta = timedelta(minutes=15),
+                 max_aircraft: int = 4 * MAX_AIRCRAFT) -> None:
         self._last: dict[str, datetime] = {}
         self._forget_after = forget_after
+        self._max_aircraft = max_aircraft
 
     def __call__(self, observations: Iterable[Observation]) -> list[Observation]:
         fresh: list[Observation] = []
@@ -399,4 +457,10 @@ class NewerOnly:
         if self._last:
             horizon = max(self._last.values()) - self._forget_after
             self._last = {icao: t for icao, t in self._last.items() if t >= horizon}
+        if len(self._last) > self._max_aircraft:
+            newest = sorted(self._last.items(), key=lambda item: item[1])
+            self._last = dict(newest[len(newest) - self._max_aircraft // 2:])
         return fresh
+
+    def __len__(self) -> int:
+        return len(self._last)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from flightwatch.collector import plausible
 from flightwatch.collector.aggregators.http import (
     AuthError,
     BadResponse,
@@ -23,6 +24,7 @@ from flightwatch.collector.aggregators.http import (
     NewerOnly,
     SourceHealth,
 )
+from flightwatch.collector.plausible import Rejected, Rejections
 from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
 log = logging.getLogger(__name__)
@@ -179,11 +181,16 @@ class OpenSkySource:
         remaining = self._client.last_headers.get("X-Rate-Limit-Remaining")
         if remaining is not None and remaining.isdigit():
             self.credits_remaining = int(remaining)
-        observations, malformed, example = parse_states(body, self.name)
-        if malformed:
-            log.warning("%s: skipped %d malformed state vectors (e.g. %s); kept %d",
-                        self.name, malformed, example, len(observations))
+        observations, rejected = parse_states(body, self.name)
+        self._health.count(len(observations) + rejected.total, rejected)
+        if rejected.total:
+            log.warning("%s: skipped %d state vectors: %s; kept %d", self.name,
+                        rejected.total, rejected.summary(), len(observations))
         return self._fresh(observations)
+
+    @property
+    def stats(self) -> Mapping[str, int]:
+        return self._health.stats
 
     def _states(self) -> object:
         lamin, lomin, lamax, lomax = self.bbox
@@ -209,48 +216,64 @@ class OpenSkySource:
                         f"{ENV_CLIENT_ID}/{ENV_CLIENT_SECRET} client may use the REST API")
 
 
-def parse_states(body: object, source: str) -> tuple[list[Observation], int, str]:
-    """``{"time": s, "states": [[...], ...] | null}`` to (observations, malformed, example)."""
+def parse_states(body: object, source: str,
+                 wall_clock: Clock = time.time) -> tuple[list[Observation], Rejections]:
+    """``{"time": s, "states": [[...], ...] | null}`` to (observations, what was refused).
+
+    A ``time`` before 2000 or a day ahead of the wall clock makes the whole answer bad;
+    state vectors past :data:`plausible.MAX_AIRCRAFT` are counted, not parsed.
+    """
     if not isinstance(body, Mapping):
         raise BadResponse(f"{source}: answer is {type(body).__name__}, not a JSON object")
     states = body.get("states")
+    rejected = Rejections()
     if states is None:
-        return [], 0, ""
+        return [], rejected
     if not isinstance(states, list):
         raise BadResponse(f"{source}: 'states' is {type(states).__name__}, not a list")
+    answer_time = body.get("time")
+    if isinstance(answer_time, bool) or not isinstance(answer_time, int | float):
+        answer_time = wall_clock()
+    try:
+        answer_time = plausible.check_answer_time(float(answer_time), wall_clock())
+    except Rejected as exc:
+        raise BadResponse(f"{source}: {exc}") from exc
+    if len(states) > plausible.MAX_AIRCRAFT:
+        rejected.add(Rejected(plausible.TOO_MANY, f"{len(states):,} state vectors"),
+                     len(states) - plausible.MAX_AIRCRAFT)
     observations: list[Observation] = []
-    malformed = 0
-    example = ""
-    for state in states:
+    for state in states[:plausible.MAX_AIRCRAFT]:
         try:
-            observations.append(observation_from_state(state, source))
+            observations.append(observation_from_state(state, source, answer_time))
         except ValueError as exc:
-            malformed += 1
-            example = example or str(exc)
-    return observations, malformed, example
+            rejected.add(exc)
+    return observations, rejected
 
 
-def observation_from_state(state: object, source: str) -> Observation:
+def observation_from_state(state: object, source: str, answer_time: float) -> Observation:
     """One OpenSky state vector (a JSON array by index) to an Observation.
 
     Time is ``time_position`` (when the position was received), or ``last_contact``
-    when there is no position: never the poll time.
+    when there is no position: never the poll time; it must be plausible against the
+    answer's ``time``.
     """
     if not isinstance(state, list) or len(state) < 17:
         raise ValueError(f"state is not a 17+ element array: {str(state)[:60]}")
-    icao = normalise_icao(state[0]) if isinstance(state[0], str) else None
+    if not isinstance(state[0], str):
+        raise ValueError(f"icao24={str(state[0])[:40]!r}")
+    icao = normalise_icao(state[0])
     if icao is None:
-        raise ValueError(f"icao24={state[0]!r}")
-    lon, lat = _num(state, 5), _num(state, 6)
+        raise Rejected(plausible.BAD_ADDRESS, f"icao24={state[0][:40]!r}")
+    lon = plausible.check_range("lon", _num(state, 5))
+    lat = plausible.check_range("lat", _num(state, 6))
     if (lat is None) != (lon is None):
         raise ValueError(f"{icao}: only one of latitude/longitude")
-    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValueError(f"{icao}: position {lat},{lon} out of range")
     seen = _num(state, 3) if lat is not None else None
     if seen is None:
         seen = _num(state, 4)
     if seen is None:
         raise ValueError(f"{icao}: neither time_position nor last_contact")
+    plausible.check_time(seen, answer_time)
     on_ground = state[8]
     if not isinstance(on_ground, bool):
         raise ValueError(f"{icao}: on_ground={on_ground!r}")
@@ -258,9 +281,9 @@ def observation_from_state(state: object, source: str) -> Observation:
     extra: dict[str, object] = {}
     geo = _num(state, 13)
     if geo is not None:
-        extra["geo_altitude_ft"] = geo * _FT_PER_M
+        extra["geo_altitude_ft"] = plausible.check_range("altitude_ft", geo * _FT_PER_M)
     if isinstance(state[2], str) and state[2]:
-        extra["origin_country"] = state[2]
+        extra["origin_country"] = plausible.check_text("origin_country", state[2])
     if isinstance(state[16], int) and not isinstance(state[16], bool):
         extra["position_source"] = state[16]
     if len(state) > 17 and isinstance(state[17], int) and not isinstance(state[17], bool):
@@ -273,10 +296,13 @@ def observation_from_state(state: object, source: str) -> Observation:
         source=source,
         lat=lat,
         lon=lon,
-        altitude_ft=None if baro is None else baro * _FT_PER_M,
-        ground_speed_kt=None if speed is None else speed * _KT_PER_MS,
-        track_deg=_num(state, 10),
-        vertical_rate_fpm=None if rate is None else rate * _FPM_PER_MS,
+        altitude_ft=plausible.check_range(
+            "altitude_ft", None if baro is None else baro * _FT_PER_M),
+        ground_speed_kt=plausible.check_range(
+            "ground_speed_kt", None if speed is None else speed * _KT_PER_MS),
+        track_deg=plausible.check_range("track_deg", _num(state, 10)),
+        vertical_rate_fpm=plausible.check_range(
+            "vertical_rate_fpm", None if rate is None else rate * _FPM_PER_MS),
         callsign=_str(state, 1),
         squawk=_str(state, 14),
         on_ground=on_ground,
@@ -288,8 +314,10 @@ def _num(state: list[object], index: int) -> float | None:
     value = state[index]
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"field {index}={value!r} is not a number")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"field {index}={str(value)[:40]!r} is not a number")
+    if not math.isfinite(value):
+        raise Rejected(plausible.NOT_FINITE, f"field {index}={value!r}")
     return float(value)
 
 
@@ -298,5 +326,5 @@ def _str(state: list[object], index: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"field {index}={value!r} is not a string")
-    return value.strip() or None
+        raise ValueError(f"field {index}={str(value)[:40]!r} is not a string")
+    return plausible.check_text(f"field {index}", value.strip()) or None

@@ -10,7 +10,6 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from flightwatch import __version__
 from flightwatch.cli import (
     airports,
     alerts,
@@ -39,12 +38,21 @@ COMMANDS = (
 )
 
 
+class _Version(argparse.Action):
+    """``--version``, with the version looked up only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        import flightwatch
+
+        parser.exit(message=f"flightwatch {flightwatch.__version__}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flightwatch",
         description="Watch ADS-B for state aircraft over a geofence; keep and query the history.",
     )
-    parser.add_argument("--version", action="version", version=f"flightwatch {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:

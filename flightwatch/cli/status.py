@@ -12,25 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flightwatch.cli.common import EXIT_OK, add_config, settings_from
-from flightwatch.daemon.status import (
-    StatusSnapshot,
-    database_status,
-    format_duration,
-    process_alive,
-    read_snapshot,
-    snapshot_path,
-    stale_after_s,
-)
-from flightwatch.output.formats import format_size
-from flightwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from flightwatch.daemon.status import StatusSnapshot
+    from flightwatch.settings import Settings
 
 ENDPOINT_TIMEOUT_S = 2.0
 
@@ -73,6 +64,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def gather(settings: Settings, now: datetime) -> StatusReport:
     """The freshest account available: live endpoint, snapshot file, then the database."""
+    from flightwatch.daemon.status import (
+        format_duration,
+        process_alive,
+        read_snapshot,
+        snapshot_path,
+        stale_after_s,
+    )
+
     section = settings["status"]
     if section["metrics_port"]:
         live = fetch_endpoint(section["metrics_host"], section["metrics_port"])
@@ -97,6 +96,10 @@ def gather(settings: Settings, now: datetime) -> StatusReport:
 
 def fetch_endpoint(host: str, port: int) -> StatusSnapshot | None:
     """The daemon's snapshot from its metrics endpoint; None if nothing answers."""
+    import urllib.request  # loads ssl: ~4 MB that only this path needs
+
+    from flightwatch.daemon.status import StatusSnapshot
+
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
     netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -111,7 +114,8 @@ def fetch_endpoint(host: str, port: int) -> StatusSnapshot | None:
 def _from_database(settings: Settings, now: datetime) -> tuple[StatusSnapshot | None, str]:
     from sqlalchemy.engine import make_url
 
-    from flightwatch.db.engine import open_engine, pending_migrations
+    from flightwatch.daemon.status import database_status
+    from flightwatch.db.engine import open_engine, schema_is_current
 
     url = settings.database_url
     parsed = make_url(url)
@@ -121,7 +125,7 @@ def _from_database(settings: Settings, now: datetime) -> tuple[StatusSnapshot | 
         return None, f"no database at {database} yet"
     engine = open_engine(url)
     try:
-        if pending_migrations(engine):
+        if not schema_is_current(engine):
             return None, "the database schema is not current: run `flightwatch db upgrade`"
         return database_status(engine, now), ""
     finally:
@@ -137,6 +141,9 @@ def _time(value: datetime | None) -> str:
 
 
 def write_table(report: StatusReport, now: datetime, out: TextIO) -> None:
+    from flightwatch.daemon.status import format_duration
+    from flightwatch.output.formats import format_size
+
     snap = report.snapshot
     rows: list[tuple[str, str]] = [("daemon", report.note)]
     if snap is not None:
@@ -160,7 +167,11 @@ def write_table(report: StatusReport, now: datetime, out: TextIO) -> None:
         ]
         rows += [
             (f"source {s.name}", f"{s.frames:,} frames, {s.frames_per_s:,.0f}/s, "
-                                 f"{s.bad_frames:,} bad, {s.reconnects} reconnects")
+                                 f"{s.bad_frames:,} bad, {s.reconnects} reconnects"
+                                 + (f", {format_size(s.garbage_bytes)} of garbage"
+                                    if s.garbage_bytes else "")
+                                 + "".join(f"; {n:,} {reason}" for reason, n
+                                           in sorted(s.rejected.items())))
             for s in snap.sources
         ]
     width = max(len(label) for label, _value in rows)

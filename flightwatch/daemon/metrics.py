@@ -56,6 +56,8 @@ _SOURCE_COUNTERS = (
     ("frames", "flightwatch_source_frames", "frames read from this source"),
     ("bad_frames", "flightwatch_source_bad_frames", "bad frames from this source"),
     ("reconnects", "flightwatch_source_reconnects", "reconnections of this source"),
+    ("garbage_bytes", "flightwatch_source_garbage_bytes",
+     "bytes from this source that were no frame (dropped)"),
 )
 
 
@@ -92,6 +94,13 @@ class SnapshotCollector:
             for source in snapshot.sources:
                 family.add_metric([source.name], getattr(source, attr))
             yield family
+        rejected = CounterMetricFamily("flightwatch_source_rejected",
+                                       "aggregator items refused, by reason",
+                                       labels=["source", "reason"])
+        for source in snapshot.sources:
+            for reason, count in source.rejected.items():
+                rejected.add_metric([source.name, reason], count)
+        yield rejected
 
 
 def build_registry(provider: SnapshotProvider) -> CollectorRegistry:

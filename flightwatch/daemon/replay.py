@@ -15,9 +15,9 @@ from types import FrameType
 from tqdm import tqdm
 
 from flightwatch.collector import ReplaySource, open_capture
-from flightwatch.daemon.alerting import build_alerting
+from flightwatch.daemon.alerting import Alerting, build_alerting
 from flightwatch.daemon.pipeline import Pipeline, build_pipeline, freeze_startup_objects
-from flightwatch.db import connect
+from flightwatch.db import close, connect
 from flightwatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,13 +112,27 @@ def replay_files(
     progress: bool = False,
     pipeline: Pipeline | None = None,
 ) -> ReplaySummary:
-    """Replay each file in order through one pipeline; positions are flushed at the end."""
+    """Replay each file in order through one pipeline; positions are flushed at the end.
+
+    Without a ``pipeline`` given, the database is opened here and closed cleanly at the
+    end, interrupted or not: no WAL is left beside it.
+    """
     sources = [open_capture(path, fmt, start=start, realtime=realtime) for path in files]
-    alerting = None
-    if pipeline is None:
-        engine = connect(settings.database_url)
+    if pipeline is not None:
+        return _replay(sources, pipeline, None, progress)
+    engine = connect(settings.database_url)
+    try:
         alerting = build_alerting(settings, engine)
         pipeline = build_pipeline(settings, engine, alerting=alerting)
+        return _replay(sources, pipeline, alerting, progress)
+    finally:
+        close(engine)
+
+
+def _replay(
+    sources: Sequence[ReplaySource], pipeline: Pipeline, alerting: Alerting | None,
+    progress: bool,
+) -> ReplaySummary:
     summary = ReplaySummary()
     pipeline.aircraft_seen = set()
     freeze_startup_objects()

@@ -28,10 +28,9 @@ from sqlalchemy import Engine
 from flightwatch.collector import RtlAdsbSource, Source, TcpSource
 from flightwatch.collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
 from flightwatch.daemon.alerting import build_alerting
-from flightwatch.daemon.metrics import start_metrics
 from flightwatch.daemon.pipeline import Pipeline, build_pipeline, freeze_startup_objects
 from flightwatch.daemon.status import StatusCollector, snapshot_path
-from flightwatch.db import connect
+from flightwatch.db import close, connect
 from flightwatch.db.retention import Retention
 from flightwatch.decoder import Frame, Observation
 from flightwatch.output.digest import build_digest_job
@@ -277,7 +276,7 @@ def run_daemon(
     # Notifications left undelivered by the last run (a crash, a dead SMTP server) go first.
     alerting.worker.resume()
     daemon.housekeeping.append(Housekeeping("outbox", OUTBOX_INTERVAL_S, alerting.deliver))
-    status = StatusCollector(engine, pipeline, sources=daemon.local_sources,
+    status = StatusCollector(engine, pipeline, sources=[*daemon.local_sources, *daemon.aggregators],
                              queued=daemon.items.qsize, snapshot_file=snapshot_path(settings))
     section = settings["status"]
     daemon.housekeeping.append(Housekeeping("status", section["interval"], status.report))
@@ -289,8 +288,12 @@ def run_daemon(
         daemon.housekeeping.append(Housekeeping("digest", 60.0, digest.tick))
     daemon.housekeeping.extend(extra_jobs)
     daemon.reloaders.extend(pipeline.reloaders)
-    metrics = start_metrics(section["metrics_host"], section["metrics_port"],
-                            lambda: status.latest)
+    metrics = None
+    if section["metrics_port"]:  # prometheus-client loads only when the endpoint is on
+        from flightwatch.daemon.metrics import start_metrics
+
+        metrics = start_metrics(section["metrics_host"], section["metrics_port"],
+                                lambda: status.latest)
     install_signal_handlers(daemon)
     freeze_startup_objects()
     daemon.start()
@@ -303,6 +306,7 @@ def run_daemon(
             stop()
         if metrics is not None:
             metrics.stop()
+        close(engine)
     # Undelivered notifications wait in the outbox for the next start (resume above):
     # a slow SMTP server must not hold up a stop that systemd times out after 15 s.
     return 0

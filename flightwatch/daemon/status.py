@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 DAY = timedelta(hours=24)
 COUNT_EVERY_S = 900.0
 SNAPSHOT_NAME = "flightwatch-status.json"
+REJECTED = "rejected:"  # an aggregator's stats key per refusal reason
 
 
 class HasStats(Protocol):
@@ -52,11 +53,16 @@ class HasStats(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
+    """One source's counters; ``rejected`` counts an aggregator's refused items by reason,
+    ``garbage_bytes`` what a receiver feed sent that was no frame (dropped, bounded)."""
+
     name: str
     frames: int
     frames_per_s: float
     bad_frames: int
     reconnects: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    garbage_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -220,8 +226,11 @@ class StatusCollector:
             count = int(stats.get("frames", 0))
             per_source[source.name] = count
             rate = (count - per_source_then.get(source.name, 0)) / elapsed
+            rejected = {key.removeprefix(REJECTED): int(n) for key, n in stats.items()
+                        if key.startswith(REJECTED)}
             sources.append(SourceStatus(source.name, count, rate, int(stats.get("bad_frames", 0)),
-                                        int(stats.get("reconnects", 0))))
+                                        int(stats.get("reconnects", 0)), rejected,
+                                        int(stats.get("garbage_bytes", 0))))
         self._previous = (mono, frames, per_source)
         written = self.pipeline.store.stats.positions_written
         snapshot = replace(

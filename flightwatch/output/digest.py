@@ -36,6 +36,7 @@ from flightwatch.db.alerts import query_alerts
 from flightwatch.db.engine import database_size
 from flightwatch.db.models import Aircraft, Position
 from flightwatch.db.queries import HistoryRow, history
+from flightwatch.decoder import shown
 from flightwatch.output.files import write_atomically
 from flightwatch.output.formats import format_size
 
@@ -203,9 +204,10 @@ def _aircraft_digest(
         AirportEvent(a.kind, a.airport, a.details.get("airport_name"), a.time)
         for a in alerts if a.kind in AIRPORT_KINDS and a.airport
     )
-    return AircraftDigest(
-        icao=icao, registration=ident.registration, aircraft_type=ident.aircraft_type,
-        operator=ident.operator, callsign=ident.callsign, matched_by=ident.matched_by,
+    return AircraftDigest(  # received texts made safe to show: this is a mail
+        icao=icao, registration=shown(ident.registration),
+        aircraft_type=shown(ident.aircraft_type), operator=shown(ident.operator),
+        callsign=shown(ident.callsign), matched_by=ident.matched_by,
         first_seen=first, last_seen=last, positions=len(track), fences=tuple(visits),
         airports=airports, alert_kinds=dict(Counter(a.kind for a in alerts)),
     )

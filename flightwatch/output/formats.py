@@ -1,7 +1,9 @@
 """Output formats for query commands: table, csv, json (JSON Lines), geojson, kml.
 
 Rows are dataclasses or mappings; values are rendered the same way in every
-format (ISO 8601 UTC times, numbers as numbers).
+format (ISO 8601 UTC times, numbers as numbers). Received text is shown safely for each
+medium (:mod:`decoder.safe_text`): escapes neutralised in the table, formulas in CSV,
+XML in KML; JSON escapes by itself.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from typing import Any, TextIO
-from xml.sax.saxutils import escape
+
+from flightwatch.decoder import csv_text, printable, xml_text
 
 TABULAR_FORMATS = ("table", "csv", "json")
 TRACK_FORMATS = ("geojson", "kml")
@@ -66,9 +69,14 @@ def write_csv(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
     count = 0
     for row in rows:
         data = as_mapping(row)
-        writer.writerow(["" if data.get(f) is None else _plain(data.get(f)) for f in fields])
+        writer.writerow(["" if data.get(f) is None else _csv_cell(_plain(data.get(f)))
+                         for f in fields])
         count += 1
     return count
+
+
+def _csv_cell(value: Any) -> Any:
+    return csv_text(value) if isinstance(value, str) else value
 
 
 def _cell(value: Any) -> str:
@@ -78,7 +86,7 @@ def _cell(value: Any) -> str:
         return f"{value:.4f}".rstrip("0").rstrip(".")
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(_plain(value))
+    return printable(str(_plain(value)))
 
 
 def write_table(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
@@ -174,17 +182,17 @@ def write_kml(
         props = _track_properties(icao, points)
         added = (extra or {}).get(icao, {})
         props.update(added)
-        title = escape(f"{props['icao']} {' '.join(props['callsigns'])}".strip())
+        title = xml_text(f"{props['icao']} {' '.join(props['callsigns'])}".strip())
         out.write(f"<Placemark><name>{title}</name>\n")
         out.write(
-            f"<description>{escape(props['first_time'])} to {escape(props['last_time'])}, "
+            f"<description>{xml_text(props['first_time'])} to {xml_text(props['last_time'])}, "
             f"{props['points']} positions</description>\n"
         )
         if added:
             out.write("<ExtendedData>")
             for name, value in added.items():
-                text = "" if value is None else escape(str(_plain(value)))
-                out.write(f'<Data name="{escape(name)}"><value>{text}</value></Data>')
+                text = "" if value is None else xml_text(str(_plain(value)))
+                out.write(f'<Data name="{xml_text(name)}"><value>{text}</value></Data>')
             out.write("</ExtendedData>\n")
         out.write("<gx:Track><altitudeMode>absolute</altitudeMode>\n")
         for p in points:

@@ -349,8 +349,10 @@ def render_map(
         "title": html.escape(title),
         "leaflet_css": style,
         "leaflet_js": script,
-        # "</" escaped so no string in the data can close the <script> element.
-        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/"),
+        # Every "<" escaped: no string in the data can close the <script> element, nor
+        # open a "<!--" that would make the parser swallow the rest of the page.
+        "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
+            "<", "\\u003c"),
         "draw": _DRAW,
     }
     return re.sub(r"@@(\w+)@@", lambda m: parts[m.group(1)], _PAGE)

@@ -19,6 +19,12 @@ from flightwatch.cli import main
 Capture = Callable[[str], Path]
 Cap = pytest.CaptureFixture[str]
 REPO = Path(__file__).resolve().parents[2]
+PAGE = 4096
+
+
+def wal_bytes(database: Path) -> int:
+    wal = database.with_name(database.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
 
 
 def run(*args: str) -> int:
@@ -33,6 +39,7 @@ def test_replay_then_history_as_json_lines(
     )
     summary = capsys.readouterr().out
     assert "2,000 frames read" in summary and "1 aircraft" in summary
+    assert wal_bytes(config_file.parent / "fw.db") <= PAGE  # closed cleanly: WAL checkpointed
     assert run("history", "--config", str(config_file), "--icao", "406b90", "--format", "json") == 0
     lines = capsys.readouterr().out.splitlines()
     rows = [json.loads(line) for line in lines]
@@ -187,6 +194,7 @@ def test_sigterm_during_a_realtime_replay_flushes_and_exits_0(
     )
     assert stored >= 1
     assert f"{stored:,} positions stored" in out
+    assert wal_bytes(database) <= PAGE
 
 
 def _stored(database: Path) -> int:

@@ -64,7 +64,22 @@ def test_avr_partial_last_line_is_the_remainder() -> None:
 def test_a_line_that_never_ends_does_not_grow_the_buffer() -> None:
     counter: Counter[str] = Counter()
     frames, rest = avr.parse(b"x" * (MAX_LINE_BYTES + 1), counter)
-    assert (frames, rest, counter["bad_frames"]) == ([], b"", 1)
+    assert frames == [] and len(rest) <= 1 and counter["bad_frames"] == 1
+
+
+@pytest.mark.parametrize("huge", [b"*" + b"8D" * 500_000 + b";", b"MSG,3," + b"9" * 1_000_000])
+def test_a_megabyte_line_read_in_pieces_is_one_bad_line_and_the_next_line_counts(
+        huge: bytes) -> None:
+    counter: Counter[str] = Counter()
+    stream = huge + b"\n" + b"*" + SHORT_HEX.encode() + b";\n"
+    rest, out, largest = b"", [], 0
+    for i in range(0, len(stream), 65536):  # as a socket delivers it
+        frames, rest = avr.parse(rest + stream[i:i + 65536], counter)
+        out += frames
+        largest = max(largest, len(rest))
+    assert largest <= MAX_LINE_BYTES
+    assert counter["bad_frames"] == 1
+    assert out == [(SHORT_HEX, None, None)]
 
 
 # BaseStation lines: the first four and the AIR line from the node-sbs1 README (as
@@ -126,6 +141,13 @@ def test_sbs_time_zone_and_receive_time() -> None:
         b"MSG,3,496,211,4CA2D6,10057,2008/11/28,14:53:50.594,,,,high,,,,,,,,,,,",  # not a number
         b"MSG,3,496,211,4CA2D6,10057,,,,,,37000,,,,,,,,,,,",  # no time at all
         b"MSG,3,496,211,4CA2D6,10057,2008/13/28,14:53:50.594,,,,37000,,,,,,,,,,,",  # month 13
+        # Hostile numbers: float() reads nan and inf; no aircraft has these values.
+        b"MSG,3,496,211,4CA2D6,10057,2008/11/28,14:53:50.594,,,,37000,,,nan,nan,,,,,,",
+        b"MSG,3,496,211,4CA2D6,10057,2008/11/28,14:53:50.594,,,,inf,,,51.4,-1.0,,,,,,",
+        b"MSG,3,496,211,4CA2D6,10057,2008/11/28,14:53:50.594,,,,37000,,,91.0,-1.0,,,,,,",
+        b"MSG,3,496,211,4CA2D6,10057,2008/11/28,14:53:50.594,,,,1e9,,,51.4,-1.0,,,,,,",
+        b"MSG,4,496,211,4CA2D6,10057,2008/11/28,14:53:50.594,,,,,-5,90,,,0,,,,,",
+        b"MSG,4,496,211,4CA2D6,10057,2008/11/28,14:53:50.594,,,,,400,720,,,0,,,,,",
         b"hello",
     ],
 )

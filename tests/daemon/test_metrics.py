@@ -24,7 +24,9 @@ SNAPSHOT = StatusSnapshot(
     started=datetime(2026, 3, 1, 11, 0, 5, tzinfo=UTC), frames=9_000_000, frames_per_s=812.4,
     bad_frames=12, aircraft_tracked=37, positions_stored=1_204, queued=3,
     sources=(SourceStatus("beast:127.0.0.1:30005", 8_000_000, 700.0, 10, 3),
-             SourceStatus('odd "name"\\', 1_000_000, 112.4, 2, 0)),
+             SourceStatus('odd "name"\\', 1_000_000, 112.4, 2, 0),
+             SourceStatus("adsb.lol", 5_000, 4.2, 7, 0,
+                          {"altitude out of range": 4, "not a finite number": 3}, 0)),
 )
 
 
@@ -71,9 +73,14 @@ def test_metrics_in_prometheus_text_format(server: MetricsServer) -> None:
         assert values[(name, ())] == value, name
     by_source = {labels[0][1]: v for (name, labels), v in values.items()
                  if name == "flightwatch_source_frames_total"}
-    assert by_source == {"beast:127.0.0.1:30005": 8_000_000, 'odd "name"\\': 1_000_000}
+    assert by_source == {"beast:127.0.0.1:30005": 8_000_000, 'odd "name"\\': 1_000_000,
+                         "adsb.lol": 5_000}
     assert values[("flightwatch_source_reconnects_total",
                    (("source", "beast:127.0.0.1:30005"),))] == 3
+    rejected = {labels: v for (name, labels), v in values.items()
+                if name == "flightwatch_source_rejected_total"}
+    assert rejected == {(("reason", "altitude out of range"), ("source", "adsb.lol")): 4,
+                        (("reason", "not a finite number"), ("source", "adsb.lol")): 3}
     assert any(name == "flightwatch_info" for name, _labels in values)
     if sys.platform == "linux":  # the process collector reads /proc
         assert values[("process_resident_memory_bytes", ())] > 1_000_000

@@ -152,15 +152,26 @@ def test_upgrade_backs_up_an_existing_database(tmp_path: Path) -> None:
     engine = open_engine(url)
     from alembic import command
 
-    from flightwatch.db.engine import _alembic_config, upgrade
+    from flightwatch.db.engine import _alembic_config, schema_is_current, upgrade
 
     command.upgrade(_alembic_config(engine), "0001")
     assert pending_migrations(engine)
+    assert not schema_is_current(engine)
     applied = upgrade(engine)
     assert applied and applied[0] != "0001"
     backups = list(tmp_path.glob("old.db.before-*.bak"))
     assert len(backups) == 1
     assert pending_migrations(engine) == []
+    assert schema_is_current(engine)
+
+
+def test_the_head_read_from_the_migration_files_is_alembics(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from flightwatch.db.engine import _alembic_config, head_revisions
+
+    script = ScriptDirectory.from_config(_alembic_config(open_engine("sqlite://")))
+    assert head_revisions() == frozenset(script.get_heads())
 
 
 def test_a_failing_database_is_retried_once_per_interval_not_per_position(

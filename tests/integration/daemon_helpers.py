@@ -420,6 +420,12 @@ def outbox_status(db: Path) -> list[tuple[str, str, int]]:
     return query(db, "SELECT channel, status, attempts FROM outbox ORDER BY id")
 
 
+def wal_bytes(db: Path) -> int:
+    """Size of the database's write-ahead log; 0 when there is none."""
+    wal = db.with_name(db.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
 def count(db: Path, table: str = "positions") -> int:
     value = sqlite_value(db, f"SELECT count(*) FROM {table}")
     assert isinstance(value, int)

@@ -47,6 +47,7 @@ from integration.daemon_helpers import (
     tracks,
     traffic,
     wait_connected,
+    wal_bytes,
     write_config,
 )
 from integration.dump1090 import Dump1090Ports
@@ -55,6 +56,7 @@ pytestmark = pytest.mark.integration
 
 FIRST = 1714554000.0  # 2024-05-01T09:00:00Z: the synthetic traffic's first whole second
 EXIT_WITHIN_S = 5.0
+PAGE = 4096
 #: A frame pushed this long before the signal has surely been read by the daemon
 #: (dump1090 forwards within milliseconds; the daemon decodes ~100 frames/s here).
 READ_MARGIN_S = 2.0  # a loaded 2-vCPU machine may stall the reader for ~1 s
@@ -129,6 +131,7 @@ def test_sigterm_writes_everything_decoded_and_a_restart_goes_on(
     written = re.search(r"(\d+) positions written", stopped)
     assert written and int(written.group(1)) == count(db)
     assert "Traceback" not in first.log
+    assert wal_bytes(db) <= PAGE  # closed cleanly: the WAL was checkpointed into the file
 
     # A restart on the same database goes on; SIGINT (Ctrl-C) stops it like SIGTERM.
     write_config(tmp_path, dump1090.beast_out, database=COMMIT_OFTEN)
@@ -144,6 +147,7 @@ def test_sigterm_writes_everything_decoded_and_a_restart_goes_on(
         assert second.wait(timeout=30) == 0, second.log
         assert time.monotonic() - signalled < EXIT_WITHIN_S
         assert "Traceback" not in second.log
+        assert wal_bytes(db) <= PAGE
 
     assert_second_run_added(stored_positions(db), run1, run2_reference)
 

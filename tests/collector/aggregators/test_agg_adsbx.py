@@ -114,7 +114,8 @@ def test_garbage_entries_are_logged_once_and_the_rest_kept(httpserver, clock, re
     assert [o.icao for o in observations] == ["4B1805", "3C6444"]
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 1
-    assert lines[0].startswith("adsb.lol: skipped 7 malformed aircraft entries")
+    assert lines[0].startswith("adsb.lol: skipped 7 aircraft entries: 5 malformed, "
+                               "1 not a 24-bit address, 1 position out of range")
     assert lines[0].endswith("kept 2")
 
 

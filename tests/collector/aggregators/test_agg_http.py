@@ -160,7 +160,7 @@ def test_user_agent_names_flightwatch(httpserver, clock):
 
 def test_malformed_json_is_bad_response(httpserver, clock):
     httpserver.expect_request("/a").respond_with_data('{"ac": [', content_type="application/json")
-    with pytest.raises(BadResponse, match="did not return JSON"):
+    with pytest.raises(BadResponse, match="is not valid JSON"):
         make_client(clock).get_json(httpserver.url_for("/a"))
 
 

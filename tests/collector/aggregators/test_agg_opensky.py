@@ -164,17 +164,19 @@ def test_garbage_state_vectors_are_logged_once_and_the_rest_kept(httpserver, clo
     observations = make_source(httpserver, clock).poll()
 
     assert [o.icao for o in observations] == ["4B1805"]
-    summaries = [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
+    summaries = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     assert len(summaries) == 1
-    assert summaries[0].startswith("opensky: skipped 5 malformed state vectors")
+    assert summaries[0].startswith(
+        "opensky: skipped 5 state vectors: 4 malformed, 1 not a 24-bit address")
 
 
 def test_state_time_is_never_the_poll_time():
-    state = ["4b1805", None, "CH", 100, 105, 1.0, 2.0, None, False, None, None, None, None,
+    t = 1717430400
+    state = ["4b1805", None, "CH", t, t + 5, 1.0, 2.0, None, False, None, None, None, None,
              None, None, False, 0]
-    assert observation_from_state(state, "opensky").time.timestamp() == 100
+    assert observation_from_state(state, "opensky", t + 10).time.timestamp() == t
     state[5] = state[6] = None
-    assert observation_from_state(state, "opensky").time.timestamp() == 105
+    assert observation_from_state(state, "opensky", t + 10).time.timestamp() == t + 5
 
 
 def test_credits_by_area_boundaries():

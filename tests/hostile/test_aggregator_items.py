@@ -1,0 +1,184 @@
+"""Aggregator items are attacker-controlled: each implausible one is refused alone, with a
+counted reason, and the rest of the answer is used; memory stays bounded whatever the count.
+
+Answers are served by a real HTTP server (pytest-httpserver) as raw JSON text, since
+Python's json module accepts the NaN and Infinity literals a hostile server may send.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from flightwatch.cli.status import StatusReport, write_table
+from flightwatch.collector.aggregators import BadResponse, OpenSkySource
+from flightwatch.collector.aggregators.aircraft_json import AircraftJsonSource
+from flightwatch.collector.aggregators.http import HttpClient, NewerOnly
+from flightwatch.collector.plausible import MAX_AIRCRAFT
+from flightwatch.daemon.pipeline import build_pipeline
+from flightwatch.daemon.status import StatusCollector, StatusSnapshot
+from flightwatch.db import close, connect
+from flightwatch.decoder import Observation
+from flightwatch.settings import load_settings
+
+GOOD = '{"hex": "4b1805", "lat": 53.9, "lon": 27.6, "alt_baro": 35000, "gs": 450, ' \
+       '"track": 90, "baro_rate": -64, "flight": "SWR123", "seen_pos": 1.5}'
+#: (raw JSON entry, the reason it must be refused with)
+HOSTILE = [
+    ('{"hex": "4b1806", "lat": NaN, "lon": 27.6}', "not a finite number"),
+    ('{"hex": "4b1807", "alt_baro": Infinity}', "not a finite number"),
+    ('{"hex": "4b1808", "gs": -Infinity}', "not a finite number"),
+    ('{"hex": "4b1809", "lat": 91.0, "lon": 27.6}', "position out of range"),
+    ('{"hex": "4b180a", "lat": 53.0, "lon": 1e308}', "position out of range"),
+    ('{"hex": "4b180b", "alt_baro": 1000000000}', "altitude out of range"),
+    ('{"hex": "4b180c", "alt_geom": -90000}', "altitude out of range"),
+    ('{"hex": "4b180d", "gs": 100000}', "speed out of range"),
+    ('{"hex": "4b180e", "gs": -5}', "speed out of range"),
+    ('{"hex": "4b180f", "track": 720}', "track out of range"),
+    ('{"hex": "4b1810", "baro_rate": 9000000}', "vertical rate out of range"),
+    ('{"hex": "4b18050"}', "not a 24-bit address"),
+    ('{"hex": "zzzzzz"}', "not a 24-bit address"),
+    ('{"hex": "1000000"}', "not a 24-bit address"),
+    ('{"hex": "4b1811", "seen": -86400}', "time out of range"),
+    ('{"hex": "4b1812", "seen": 10000000000}', "time out of range"),
+    ('{"hex": "4b1813", "seen": 1e308}', "time out of range"),
+    ('{"hex": "4b1814", "flight": "' + "A" * 100_000 + '"}', "text too long"),
+    ('{"hex": "4b1816", "r": "RA-\\ud800"}', "text not valid Unicode"),
+    ('{"hex": ["4b1815"]}', "malformed"),
+]
+
+
+def aircraft_json(httpserver: HTTPServer, entries: list[str], now: float | None = None,
+                  path: str = "/aircraft.json") -> AircraftJsonSource:
+    now = time.time() if now is None else now
+    httpserver.expect_request(path).respond_with_data(
+        f'{{"now": {now!r}, "aircraft": [{", ".join(entries)}]}}',
+        content_type="application/json")
+    return AircraftJsonSource(url=httpserver.url_for(path), name="hostile",
+                              client=HttpClient(name="hostile", retries=0, timeout=(2, 5)))
+
+
+def test_each_implausible_entry_is_refused_alone_with_its_reason(
+        httpserver: HTTPServer) -> None:
+    source = aircraft_json(httpserver, [GOOD] + [entry for entry, _reason in HOSTILE])
+
+    observations = source.poll()
+
+    assert [o.icao for o in observations] == ["4B1805"]
+    good = observations[0]
+    assert (good.lat, good.lon, good.altitude_ft, good.callsign) == (53.9, 27.6, 35000.0, "SWR123")
+    expected: dict[str, int] = {}
+    for _entry, reason in HOSTILE:
+        expected[reason] = expected.get(reason, 0) + 1
+    rejected = {k.removeprefix("rejected:"): v for k, v in source.stats.items()
+                if k.startswith("rejected:")}
+    assert rejected == expected
+    assert source.stats["frames"] == 1 + len(HOSTILE)
+    assert source.stats["bad_frames"] == len(HOSTILE)
+
+
+def test_an_answer_time_far_off_fails_the_poll_and_the_next_answer_is_used(
+        httpserver: HTTPServer) -> None:
+    for now in (1e20, 1e13 * 1000, -5.0):  # year 3e12; ms that are still absurd; before 1970
+        source = aircraft_json(httpserver, [GOOD], now=now)
+        with pytest.raises(BadResponse, match="time out of range"):
+            source.poll()
+        httpserver.clear()
+    assert [o.icao for o in aircraft_json(httpserver, [GOOD]).poll()] == ["4B1805"]
+
+
+def test_100000_aircraft_in_one_answer_are_cut_at_the_limit_and_counted(
+        httpserver: HTTPServer) -> None:
+    entries = [json.dumps({"hex": f"{i:06x}", "lat": 53.0, "lon": 27.0, "seen_pos": 1})
+               for i in range(1, 100_001)]
+    source = aircraft_json(httpserver, entries)
+
+    observations = source.poll()
+
+    assert len(observations) == MAX_AIRCRAFT
+    assert source.stats["rejected:over the aircraft limit of an answer"] == 100_000 - MAX_AIRCRAFT
+    assert source.stats["frames"] == 100_000
+
+
+def test_millions_of_tiny_objects_within_the_body_cap_are_refused_unparsed(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    # 7.6 MB, under the 8 MB cap; parsed whole it would take ~140 MB of memory.
+    source = aircraft_json(httpserver, ["{}"] * 1_900_000)
+    with pytest.raises(BadResponse, match="more than 200,000 JSON objects"):
+        source.poll()
+    # The same answer as a file (readsb's --write-json folder): the same limits.
+    answer = tmp_path / "aircraft.json"
+    answer.write_text('{"aircraft": [' + "{}," * 1_900_000 + "{}]}", encoding="utf-8")
+    with pytest.raises(BadResponse, match="more than 200,000 JSON objects"):
+        AircraftJsonSource(path=answer).poll()
+    answer.write_text('{"aircraft": [' + " " * 9_000_000 + "]}", encoding="utf-8")
+    with pytest.raises(BadResponse, match="more than max_body_mb allows"):
+        AircraftJsonSource(path=answer).poll()
+
+
+def test_a_source_inventing_addresses_every_poll_keeps_bounded_memory() -> None:
+    fresh = NewerOnly(max_aircraft=1000)
+    start = datetime.now(UTC)
+    for poll in range(20):
+        batch = [Observation(f"{poll * 400 + i:06X}", start + timedelta(seconds=poll), "x")
+                 for i in range(400)]
+        assert len(fresh(batch)) == 400  # every one is new, and passed on
+        assert len(fresh) <= 1000
+    # The newest are still known: a repeat of the last poll passes nothing.
+    assert fresh(batch) == []
+
+
+def test_opensky_state_vectors_with_hostile_values(httpserver: HTTPServer) -> None:
+    now = int(time.time())
+    good = ["4b1805", "SWR123  ", "Switzerland", now - 2, now - 1, 27.6, 53.9, 10668.0, False,
+            231.5, 90.0, -0.3, None, 10700.0, "1000", False, 0]
+    states = [json.dumps(good)]
+    for index, value in ((5, "NaN"), (6, "Infinity"), (7, "1e9"), (9, "-1"), (10, "400"),
+                         (11, "1e6"), (3, "1"), (3, str(now + 86_400)), (0, '"4b18051"'),
+                         (1, json.dumps("X" * 1000))):
+        hostile = [json.dumps(v) for v in good]
+        hostile[index] = value
+        states.append("[" + ", ".join(hostile) + "]")
+    httpserver.expect_request("/states/all").respond_with_data(
+        f'{{"time": {now}, "states": [{", ".join(states)}]}}',
+        content_type="application/json")
+    source = OpenSkySource((50.0, 20.0, 56.0, 33.0), base_url=httpserver.url_for("/"),
+                           client=HttpClient(name="opensky", retries=0, timeout=(2, 5)))
+
+    observations = source.poll()
+
+    assert [o.icao for o in observations] == ["4B1805"]
+    assert {k: v for k, v in source.stats.items() if k.startswith("rejected:")} == {
+        "rejected:not a finite number": 2, "rejected:altitude out of range": 1,
+        "rejected:speed out of range": 1, "rejected:track out of range": 1,
+        "rejected:vertical rate out of range": 1, "rejected:time out of range": 2,
+        "rejected:not a 24-bit address": 1, "rejected:text too long": 1,
+    }
+
+
+def test_refusals_by_reason_reach_the_status_snapshot(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    config = tmp_path / "fw.toml"
+    config.write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
+    settings = load_settings(config)
+    engine = connect(settings.database_url)
+    source = aircraft_json(httpserver, [GOOD, HOSTILE[0][0], HOSTILE[5][0]])
+    source.poll()
+    collector = StatusCollector(engine, build_pipeline(settings, engine), sources=[source])
+
+    snapshot = StatusSnapshot.from_dict(json.loads(json.dumps(collector.take().to_dict())))
+
+    (status,) = snapshot.sources
+    assert (status.name, status.frames, status.bad_frames) == ("hostile", 3, 2)
+    assert status.rejected == {"not a finite number": 1, "altitude out of range": 1}
+    close(engine)
+    table = io.StringIO()
+    write_table(StatusReport(snapshot, True, "snapshot", "running"), snapshot.time, table)
+    (line,) = [line for line in table.getvalue().splitlines() if "hostile" in line]
+    assert line.endswith("2 bad, 0 reconnects; 1 altitude out of range; 1 not a finite number")
