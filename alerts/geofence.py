@@ -1,7 +1,8 @@
 """Geofences: polygons from GeoJSON, asked "is this position inside?" for every position.
 
-A fence is loaded with geopandas (pyogrio), all its polygonal features merged into
-one geometry, repaired with ``make_valid`` when invalid, and optionally grown (or
+A GeoJSON fence is read with shapely alone (other formats with geopandas and
+pyogrio, imported only then), all its polygonal features merged into one
+geometry, repaired with ``make_valid`` when invalid, and optionally grown (or
 shrunk, with a negative value) by a buffer in kilometres. Buffering and distances
 are done in an azimuthal equidistant projection centred on the fence, so
 kilometres are kilometres, not degrees.
@@ -17,9 +18,9 @@ import json
 import logging
 from pathlib import Path
 
-import geopandas as gpd
 import shapely
 from pyproj import CRS, Transformer
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,7 @@ class Geofence:
     ) -> Geofence:
         """Load any GeoJSON (FeatureCollection, Feature or bare geometry) of polygons."""
         path = Path(path)
-        frame = _read_geojson(path)
-        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-            frame = frame.to_crs("EPSG:4326")
-        geoms = [g for g in frame.geometry if g is not None and not g.is_empty]
+        geoms = [g for g in _read_geometries(path) if g is not None and not g.is_empty]
         if not geoms:
             raise GeofenceError(f"{path}: no geometry in the file")
         kinds = sorted({g.geom_type for g in geoms} - set(_POLYGONAL))
@@ -138,18 +136,23 @@ class Geofence:
         return f"Geofence({self.name!r}, buffer_km={self.buffer_km})"
 
 
-def _read_geojson(path: Path) -> gpd.GeoDataFrame:
-    """The file as a GeoDataFrame.
+def _read_geometries(path: Path) -> list[BaseGeometry | None]:
+    """The file's geometries in WGS84 (None for a feature without one).
 
-    GeoJSON is parsed straight into geopandas: GDAL (pyogrio) would add ~30 MB of
-    resident memory to a daemon on a Raspberry Pi for one small file. Other formats
-    (a Shapefile, a GeoPackage) still go through GDAL.
+    GeoJSON is parsed with shapely alone: geopandas would bring pandas (~35 MB of
+    resident memory on a Raspberry Pi) and GDAL (pyogrio, ~30 MB) for one small
+    file. Other formats (a Shapefile, a GeoPackage) still go through geopandas.
     """
     if path.suffix.lower() not in (".geojson", ".json"):
+        import geopandas as gpd
+
         try:
-            return gpd.read_file(path, engine="pyogrio")
+            frame = gpd.read_file(path, engine="pyogrio")
         except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files
             raise GeofenceError(f"{path}: cannot read: {exc}") from exc
+        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+            frame = frame.to_crs("EPSG:4326")
+        return list(frame.geometry)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -162,9 +165,9 @@ def _read_geojson(path: Path) -> gpd.GeoDataFrame:
     elif kind == "Feature":
         features = [document]
     else:  # a bare geometry
-        features = [{"type": "Feature", "geometry": document, "properties": {}}]
+        features = [{"type": "Feature", "geometry": document}]
     try:
         # RFC 7946: GeoJSON coordinates are WGS84 longitude, latitude.
-        return gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+        return [shape(f["geometry"]) if f.get("geometry") else None for f in features]
     except Exception as exc:  # shapely raises several types for malformed geometries
         raise GeofenceError(f"{path}: not valid GeoJSON geometry: {exc}") from exc

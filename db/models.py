@@ -17,7 +17,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from flightwatch.db.types import EpochSeconds, IcaoAddress, ScaledInteger, UTCDateTime
+from flightwatch.db.types import (
+    COORDINATE_DECIMALS,
+    TRACK_DECIMALS,
+    EpochSeconds,
+    IcaoAddress,
+    ScaledInteger,
+    UTCDateTime,
+)
 
 
 class Base(DeclarativeBase):
@@ -58,11 +65,11 @@ class Position(Base):
 
     icao: Mapped[str] = mapped_column(IcaoAddress, primary_key=True)
     time: Mapped[datetime] = mapped_column(EpochSeconds, primary_key=True)
-    lat: Mapped[float] = mapped_column(ScaledInteger(5))
-    lon: Mapped[float] = mapped_column(ScaledInteger(5))
+    lat: Mapped[float] = mapped_column(ScaledInteger(COORDINATE_DECIMALS))
+    lon: Mapped[float] = mapped_column(ScaledInteger(COORDINATE_DECIMALS))
     altitude_ft: Mapped[int | None] = mapped_column(Integer)
     ground_speed_kt: Mapped[int | None] = mapped_column(SmallInteger)
-    track_deg: Mapped[float | None] = mapped_column(ScaledInteger(1))
+    track_deg: Mapped[float | None] = mapped_column(ScaledInteger(TRACK_DECIMALS))
     vertical_rate_fpm: Mapped[int | None] = mapped_column(Integer)
     on_ground: Mapped[bool | None] = mapped_column(Boolean)
     source_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("sources.id"))

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Integer, func, select, type_coerce
 
 from flightwatch.db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
+from flightwatch.db.types import COORDINATE_SCALE, TRACK_SCALE
 
 
 @dataclass(slots=True)
@@ -154,10 +155,14 @@ def history(
         conditions.append(Position.time >= min(s.first_seen for s in spans))
         conditions.append(Position.time <= max(s.last_seen for s in spans))
         flown = _CallsignIndex(spans)
+    # Address and coordinates come raw (integers, see db/types.py) and are decoded in
+    # the loop below: a converter call per value cost more than the query on long tracks.
     query = (
         select(
-            Position.icao, Position.time, Position.lat, Position.lon, Position.altitude_ft,
-            Position.ground_speed_kt, Position.track_deg, Position.vertical_rate_fpm,
+            type_coerce(Position.icao, Integer), Position.time,
+            type_coerce(Position.lat, Integer), type_coerce(Position.lon, Integer),
+            Position.altitude_ft, Position.ground_speed_kt,
+            type_coerce(Position.track_deg, Integer), Position.vertical_rate_fpm,
             Position.on_ground, Source.name,
         )
         .outerjoin(Source, Source.id == Position.source_id)
@@ -172,8 +177,13 @@ def history(
         callsign_at = names.at
         # Positional unpacking: attribute access on rows and keyword construction cost
         # more than the SQL itself on a long history.
-        for icao, time, lat, lon, alt, speed, track, rate, on_ground, source in result:
-            if flown is not None and not flown.covers(icao, time):
+        address = ""
+        previous = -1
+        for number, time, lat, lon, alt, speed, track, rate, on_ground, source in result:
+            if number != previous:  # rows come by aircraft: one conversion per track
+                address, previous = f"{number:06X}", number
+            if flown is not None and not flown.covers(address, time):
                 continue
-            yield HistoryRow(icao, time, lat, lon, alt, speed, track, rate,
-                             callsign_at(icao, time), on_ground, source)
+            yield HistoryRow(address, time, lat / COORDINATE_SCALE, lon / COORDINATE_SCALE, alt,
+                             speed, None if track is None else track / TRACK_SCALE, rate,
+                             callsign_at(address, time), on_ground, source)

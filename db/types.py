@@ -97,6 +97,12 @@ class ScaledInteger(TypeDecorator[float]):
         return None if value is None else value / self._scale
 
 
+#: Decimals kept of positions' coordinates (1e-5 degrees: about a metre) and tracks.
+COORDINATE_DECIMALS = 5
+TRACK_DECIMALS = 1
+COORDINATE_SCALE = 10**COORDINATE_DECIMALS
+TRACK_SCALE = 10**TRACK_DECIMALS
+
 #: Types whose database value is a plain integer: bulk paths (copy, retention) move
 #: the raw integers instead of converting every row to Python values and back.
 INTEGER_ENCODED = (EpochSeconds, IcaoAddress, ScaledInteger)
