@@ -214,16 +214,16 @@ class Store:
         """Straight to the driver in key order, a slice at a time: converting thousands
         of rows through SQLAlchemy's parameter handling cost more time and memory than
         the insert itself."""
-        receiver = self.receiver
-        ids = {name: self._source_id(conn, source_name(receiver, name))
-               for name in {row[9] for row in self._positions}}
-        rows = [(*row[:9], ids[row[9]]) for row in self._positions]
-        rows.sort(key=_KEY)
+        buffered = self._positions
+        buffered.sort(key=_KEY)  # in place: no second copy of a large batch
+        ids = {name: self._source_id(conn, source_name(self.receiver, name))
+               for name in {row[9] for row in buffered}}
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         sql = (f"INSERT INTO positions ({_POSITION_COLUMNS}) VALUES "
                f"({', '.join([mark] * len(_POSITIONS.c))}) ON CONFLICT DO NOTHING")
-        for start in range(0, len(rows), _INSERT_SLICE):
-            conn.exec_driver_sql(sql, rows[start : start + _INSERT_SLICE])
+        for start in range(0, len(buffered), _INSERT_SLICE):
+            rows = [(*row[:9], ids[row[9]]) for row in buffered[start : start + _INSERT_SLICE]]
+            conn.exec_driver_sql(sql, rows)
 
     def _source_id(self, conn: Any, name: str) -> int:
         cached = self._source_ids.get(name)
