@@ -49,7 +49,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import BigInteger, Engine, create_engine, func, select, text, type_coerce  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    BigInteger,
+    Engine,
+    Integer,
+    create_engine,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 
 END = datetime(2026, 11, 1, tzinfo=UTC)  # the data's "now": queries ask for END - 30 days
 RECEIVER = (54.69, 25.28)  # Vilnius
@@ -412,6 +421,7 @@ def watched_inside_by_positions(engine: Engine, fence: Any, since: datetime
     import shapely
 
     from flightwatch.db.models import Position, WatchlistEntry
+    from flightwatch.db.types import COORDINATE_SCALE
 
     min_lon, min_lat, max_lon, max_lat = fence.bounds
     epoch = type_coerce(Position.time, BigInteger)  # raw seconds: no per-row datetime
@@ -419,8 +429,10 @@ def watched_inside_by_positions(engine: Engine, fence: Any, since: datetime
         # The watched addresses first, as history(icaos=...) is asked: positions store
         # the address as an integer, which a SQL join with the watchlist's text cannot match.
         watched = list(conn.execute(select(WatchlistEntry.icao)).scalars())
+        # Raw integers (the stored encoding), scaled in numpy: no per-row conversion.
         stmt = (
-            select(Position.icao, epoch, Position.lat, Position.lon)
+            select(type_coerce(Position.icao, Integer), epoch,
+                   type_coerce(Position.lat, Integer), type_coerce(Position.lon, Integer))
             .where(Position.icao.in_(watched), Position.time >= since,
                    Position.lat.between(min_lat, max_lat),
                    Position.lon.between(min_lon, max_lon))
@@ -428,11 +440,14 @@ def watched_inside_by_positions(engine: Engine, fence: Any, since: datetime
         rows = conn.execute(stmt).all()
     if not rows:
         return {}
-    icaos, times, lats, lons = zip(*rows, strict=True)
-    inside = shapely.contains_xy(fence.geometry, np.array(lons), np.array(lats))
+    numbers, times, lats, lons = zip(*rows, strict=True)
+    inside = shapely.contains_xy(fence.geometry, np.array(lons) / COORDINATE_SCALE,
+                                 np.array(lats) / COORDINATE_SCALE)
+    addresses = {n: f"{n:06X}" for n in set(numbers)}
     found: dict[str, tuple[int, int, int]] = {}
-    for icao, when, ok in zip(icaos, times, inside.tolist(), strict=True):
+    for number, when, ok in zip(numbers, times, inside.tolist(), strict=True):
         if ok:
+            icao = addresses[number]
             count, first, last = found.get(icao, (0, when, when))
             found[icao] = (count + 1, min(first, when), max(last, when))
     return found

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Integer, func, select, type_coerce
+from sqlalchemy import Engine, Float, Integer, cast, func, select, type_coerce
 
 from flightwatch.db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
 from flightwatch.db.types import COORDINATE_SCALE, TRACK_SCALE
@@ -117,6 +117,11 @@ class _CallsignIndex:
         return self._names[icao][i] if i >= 0 else None
 
 
+def _unscaled(column: Any, scale: int) -> Any:
+    """A ScaledInteger column's value as a float computed by the database."""
+    return (cast(type_coerce(column, Integer), Float) / float(scale)).label(column.key)
+
+
 def history(
     engine: Engine,
     *,
@@ -155,14 +160,15 @@ def history(
         conditions.append(Position.time >= min(s.first_seen for s in spans))
         conditions.append(Position.time <= max(s.last_seen for s in spans))
         flown = _CallsignIndex(spans)
-    # Address and coordinates come raw (integers, see db/types.py) and are decoded in
-    # the loop below: a converter call per value cost more than the query on long tracks.
+    # The address comes raw (an integer, see db/types.py) and is converted once per
+    # aircraft in the loop below, the scaled columns are divided by the database (IEEE
+    # division, as Python's): a converter call per value cost more than the query.
     query = (
         select(
             type_coerce(Position.icao, Integer), Position.time,
-            type_coerce(Position.lat, Integer), type_coerce(Position.lon, Integer),
+            _unscaled(Position.lat, COORDINATE_SCALE), _unscaled(Position.lon, COORDINATE_SCALE),
             Position.altitude_ft, Position.ground_speed_kt,
-            type_coerce(Position.track_deg, Integer), Position.vertical_rate_fpm,
+            _unscaled(Position.track_deg, TRACK_SCALE), Position.vertical_rate_fpm,
             Position.on_ground, Source.name,
         )
         .outerjoin(Source, Source.id == Position.source_id)
@@ -184,6 +190,5 @@ def history(
                 address, previous = f"{number:06X}", number
             if flown is not None and not flown.covers(address, time):
                 continue
-            yield HistoryRow(address, time, lat / COORDINATE_SCALE, lon / COORDINATE_SCALE, alt,
-                             speed, None if track is None else track / TRACK_SCALE, rate,
+            yield HistoryRow(address, time, lat, lon, alt, speed, track, rate,
                              callsign_at(address, time), on_ground, source)
