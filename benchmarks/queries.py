@@ -21,7 +21,8 @@ the PostgreSQL schema holds) so the next run only times the queries.
                                  [--postgres URL | --no-postgres] [--repeat N]
 
 PostgreSQL: ``--postgres`` or FLIGHTWATCH_TEST_POSTGRES_URL; the data goes into a
-schema ``fw_bench`` of that database (dropped and refilled when it holds other data).
+schema ``fw_bench_v<generator version>`` of that database (dropped and refilled when it
+holds other data).
 """
 
 from __future__ import annotations
@@ -48,16 +49,25 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import BigInteger, Engine, create_engine, func, select, text, type_coerce  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    BigInteger,
+    Engine,
+    Integer,
+    create_engine,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 
 END = datetime(2026, 11, 1, tzinfo=UTC)  # the data's "now": queries ask for END - 30 days
 RECEIVER = (54.69, 25.28)  # Vilnius
 RANGE_KM = 420.0
 STEP_S = 5  # the tracker's default store interval
 GROUND_POSITIONS = 12
-SCHEMA = "fw_bench"
 SOURCE = "vilnius/beast:127.0.0.1:30005"  # receiver-qualified, as Store(receiver=) names it
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4  # 4: positions stored compact (migration 0006)
+SCHEMA = f"fw_bench_v{GENERATOR_VERSION}"  # two versions compared keep their own data
 # Airports in range besides the bundled Belarusian ones (ident, lat, lon, elevation ft).
 NEIGHBOURS = [("EYVI", 54.6341, 25.2858, 646), ("EYKA", 54.9639, 24.0848, 256),
               ("EVRA", 56.9236, 23.9711, 36)]
@@ -242,9 +252,11 @@ def generate(params: Params, fence: Any, airports: dict[str, tuple[float, float,
         c = track(p, airports)
         times = c["time"].tolist()
         alt = [None if math.isnan(a) else round(a) for a in c["alt"].tolist()]
+        # As stored (db/types.py): the address as an integer, 1e-5 degrees, 0.1 degree.
         chunk.positions.extend(zip(
-            [p.icao] * p.n, times, c["lat"].tolist(), c["lon"].tolist(), alt,
-            np.round(c["gs"]).astype(int).tolist(), [c["track"]] * p.n,
+            [int(p.icao, 16)] * p.n, times, np.round(c["lat"] * 1e5).astype(int).tolist(),
+            np.round(c["lon"] * 1e5).astype(int).tolist(), alt,
+            np.round(c["gs"]).astype(int).tolist(), [round(c["track"] * 10)] * p.n,
             np.round(c["vr"]).astype(int).tolist(), c["ground"].tolist(), [1] * p.n,
             strict=True,
         ))
@@ -409,24 +421,33 @@ def watched_inside_by_positions(engine: Engine, fence: Any, since: datetime
     import shapely
 
     from flightwatch.db.models import Position, WatchlistEntry
+    from flightwatch.db.types import COORDINATE_SCALE
 
     min_lon, min_lat, max_lon, max_lat = fence.bounds
     epoch = type_coerce(Position.time, BigInteger)  # raw seconds: no per-row datetime
-    stmt = (
-        select(Position.icao, epoch, Position.lat, Position.lon)
-        .join(WatchlistEntry, WatchlistEntry.icao == Position.icao)
-        .where(Position.time >= since, Position.lat.between(min_lat, max_lat),
-               Position.lon.between(min_lon, max_lon))
-    )
     with engine.connect() as conn:
+        # The watched addresses first, as history(icaos=...) is asked: positions store
+        # the address as an integer, which a SQL join with the watchlist's text cannot match.
+        watched = list(conn.execute(select(WatchlistEntry.icao)).scalars())
+        # Raw integers (the stored encoding), scaled in numpy: no per-row conversion.
+        stmt = (
+            select(type_coerce(Position.icao, Integer), epoch,
+                   type_coerce(Position.lat, Integer), type_coerce(Position.lon, Integer))
+            .where(Position.icao.in_(watched), Position.time >= since,
+                   Position.lat.between(min_lat, max_lat),
+                   Position.lon.between(min_lon, max_lon))
+        )
         rows = conn.execute(stmt).all()
     if not rows:
         return {}
-    icaos, times, lats, lons = zip(*rows, strict=True)
-    inside = shapely.contains_xy(fence.geometry, np.array(lons), np.array(lats))
+    numbers, times, lats, lons = zip(*rows, strict=True)
+    inside = shapely.contains_xy(fence.geometry, np.array(lons) / COORDINATE_SCALE,
+                                 np.array(lats) / COORDINATE_SCALE)
+    addresses = {n: f"{n:06X}" for n in set(numbers)}
     found: dict[str, tuple[int, int, int]] = {}
-    for icao, when, ok in zip(icaos, times, inside.tolist(), strict=True):
+    for number, when, ok in zip(numbers, times, inside.tolist(), strict=True):
         if ok:
+            icao = addresses[number]
             count, first, last = found.get(icao, (0, when, when))
             found[icao] = (count + 1, min(first, when), max(last, when))
     return found

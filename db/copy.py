@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Connection,
     Engine,
@@ -34,7 +33,7 @@ from tqdm import tqdm
 from flightwatch.db.engine import DatabaseError, connect, redacted
 from flightwatch.db.models import Base
 from flightwatch.db.store import dialect_insert
-from flightwatch.db.types import EpochSeconds
+from flightwatch.db.types import INTEGER_ENCODED
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +124,9 @@ class _IdMaps:
 
 
 def _raw_type(col: Column[Any]) -> Any:
-    """The type a value travels in: whole seconds stay integers (no datetime round trip)."""
-    return BigInteger() if isinstance(col.type, EpochSeconds) else col.type
+    """The type a value travels in: integer-encoded columns (whole seconds, addresses,
+    scaled coordinates) stay integers, with no round trip through Python values."""
+    return col.type.impl if isinstance(col.type, INTEGER_ENCODED) else col.type
 
 
 def _rows(

@@ -19,7 +19,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from flightwatch.db.types import EpochSeconds, UTCDateTime
+from flightwatch.db.types import (
+    COORDINATE_DECIMALS,
+    TRACK_DECIMALS,
+    EpochSeconds,
+    IcaoAddress,
+    ScaledInteger,
+    UTCDateTime,
+)
 
 
 class Base(DeclarativeBase):
@@ -48,22 +55,28 @@ class Aircraft(Base):
 
 
 class Position(Base):
-    """One kept position. (icao, time) is unique: the same moment from two sources is one row."""
+    """One kept position. (icao, time) is unique: the same moment from two sources is one row.
+
+    Compact by design, as positions are nearly all of a long history: the address
+    and coordinates are stored as integers (see db/types.py) and, on SQLite, the
+    table is clustered on its key (``WITHOUT ROWID``), so the key is stored once
+    and one aircraft's track is read from neighbouring pages.
+    """
 
     __tablename__ = "positions"
 
-    icao: Mapped[str] = mapped_column(String(6), primary_key=True)
+    icao: Mapped[str] = mapped_column(IcaoAddress, primary_key=True)
     time: Mapped[datetime] = mapped_column(EpochSeconds, primary_key=True)
-    lat: Mapped[float] = mapped_column(Float)
-    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(ScaledInteger(COORDINATE_DECIMALS))
+    lon: Mapped[float] = mapped_column(ScaledInteger(COORDINATE_DECIMALS))
     altitude_ft: Mapped[int | None] = mapped_column(Integer)
     ground_speed_kt: Mapped[int | None] = mapped_column(SmallInteger)
-    track_deg: Mapped[float | None] = mapped_column(Float)
+    track_deg: Mapped[float | None] = mapped_column(ScaledInteger(TRACK_DECIMALS))
     vertical_rate_fpm: Mapped[int | None] = mapped_column(Integer)
     on_ground: Mapped[bool | None] = mapped_column(Boolean)
     source_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("sources.id"))
 
-    __table_args__ = (Index("ix_positions_time", "time"),)
+    __table_args__ = (Index("ix_positions_time", "time"), {"sqlite_with_rowid": False})
 
 
 class CallsignPeriod(Base):

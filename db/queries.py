@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Float, Integer, cast, func, select, type_coerce
 
 from flightwatch.db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
+from flightwatch.db.types import COORDINATE_SCALE, TRACK_SCALE
 
 
 @dataclass(slots=True)
@@ -116,6 +117,11 @@ class _CallsignIndex:
         return self._names[icao][i] if i >= 0 else None
 
 
+def _unscaled(column: Any, scale: int) -> Any:
+    """A ScaledInteger column's value as a float computed by the database."""
+    return (cast(type_coerce(column, Integer), Float) / float(scale)).label(column.key)
+
+
 def history(
     engine: Engine,
     *,
@@ -154,10 +160,15 @@ def history(
         conditions.append(Position.time >= min(s.first_seen for s in spans))
         conditions.append(Position.time <= max(s.last_seen for s in spans))
         flown = _CallsignIndex(spans)
+    # The address comes raw (an integer, see db/types.py) and is converted once per
+    # aircraft in the loop below, the scaled columns are divided by the database (IEEE
+    # division, as Python's): a converter call per value cost more than the query.
     query = (
         select(
-            Position.icao, Position.time, Position.lat, Position.lon, Position.altitude_ft,
-            Position.ground_speed_kt, Position.track_deg, Position.vertical_rate_fpm,
+            type_coerce(Position.icao, Integer), Position.time,
+            _unscaled(Position.lat, COORDINATE_SCALE), _unscaled(Position.lon, COORDINATE_SCALE),
+            Position.altitude_ft, Position.ground_speed_kt,
+            _unscaled(Position.track_deg, TRACK_SCALE), Position.vertical_rate_fpm,
             Position.on_ground, Source.name,
         )
         .outerjoin(Source, Source.id == Position.source_id)
@@ -172,8 +183,12 @@ def history(
         callsign_at = names.at
         # Positional unpacking: attribute access on rows and keyword construction cost
         # more than the SQL itself on a long history.
-        for icao, time, lat, lon, alt, speed, track, rate, on_ground, source in result:
-            if flown is not None and not flown.covers(icao, time):
+        address = ""
+        previous = -1
+        for number, time, lat, lon, alt, speed, track, rate, on_ground, source in result:
+            if number != previous:  # rows come by aircraft: one conversion per track
+                address, previous = f"{number:06X}", number
+            if flown is not None and not flown.covers(address, time):
                 continue
-            yield HistoryRow(icao, time, lat, lon, alt, speed, track, rate,
-                             callsign_at(icao, time), on_ground, source)
+            yield HistoryRow(address, time, lat, lon, alt, speed, track, rate,
+                             callsign_at(address, time), on_ground, source)

@@ -20,19 +20,21 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Boolean, Engine, String, column, func, select, table
+from sqlalchemy import BigInteger, Boolean, Engine, Integer, column, func, select, table
 
 log = logging.getLogger(__name__)
 
+K = TypeVar("K")  # an aircraft's key: the stored integer here, an address string in tests
+
 DEFAULT_BATCH = 20_000  # ~0.3 s a batch on a PC; smaller batches rewrite index pages more often
 
-# The positions table with raw column types: epoch seconds stay integers here,
-# which saves converting every row to a datetime and back.
+# The positions table with raw column types: epoch seconds and addresses stay
+# integers here, which saves converting every row to Python values and back.
 _P = table(
     "positions",
-    column("icao", String),
+    column("icao", Integer),
     column("time", BigInteger),
     column("on_ground", Boolean),
 )
@@ -60,8 +62,8 @@ def _expired(deadline: float | None) -> bool:
 
 
 def rows_to_drop(
-    rows: Iterable[tuple[str, int, bool | None]], interval_s: int
-) -> list[tuple[str, int]]:
+    rows: Iterable[tuple[K, int, bool | None]], interval_s: int
+) -> list[tuple[K, int]]:
     """Keys of the rows thinning removes from ``rows`` (sorted by icao, then time).
 
     Kept: the first row of each aircraft in each ``interval_s`` bucket (buckets
@@ -69,8 +71,8 @@ def rows_to_drop(
     every row whose ``on_ground`` differs from the aircraft's previous kept row,
     so landings and take-offs survive. Applying it to thinned rows drops nothing.
     """
-    drop: list[tuple[str, int]] = []
-    last_icao: str | None = None
+    drop: list[tuple[K, int]] = []
+    last_icao: K | None = None
     last_bucket = -1
     kept_ground: bool | None = None
     for icao, t, ground in rows:
@@ -103,7 +105,7 @@ def _nth_time(engine: Engine, start: int, stop: int, n: int) -> int | None:
 
 
 
-def _delete_keys(engine: Engine, keys: list[tuple[str, int]]) -> None:
+def _delete_keys(engine: Engine, keys: list[tuple[int, int]]) -> None:
     """Delete positions by key in one transaction.
 
     Straight to the driver: SQLAlchemy's per-row parameter handling took

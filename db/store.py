@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, Table, case, func, select
@@ -19,18 +20,22 @@ from sqlalchemy.exc import OperationalError
 
 from flightwatch.db.failures import FailureStreak
 from flightwatch.db.models import Aircraft, CallsignPeriod, Position, Source
+from flightwatch.db.types import COORDINATE_DECIMALS, COORDINATE_SCALE, TRACK_DECIMALS, TRACK_SCALE
 from flightwatch.decoder.tracker import AircraftState
 from flightwatch.decoder.tracker import Position as TrackPosition
 
 log = logging.getLogger(__name__)
 
-MAX_BUFFERED_POSITIONS = 500_000  # ~250 MB of rows; hours of a busy receiver
+MAX_BUFFERED_POSITIONS = 500_000  # ~100 MB of rows; hours of a busy receiver
+_INSERT_SLICE = 2_000  # rows per executemany: bounds the driver's transient memory
 _RETRY_FAILED_S = 15.0  # a failing database is retried at least this often
 
 _POSITIONS: Table = Position.__table__  # type: ignore[assignment]
 _AIRCRAFT: Table = Aircraft.__table__  # type: ignore[assignment]
 _CALLSIGNS: Table = CallsignPeriod.__table__  # type: ignore[assignment]
 _SOURCES: Table = Source.__table__  # type: ignore[assignment]
+_POSITION_COLUMNS = ", ".join(c.name for c in _POSITIONS.c)  # the order rows are built in
+_KEY = itemgetter(0, 1)  # (icao, time)
 
 
 @dataclass(slots=True)
@@ -100,7 +105,7 @@ class Store:
         self.batch_seconds = batch_seconds
         self._clock = clock
         self._last_commit = clock()
-        self._positions: list[dict[str, Any]] = []
+        self._positions: list[tuple[Any, ...]] = []
         self._aircraft: dict[str, AircraftState] = {}
         self._callsigns: dict[str, _CallsignPeriod] = {}
         self._dirty_callsigns: dict[tuple[str, datetime], _CallsignPeriod] = {}
@@ -115,20 +120,21 @@ class Store:
             self.stats.positions_dropped += MAX_BUFFERED_POSITIONS // 10
             log.error("database unwritable: dropped the oldest %d buffered positions "
                       "(%d so far)", MAX_BUFFERED_POSITIONS // 10, self.stats.positions_dropped)
-        self._positions.append(
-            {
-                "icao": position.icao,
-                "time": position.time,
-                "lat": round(position.lat, 5),
-                "lon": round(position.lon, 5),
-                "altitude_ft": _round(position.altitude_ft),
-                "ground_speed_kt": _round(position.ground_speed_kt),
-                "track_deg": _round(position.track_deg, 1),
-                "vertical_rate_fpm": _round(position.vertical_rate_fpm),
-                "on_ground": position.on_ground,
-                "source": position.source,
-            }
-        )
+        track = position.track_deg
+        # Encoded as the table stores them (db/types.py): a tuple of small ints takes
+        # about half the memory of a dict, and the flush hands it to the driver as is.
+        self._positions.append((
+            int(position.icao, 16),
+            int(position.time.timestamp()),
+            round(round(position.lat, COORDINATE_DECIMALS) * COORDINATE_SCALE),
+            round(round(position.lon, COORDINATE_DECIMALS) * COORDINATE_SCALE),
+            _round(position.altitude_ft),
+            _round(position.ground_speed_kt),
+            None if track is None else round(round(track, TRACK_DECIMALS) * TRACK_SCALE),
+            _round(position.vertical_rate_fpm),
+            position.on_ground,
+            position.source,
+        ))
         if position.callsign:
             self.note_callsign(position.icao, position.callsign, position.time)
         self.stats.positions_buffered = len(self._positions)
@@ -181,10 +187,7 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 if self._positions:
-                    rows = [self._with_source_id(conn, row) for row in self._positions]
-                    rows.sort(key=lambda row: (row["icao"], row["time"]))
-                    stmt = dialect_insert(self.engine, _POSITIONS).on_conflict_do_nothing()
-                    conn.execute(stmt, rows)
+                    self._insert_positions(conn)
                 if self._aircraft:
                     conn.execute(self._aircraft_upsert(), [
                         _aircraft_row(self._aircraft[icao]) for icao in sorted(self._aircraft)
@@ -214,11 +217,20 @@ class Store:
         self._last_commit = self._clock()
         return True
 
-    def _with_source_id(self, conn: Any, row: dict[str, Any]) -> dict[str, Any]:
-        out = dict(row)
-        source = out.pop("source")
-        out["source_id"] = self._source_id(conn, source_name(self.receiver, source))
-        return out
+    def _insert_positions(self, conn: Any) -> None:
+        """Straight to the driver in key order, a slice at a time: converting thousands
+        of rows through SQLAlchemy's parameter handling cost more time and memory than
+        the insert itself."""
+        buffered = self._positions
+        buffered.sort(key=_KEY)  # in place: no second copy of a large batch
+        ids = {name: self._source_id(conn, source_name(self.receiver, name))
+               for name in {row[9] for row in buffered}}
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        sql = (f"INSERT INTO positions ({_POSITION_COLUMNS}) VALUES "
+               f"({', '.join([mark] * len(_POSITIONS.c))}) ON CONFLICT DO NOTHING")
+        for start in range(0, len(buffered), _INSERT_SLICE):
+            rows = [(*row[:9], ids[row[9]]) for row in buffered[start : start + _INSERT_SLICE]]
+            conn.exec_driver_sql(sql, rows)
 
     def _source_id(self, conn: Any, name: str) -> int:
         cached = self._source_ids.get(name)

@@ -4,6 +4,12 @@ pyModeS' ``PipeDecoder`` does the hard parts (CRC, CPR even/odd pairing,
 local decoding against the last good position, phantom rejection). This
 module only maps its result dicts onto flightwatch's record and keeps the
 counters a user sees in the replay summary and status line.
+
+It also skips work whose result would be thrown away, judged from a frame's first
+bytes before pyModeS sees it: downlink formats nothing uses (DF11 all-call replies,
+DF0/16 air-air, DF24 extended length), and, when asked to, an aircraft's repeated
+velocity and identification squitters arriving within a set interval of the last
+one decoded. Position squitters always go through, so CPR pairing is untouched.
 """
 
 from __future__ import annotations
@@ -20,6 +26,19 @@ log = logging.getLogger(__name__)
 
 _REPLY_DFS = frozenset((4, 5, 20, 21))
 _SQUITTER_DFS = frozenset((17, 18))
+_DECODED_DFS = _REPLY_DFS | _SQUITTER_DFS
+# First hex bytes (DF in the top five bits, either case) of the frames skipped outright,
+# and of the squitters whose repeats may be skipped.
+_SKIPPED_FIRST_BYTES = frozenset(
+    text for df in range(32) if df not in _DECODED_DFS for low in range(8)
+    for text in (f"{df << 3 | low:02X}", f"{df << 3 | low:02x}")
+)
+_SQUITTER_FIRST_BYTES = frozenset(
+    text for df in _SQUITTER_DFS for low in range(8)
+    for text in (f"{df << 3 | low:02X}", f"{df << 3 | low:02x}")
+)
+_VELOCITY, _IDENTIFICATION = "v", "i"
+_FORGET_EVERY_S = 60.0  # how often the last-decoded times of departed aircraft are pruned
 _utc = datetime.fromtimestamp  # with UTC: utc_from_epoch without a call on the hot path
 
 
@@ -32,6 +51,7 @@ class DecodeStats:
     bad_crc: int = 0
     malformed: int = 0
     ignored: int = 0
+    skipped: int = 0  # repeats within the interval, not decoded
 
 
 class ModeSDecoder:
@@ -45,15 +65,35 @@ class ModeSDecoder:
         self,
         surface_ref: tuple[float, float] | str | None = None,
         state_ttl_s: float = 300.0,
+        *,
+        velocity_every_s: float = 0.0,
+        identification_every_s: float = 0.0,
     ) -> None:
         self._pipe = PipeDecoder(surface_ref=surface_ref, eviction_ttl=state_ttl_s)
         self.stats = DecodeStats()
+        self._every = {_VELOCITY: velocity_every_s, _IDENTIFICATION: identification_every_s}
+        self._skip_repeats = velocity_every_s > 0 or identification_every_s > 0
+        self._decoded_at: dict[str, float] = {}  # address + kind -> time last decoded
+        self._forget_at = 0.0
 
     def decode(self, frame: Frame) -> Observation | None:
         """The observation a frame carries, or None for frames with nothing to keep."""
         stats = self.stats
         stats.frames += 1
-        result = self._pipe.decode(frame.hex, timestamp=frame.time)
+        message = frame.hex
+        first = message[:2]
+        if first in _SKIPPED_FIRST_BYTES and len(message) in (14, 28):
+            stats.ignored += 1
+            return None
+        key = None
+        if self._skip_repeats and first in _SQUITTER_FIRST_BYTES and len(message) == 28:
+            key = _repeat_key(message)
+            if key is not None:
+                last = self._decoded_at.get(key)
+                if last is not None and 0 <= frame.time - last < self._every[key[-1]]:
+                    stats.skipped += 1
+                    return None
+        result = self._pipe.decode(message, timestamp=frame.time)
         df = result.get("df")
         if df is None:
             stats.malformed += 1
@@ -71,12 +111,35 @@ class ModeSDecoder:
             stats.ignored += 1
             return None
         stats.observations += 1
+        if key is not None:
+            self._note_decoded(key, frame.time)
         return obs
+
+    def _note_decoded(self, key: str, when: float) -> None:
+        decoded_at = self._decoded_at
+        decoded_at[key] = when
+        if when >= self._forget_at:  # bounded by the aircraft heard in the last minute
+            self._forget_at = when + _FORGET_EVERY_S
+            for old in [k for k, t in decoded_at.items() if when - t > _FORGET_EVERY_S]:
+                del decoded_at[old]
 
     @property
     def pipe_stats(self) -> dict[str, int]:
         """pyModeS' own counters (CPR pairs pending, positions rejected, ...)."""
         return dict(self._pipe.stats)
+
+
+def _repeat_key(message: str) -> str | None:
+    """address + kind of a velocity or identification squitter (DF17/18), else None."""
+    try:
+        typecode = int(message[8:10], 16) >> 3
+    except ValueError:  # not hex: pyModeS calls it malformed
+        return None
+    if typecode == 19:
+        return message[2:8] + _VELOCITY
+    if 1 <= typecode <= 4:
+        return message[2:8] + _IDENTIFICATION
+    return None
 
 
 def _from_squitter(result: dict, frame: Frame) -> Observation | None:

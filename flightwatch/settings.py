@@ -234,6 +234,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "tracker": {
         "expire_after": _k(_duration, 60.0, "forget an aircraft after this much silence"),
         "store_interval": _k(_duration, 5.0, "store at most one position per aircraft this often"),
+        "velocity_interval": _k(_duration, 1.0,
+                                "decode an aircraft's velocity squitters at most this often "
+                                "(0: all); longer is faster but notices turns and climbs later"),
         "max_speed_kt": _k(_float, 1200.0, "reject positions implying a faster speed"),
         "max_aircraft": _k(_int, 10_000, "bound on aircraft tracked at once"),
     },

@@ -62,6 +62,8 @@ class Pipeline:
         *,
         surface_ref: tuple[float, float] | str | None = None,
         listeners: Iterable[TrackListener] = (),
+        velocity_every_s: float = 0.0,
+        identification_every_s: float = 0.0,
     ) -> None:
         self.store = store
         self.tracker = tracker if tracker is not None else Tracker()  # an empty Tracker is falsy
@@ -72,6 +74,8 @@ class Pipeline:
         # Distinct addresses, for a replay's summary; None in the daemon (it would only grow).
         self.aircraft_seen: set[str] | None = None
         self._surface_ref = surface_ref
+        self._repeats = {"velocity_every_s": velocity_every_s,
+                         "identification_every_s": identification_every_s}
         self._decoders: dict[str, ModeSDecoder] = {}
         self._clock: datetime | None = None
         self._next_expiry: datetime | None = None
@@ -118,7 +122,8 @@ class Pipeline:
 
     def _new_decoder(self, source: str) -> ModeSDecoder:
         """One decoder per source: CPR pairs and clocks must not mix between receivers."""
-        decoder = self._decoders[source] = ModeSDecoder(surface_ref=self._surface_ref)
+        decoder = self._decoders[source] = ModeSDecoder(
+            surface_ref=self._surface_ref, **self._repeats)
         return decoder
 
     def _advance_clock(self, now: datetime) -> None:
@@ -147,7 +152,8 @@ class Pipeline:
     @property
     def decode_stats(self) -> dict[str, int]:
         """Decoder counters summed over sources."""
-        total = {"frames": 0, "observations": 0, "bad_crc": 0, "malformed": 0, "ignored": 0}
+        total = {"frames": 0, "observations": 0, "bad_crc": 0, "malformed": 0, "ignored": 0,
+                 "skipped": 0}
         for decoder in self._decoders.values():
             for key in total:
                 total[key] += getattr(decoder.stats, key)
@@ -220,7 +226,13 @@ def build_pipeline(
         receiver=receiver["name"],
     )
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
-    pipeline = Pipeline(store, tracker, surface_ref=surface_ref)
+    # Repeats nothing would use go undecoded: a callsign is read once per store interval,
+    # a velocity (which marks turns and climbs) once per velocity_interval.
+    pipeline = Pipeline(
+        store, tracker, surface_ref=surface_ref,
+        velocity_every_s=tracker_cfg["velocity_interval"],
+        identification_every_s=tracker_cfg["store_interval"],
+    )
     flights = build_flight_tracker(settings, engine)
     pipeline.listeners.append(flights)
     pipeline.flushers.append(flights.flush)

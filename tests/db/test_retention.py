@@ -214,8 +214,8 @@ def test_reclaiming_does_nothing_on_postgresql(engine: Engine) -> None:
 def test_a_concurrent_writer_waits_one_batch_not_the_whole_run(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    # 40 aircraft x 30 min at 5 s: 14,400 rows to thin in 200-row batches
-    store_tracks(sqlite_engine, {f"B{n:05X}": airborne(1800) for n in range(40)})
+    # 120 aircraft x 30 min at 5 s: 43,200 rows to thin in 200-row batches (a bucket each)
+    store_tracks(sqlite_engine, {f"B{n:05X}": airborne(1800) for n in range(120)})
     waits: list[float] = []
     thinning = threading.Event()
     done = threading.Event()
@@ -229,7 +229,7 @@ def test_a_concurrent_writer_waits_one_batch_not_the_whole_run(
             conn.execute("BEGIN IMMEDIATE")
             waits.append(time.monotonic() - began)
             conn.execute("INSERT INTO positions (icao, time, lat, lon) VALUES (?, ?, 0, 0)",
-                         ("CAFE00", int(at(t).timestamp())))
+                         (0xCAFE00, int(at(t).timestamp())))
             conn.execute("COMMIT")
             t += 1
             time.sleep(0.002)
@@ -244,7 +244,7 @@ def test_a_concurrent_writer_waits_one_batch_not_the_whole_run(
     done.set()
     thread.join()
 
-    assert progress.batches == 30 and progress.deleted == 40 * (360 - 30)  # a bucket a batch
+    assert progress.batches == 30 and progress.deleted == 120 * (360 - 30)  # a bucket a batch
     assert len(waits) >= 20  # the writer kept committing while thinning ran
     print(f"thinning {took:.2f} s, {len(waits)} writes, longest wait {max(waits):.3f} s")
     # One lock for the whole run would make a wait close to took; one scheduler stall on a

@@ -307,13 +307,14 @@ Positions = dict[str, list[tuple[int, float, float]]]
 
 
 def stored_positions(db: Path) -> Positions:
-    """ICAO -> [(unix second, lat, lon)] in time order, from the SQLite file."""
+    """ICAO -> [(unix second, lat, lon)] in time order, from the SQLite file (raw: the
+    address and coordinates are stored as integers, see db/types.py)."""
     con = sqlite3.connect(db, timeout=30)
     try:
         rows = con.execute("SELECT icao, time, lat, lon FROM positions ORDER BY icao, time")
         out: dict[str, list[tuple[int, float, float]]] = {}
         for icao, when, lat, lon in rows:
-            out.setdefault(icao, []).append((when, lat, lon))
+            out.setdefault(f"{icao:06X}", []).append((when, lat / 1e5, lon / 1e5))
         return out
     finally:
         con.close()

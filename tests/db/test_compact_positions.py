@@ -1,0 +1,97 @@
+"""Migration 0006: a 0003 database's positions survive the compact encoding, row for row."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from pg_scratch import scratch_schema
+from sqlalchemy import Engine
+
+from flightwatch.db import open_engine
+from flightwatch.db.engine import _alembic_config
+from flightwatch.db.queries import history
+
+COLUMNS = ("icao, time, lat, lon, altitude_ft, ground_speed_kt, track_deg, "
+           "vertical_rate_fpm, on_ground, source_id")
+N_ROWS = 60_000  # more than one batch of the migration (50,000), split inside an aircraft
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database at revision 0003, before positions were compact."""
+    if request.param == "sqlite":
+        engine = open_engine(f"sqlite:///{tmp_path / 'fw.db'}")
+        command.upgrade(_alembic_config(engine), "0003")
+        yield engine
+        engine.dispose()
+        return
+    with scratch_schema(request.getfixturevalue("postgres_url")) as url:
+        engine = open_engine(url)
+        command.upgrade(_alembic_config(engine), "0003")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def old_rows(n: int) -> list[tuple[Any, ...]]:
+    """Rows as 0003 stored them: text addresses, float coordinates rounded to 1e-5."""
+    rng = random.Random(6)
+    icaos = ["000001", "00A3F0", "4CA2D1", "7FFFFF", "800000", "A1B2C3", "FFFFFF"]
+    rows = []
+    for i in range(n):
+        icao = icaos[i * len(icaos) // n]
+        ground = rng.choice([True, False, None])
+        rows.append((
+            icao, 1_700_000_000 + i * 5,
+            round(rng.uniform(-90, 90), 5), round(rng.uniform(-180, 180), 5),
+            rng.choice([None, -1000, 0, 36_025, 60_000]), rng.choice([None, 0, 15, 480, 1200]),
+            rng.choice([None, 0.0, 0.1, 123.4, 359.9]), rng.choice([None, -6400, 0, 64, 2200]),
+            ground, rng.choice([1, 2, None]),
+        ))
+    return rows
+
+
+def insert_old(engine: Engine, rows: list[tuple[Any, ...]]) -> None:
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO sources (id, name) VALUES (1, 'beast:a'), (2, 'sbs:b')")
+        conn.exec_driver_sql(
+            f"INSERT INTO positions ({COLUMNS}) VALUES ({', '.join([mark] * 10)})", rows)
+
+
+def test_every_position_survives_the_upgrade_and_the_downgrade(
+    old_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = old_rows(N_ROWS)
+    insert_old(old_engine, rows)
+    config = _alembic_config(old_engine)
+
+    with caplog.at_level(logging.INFO, logger="flightwatch.db.migrations"):
+        command.upgrade(config, "0006")
+
+    names = {1: "beast:a", 2: "sbs:b", None: None}
+    expected = [(*row[:8], row[8], names[row[9]]) for row in rows]
+    read = [(r.icao, int(r.time.timestamp()), r.lat, r.lon, r.altitude_ft, r.ground_speed_kt,
+             r.track_deg, r.vertical_rate_fpm, r.on_ground, r.source)
+            for r in history(old_engine)]
+    assert read == expected
+    progress = [r.getMessage() for r in caplog.records if "converting positions" in r.getMessage()]
+    assert progress == [f"converting positions: 50000 of {N_ROWS} rows (83%)",
+                        f"converting positions: {N_ROWS} of {N_ROWS} rows (100%)"]
+    if old_engine.dialect.name == "sqlite":
+        with old_engine.connect() as conn:
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'positions'").scalar_one()
+        assert "WITHOUT ROWID" in sql
+
+    command.downgrade(config, "0003")
+    with old_engine.connect() as conn:
+        back = conn.exec_driver_sql(f"SELECT {COLUMNS} FROM positions ORDER BY icao, time").all()
+    assert [tuple(row) for row in back] == rows

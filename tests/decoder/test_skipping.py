@@ -1,0 +1,74 @@
+"""Frames whose result would be thrown away are recognised before pyModeS decodes them.
+
+Messages are the worked examples of "The 1090 Megahertz Riddle" (Junzi Sun, 2nd ed.).
+"""
+
+from __future__ import annotations
+
+from flightwatch.decoder import Frame
+from flightwatch.decoder.modes import ModeSDecoder
+
+T0 = 1_600_000_000.0
+VELOCITY = "8D485020994409940838175B284F"  # 485020: 159 kt, track 182.88
+IDENTIFICATION = "8D4840D6202CC371C32CE0576098"  # 4840D6: KLM1023
+ALL_CALL = "5D484FDEA248F5"  # DF11 all-call reply of 484FDE
+EVEN = "8D40621D58C382D690C8AC2863A7"  # 40621D airborne position, even
+
+
+def frame(hex_: str, dt: float = 0.0) -> Frame:
+    return Frame(hex=hex_, time=T0 + dt, source="test")
+
+
+def decoded_by_pymodes(decoder: ModeSDecoder) -> int:
+    return decoder.pipe_stats["total"]
+
+
+def test_repeated_velocity_is_skipped_within_the_interval_only() -> None:
+    decoder = ModeSDecoder(velocity_every_s=1.0)
+    first = decoder.decode(frame(VELOCITY))
+    assert first is not None and first.ground_speed_kt == 159
+    assert decoder.decode(frame(VELOCITY, 0.5)) is None
+    assert decoder.stats.skipped == 1 and decoded_by_pymodes(decoder) == 1
+    later = decoder.decode(frame(VELOCITY, 1.2))
+    assert later is not None and later.ground_speed_kt == 159
+    assert decoded_by_pymodes(decoder) == 2
+
+
+def test_repeated_identification_is_skipped_within_its_interval() -> None:
+    decoder = ModeSDecoder(identification_every_s=5.0)
+    assert decoder.decode(frame(IDENTIFICATION)).callsign == "KLM1023"  # type: ignore[union-attr]
+    assert decoder.decode(frame(IDENTIFICATION, 3.0)) is None
+    assert decoder.decode(frame(VELOCITY, 3.0)) is not None  # another kind: not a repeat
+    assert decoder.decode(frame(IDENTIFICATION, 6.0)).callsign == "KLM1023"  # type: ignore[union-attr]
+    assert decoder.stats.skipped == 1
+
+
+def test_a_frame_failing_its_crc_does_not_start_an_interval() -> None:
+    decoder = ModeSDecoder(velocity_every_s=1.0)
+    corrupted = VELOCITY[:12] + ("0" if VELOCITY[12] != "0" else "1") + VELOCITY[13:]
+    assert decoder.decode(frame(corrupted)) is None
+    assert decoder.stats.bad_crc == 1
+    assert decoder.decode(frame(VELOCITY, 0.1)) is not None
+
+
+def test_all_call_replies_never_reach_pymodes() -> None:
+    decoder = ModeSDecoder()
+    assert decoder.decode(frame(ALL_CALL)) is None
+    assert decoder.decode(frame(ALL_CALL.lower())) is None
+    assert decoder.stats.ignored == 2 and decoded_by_pymodes(decoder) == 0
+
+
+def test_positions_and_the_default_decoder_skip_nothing() -> None:
+    skipping = ModeSDecoder(velocity_every_s=10.0, identification_every_s=10.0)
+    default = ModeSDecoder()
+    for n in range(5):
+        skipping.decode(frame(EVEN, n * 0.1))
+        default.decode(frame(VELOCITY, n * 0.1))
+    assert decoded_by_pymodes(skipping) == 5 and skipping.stats.skipped == 0
+    assert decoded_by_pymodes(default) == 5 and default.stats.skipped == 0
+
+
+def test_garbage_is_still_malformed_not_skipped() -> None:
+    decoder = ModeSDecoder(velocity_every_s=1.0)
+    assert decoder.decode(frame("8D4850ZZ994409940838175B284F")) is None
+    assert decoder.stats.malformed == 1 and decoder.stats.skipped == 0
