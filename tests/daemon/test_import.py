@@ -107,7 +107,9 @@ def trace_archive(folder: Path) -> list[tuple[str, bytes]]:
 
 def assert_imported(config: Path, source: str, *, tolerance_s: float = 12.0) -> None:
     """The flights' truth: positions from ``source``, the arrival at UMMS, the alerts."""
-    counts = dict(query(config, "SELECT icao, count(*) FROM positions GROUP BY icao"))
+    # positions keep the address as its 24-bit integer (db/types.py)
+    counts = dict(query(config, "SELECT printf('%06X', icao), count(*) FROM positions "
+                                "GROUP BY icao"))
     assert set(counts) == {WATCHED, UNWATCHED}
     assert min(counts.values()) > 100
     sources = {name for (name,) in query(config, "SELECT name FROM sources")}
@@ -187,7 +189,7 @@ def test_opensky_state_vectors_csv_gzip(settings_file: Path, tmp_path: Path) -> 
     assert_imported(settings_file, "import/states_2020-08-19-09.csv.gz")
     # OpenSky's SI units come back as feet and knots
     (altitude, speed), = query(settings_file, f"SELECT max(altitude_ft), max(ground_speed_kt) "
-                                              f"FROM positions WHERE icao = '{UNWATCHED}'")
+                                              f"FROM positions WHERE icao = {int(UNWATCHED, 16)}")
     assert abs(altitude - 38000) <= 1 and abs(speed - 470) <= 1
 
 
