@@ -124,6 +124,33 @@ def opensky_csv(flights: Iterable[Flight], *, every_s: float = 10.0) -> str:
     return out.getvalue()
 
 
+_PARQUET_TYPES = {"time": "int64", "icao24": "string", "callsign": "string",
+                  "squawk": "string", "onground": "bool", "alert": "bool", "spi": "bool"}
+
+
+def write_opensky_parquet(path: Path, csv_text: str, *, row_group_rows: int = 100) -> Path:
+    """The rows of an :func:`opensky_csv` as OpenSky's Parquet extracts type them (int
+    time, double measures, bool flags, string ids), in several row groups."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    columns = {}
+    for name in OPENSKY_COLUMNS:
+        kind = _PARQUET_TYPES.get(name, "float64")
+        cells = [row[name] for row in rows]
+        if kind == "bool":
+            values: list[object] = [cell == "True" for cell in cells]
+        elif kind == "string":
+            values = list(cells)
+        else:
+            values = [None if cell == "" else (int if kind == "int64" else float)(cell)
+                      for cell in cells]
+        columns[name] = pa.array(values, type=pa.type_for_alias(kind))
+    pq.write_table(pa.table(columns), path, row_group_size=row_group_rows)
+    return path
+
+
 def json_bytes(doc: object, *, gzipped: bool = False) -> bytes:
     data = json.dumps(doc, separators=(",", ":")).encode()
     return gzip.compress(data, mtime=0) if gzipped else data

@@ -19,8 +19,8 @@ from flightwatch.cli.common import (
 
 # Kept here (not imported from collector) so ``flightwatch --help`` stays fast.
 FORMATS = (
-    "auto", "trace", "globe-history", "aircraft-json", "opensky-csv", "sbs", "beast", "avr",
-    "csv", "tsv",
+    "auto", "trace", "globe-history", "aircraft-json", "opensky-csv", "opensky-parquet", "sbs",
+    "beast", "avr", "csv", "tsv",
 )  # fmt: skip
 ALERT_MODES = ("none", "store", "notify")
 
@@ -29,8 +29,8 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "import", help="import historical archives into the history, flights and alerts",
         description="Import readsb/tar1090 traces, aircraft.json snapshot archives, OpenSky "
-                    "state-vector CSV and captures (files, folders or tarballs, gzip or not) "
-                    "through the same tracker, flights and alert rules as live data.",
+                    "state-vector CSV or Parquet and captures (files, folders or tarballs, "
+                    "gzip or not) through the same tracker, flights and alert rules as live data.",
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
     parser.add_argument("--format", default="auto", choices=FORMATS,

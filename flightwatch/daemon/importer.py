@@ -188,14 +188,16 @@ class Importer:
             unit=" obs", unit_scale=True, disable=not progress, desc="import", leave=False,
         ) as bar:
             self._bar = bar
-            for path in paths:
-                if self._stopped():
-                    break
-                self.summary.inputs += 1
-                self._import_input(path)
+            try:
+                for path in paths:
+                    if self._stopped():
+                        break
+                    self.summary.inputs += 1
+                    self._import_input(path)
+            finally:  # what was fed stays, even when a missing library stops the import
+                if not pipeline.flush():
+                    log.error("could not write the last batch to the database")
         self.summary.interrupted = self._stopped()
-        if not pipeline.flush():
-            log.error("could not write the last batch to the database")
         s = self.summary
         s.seconds = time.perf_counter() - began
         s.aircraft = len(pipeline.aircraft_seen)
@@ -279,8 +281,7 @@ class Importer:
                 raise ValueError(str(exc)) from exc
             stats.malformed += trace.malformed
             return self._feed_trace(trace.observations, trace.silences)
-        records = stream_records(stream, fmt, source, stats, start=self.start,
-                                 mtime=member.mtime)
+        records = stream_records(stream, fmt, source, stats, start=self.start, member=member)
         complete = self._feed_stream(records)
         if stats.snapshot_time is not None:
             self._snapshot_cadence(source, stats.snapshot_time)
