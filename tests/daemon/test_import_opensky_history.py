@@ -282,3 +282,17 @@ def test_the_cli_needs_a_window_and_aircraft() -> None:
     assert main(["import", "--opensky-history", "--since", "2020-08-19",
                  "--until", "2020-08-20"]) == 2
     assert main(["import", "--icao", WATCHED, "x.csv"]) == 2
+
+
+def test_watched_asks_for_the_watchlist(trino: FakeTrino, tmp_path: Path) -> None:
+    config = config_for(tmp_path / "a", trino.server)
+    day = START.replace(hour=0, minute=0)
+    summary = import_opensky_history(
+        load_settings(config), [], watched=True, since=day, until=day + timedelta(days=1),
+        env={"OPENSKY_PASSWORD": PASSWORD})
+    assert summary.members == 1 and not summary.bad
+    (sql,) = trino.statements
+    assert f"'{WATCHED}'" in sql and f"'{UNWATCHED.lower()}'" not in sql  # not on the list
+    assert sql.count("'") // 2 > 100  # the bundled watchlist's aircraft
+    icaos = query(config, "SELECT DISTINCT printf('%06X', icao) FROM positions")
+    assert icaos == [(WATCHED,)]
