@@ -35,6 +35,7 @@ class Member:
     size: int
     mtime: float  # Unix seconds: anchors the relative clock of Beast and AVR captures
     opener: Callable[[], BinaryIO]
+    path: Path | None = None  # the file itself, for a folder's or a plain file's member
 
     def open(self) -> tuple[bytes, BinaryIO]:
         """The member's first :data:`HEAD_BYTES` (to recognise its format) and a stream of
@@ -96,7 +97,7 @@ def members(path: Path) -> Iterator[Member]:
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
             stat = file.stat()
             yield Member(file.relative_to(path).as_posix(), stat.st_size, stat.st_mtime,
-                         _file_opener(file))
+                         _file_opener(file), file)
     elif is_tarball(path):
         with tarfile.open(path, mode="r|*") as tar:
             for info in tar:
@@ -109,7 +110,7 @@ def members(path: Path) -> Iterator[Member]:
                              _once(extracted))  # type: ignore[arg-type]
     else:
         stat = path.stat()
-        yield Member(path.name, stat.st_size, stat.st_mtime, _file_opener(path))
+        yield Member(path.name, stat.st_size, stat.st_mtime, _file_opener(path), path)
 
 
 def _file_opener(path: Path) -> Callable[[], BinaryIO]:

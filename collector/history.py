@@ -27,13 +27,19 @@ from flightwatch.collector.aggregators.http import BadResponse
 from flightwatch.collector.archive import READ_ERRORS, Member
 from flightwatch.collector.detect import sniff_format
 from flightwatch.collector.framing import FORMATS
-from flightwatch.collector.opensky_dataset import RowErrors, looks_like_states_csv, read_states_csv
+from flightwatch.collector.opensky_dataset import (
+    PARQUET_MAGIC,
+    RowErrors,
+    looks_like_states_csv,
+    read_states_csv,
+    read_states_parquet,
+)
 from flightwatch.collector.replay import CHUNK_BYTES, CaptureClock
 from flightwatch.collector.source import Framer
 from flightwatch.decoder import Frame, Observation
 
 TRACE_FORMATS = ("trace", "globe-history")
-STREAM_FORMATS = ("aircraft-json", "opensky-csv", *FORMATS)
+STREAM_FORMATS = ("aircraft-json", "opensky-csv", "opensky-parquet", *FORMATS)
 IMPORT_FORMATS = ("auto", *TRACE_FORMATS, *STREAM_FORMATS)
 
 _TRACE_NAME = re.compile(r"(^|/)trace_(full|recent)_~?[0-9a-fA-F]{6}\.json(\.gz)?$")
@@ -79,11 +85,13 @@ def member_format(member: Member, head: bytes, chosen: str) -> str:
             return "aircraft-json"
     if looks_like_states_csv(head):
         return "opensky-csv"
+    if head.startswith(PARQUET_MAGIC):
+        return "opensky-parquet"
     fmt = sniff_format(head) if head else None
     if fmt is None:
         raise NotImportable(
             f"{member.name}: in none of the formats flightwatch imports (trace, aircraft-json, "
-            f"opensky-csv, {', '.join(FORMATS)}); pass --format to choose one"
+            f"opensky-csv, opensky-parquet, {', '.join(FORMATS)}); pass --format to choose one"
         )
     return fmt
 
@@ -94,11 +102,11 @@ def _no_document_time() -> float:
 
 def stream_records(
     stream: BinaryIO, fmt: str, source: str, stats: MemberStats, *, start: datetime | None,
-    mtime: float,
+    member: Member,
 ) -> Iterator[Frame | Observation]:
     """The records of one stream-shaped member in file order.
 
-    ``start`` anchors the relative clocks of Beast and AVR (default ``mtime``).
+    ``start`` anchors the relative clocks of Beast and AVR (default the member's mtime).
     Malformed records are counted in ``stats``; a member that is not in ``fmt`` at
     all raises ``ValueError``.
     """
@@ -112,13 +120,18 @@ def stream_records(
         stats.malformed += parsed.rejected.total
         stats.example = stats.example or parsed.rejected.example
         yield from parsed.observations
-    elif fmt == "opensky-csv":
+    elif fmt in ("opensky-csv", "opensky-parquet"):
         errors = RowErrors()
-        yield from read_states_csv(stream, source, errors)
-        stats.malformed += errors.malformed
-        stats.example = stats.example or errors.example
+        try:
+            if fmt == "opensky-csv":
+                yield from read_states_csv(stream, source, errors)
+            else:
+                yield from read_states_parquet(stream, source, errors, path=member.path)
+        finally:
+            stats.malformed += errors.malformed
+            stats.example = stats.example or errors.example
     else:
-        anchor = start.timestamp() if start is not None else mtime
+        anchor = start.timestamp() if start is not None else member.mtime
         framer = Framer(fmt, source, tz=UTC, clock=CaptureClock(anchor))  # type: ignore[arg-type]
         while chunk := stream.read(CHUNK_BYTES):
             yield from framer.feed(chunk)

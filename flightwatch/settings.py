@@ -346,6 +346,22 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "gap": _k(_duration, 30 * 60.0,
                   "start a new flight after this long without a position"),
     },
+    "opensky_history": {
+        "host": _k(_str, "trino.opensky-network.org",
+                   "`import --opensky-history`: OpenSky's Trino (historical database) host"),
+        "port": _k(_port, 443, "its port"),
+        "http_scheme": _k(_one_of("https", "http"), "https",
+                          "https; http only for a server on this machine (tests)"),
+        "catalog": _k(_str, "minio", "Trino catalog of the state vectors"),
+        "schema": _k(_str, "osky", "Trino schema of the state vectors"),
+        "username": _k(_str, None,
+                       "your OpenSky account's user name (or env OPENSKY_USERNAME); the "
+                       "password comes from env OPENSKY_PASSWORD"),
+        "token_url": _k(_str, "https://auth.opensky-network.org/auth/realms/opensky-network/"
+                              "protocol/openid-connect/token",
+                        "OpenSky's OAuth2 token endpoint (password grant, client trino-client)"),
+        "page_rows": _k(_int, 10_000, "rows fetched from the database at a time"),
+    },
     "status": {
         "interval": _k(_duration, 60.0, "log a status line (and write the snapshot) this often"),
         "metrics_port": _k(_port_or_off, 0,

@@ -124,6 +124,41 @@ def opensky_csv(flights: Iterable[Flight], *, every_s: float = 10.0) -> str:
     return out.getvalue()
 
 
+#: Each OpenSky column's type (pyarrow's alias), as OpenSky's Parquet and database type it.
+OPENSKY_TYPES = {name: {"time": "int64", "icao24": "string", "callsign": "string",
+                        "squawk": "string", "onground": "bool", "alert": "bool",
+                        "spi": "bool"}.get(name, "float64") for name in OPENSKY_COLUMNS}
+
+
+def opensky_typed_columns(csv_text: str) -> dict[str, list[Any]]:
+    """The rows of an :func:`opensky_csv` as typed columns (int time, float measures or
+    None, bool flags, text ids)."""
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    columns: dict[str, list[Any]] = {}
+    for name, kind in OPENSKY_TYPES.items():
+        cells = [row[name] for row in rows]
+        if kind == "bool":
+            columns[name] = [cell == "True" for cell in cells]
+        elif kind == "string":
+            columns[name] = cells
+        else:
+            number = int if kind == "int64" else float
+            columns[name] = [None if cell == "" else number(cell) for cell in cells]
+    return columns
+
+
+def write_opensky_parquet(path: Path, csv_text: str, *, row_group_rows: int = 100) -> Path:
+    """The rows of an :func:`opensky_csv` as OpenSky's Parquet extracts type them, in
+    several row groups."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {name: pa.array(values, type=pa.type_for_alias(OPENSKY_TYPES[name]))
+               for name, values in opensky_typed_columns(csv_text).items()}
+    pq.write_table(pa.table(columns), path, row_group_size=row_group_rows)
+    return path
+
+
 def json_bytes(doc: object, *, gzipped: bool = False) -> bytes:
     data = json.dumps(doc, separators=(",", ":")).encode()
     return gzip.compress(data, mtime=0) if gzipped else data

@@ -40,6 +40,8 @@ _FT_PER_M = 1 / 0.3048
 _KT_PER_MS = 3600 / 1852
 _FPM_PER_MS = 60 / 0.3048
 _TOKEN_REFRESH_EARLY = 60.0  # seconds before expiry a token is replaced
+_CLIENT_REFUSED = (f"check {ENV_CLIENT_ID}/{ENV_CLIENT_SECRET} (an API client from your "
+                   "OpenSky account page), or unset both to poll anonymously")
 
 Account = Literal["anonymous", "registered", "feeder"]
 DAILY_ALLOWANCE: dict[str, int] = {"anonymous": 400, "registered": 4000, "feeder": 8000}
@@ -103,14 +105,19 @@ def estimate_daily_credits(bbox: BBox, interval_s: float,
 
 
 class TokenProvider:
-    """OAuth2 client-credentials token, cached until shortly before it expires."""
+    """OAuth2 token from OpenSky's Keycloak, cached until shortly before it expires.
 
-    def __init__(self, client: HttpClient, token_url: str, client_id: str,
-                 client_secret: str, clock: Clock = time.monotonic) -> None:
+    ``form`` is the grant: client credentials for the REST API (``OpenSkySource``),
+    the password grant for the historical database. ``refused`` tells the user what to
+    check when the endpoint refuses it.
+    """
+
+    def __init__(self, client: HttpClient, token_url: str, form: Mapping[str, str],
+                 refused: str, clock: Clock = time.monotonic) -> None:
         self._client = client
         self._url = token_url
-        self._form = {"grant_type": "client_credentials", "client_id": client_id,
-                      "client_secret": client_secret}
+        self._form = dict(form)
+        self._refused = refused
         self._clock = clock
         self._token: str | None = None
         self._expires_at = 0.0
@@ -128,11 +135,8 @@ class TokenProvider:
         try:
             body = self._client.request_json("POST", self._url, data=self._form)
         except AuthError as exc:
-            raise AuthError(
-                f"OpenSky refused the client credentials at {self._url}; check "
-                f"{ENV_CLIENT_ID}/{ENV_CLIENT_SECRET} (an API client from your OpenSky "
-                "account page), or unset both to poll anonymously"
-            ) from exc
+            raise AuthError(f"OpenSky refused the credentials at {self._url}; "
+                            f"{self._refused}") from exc
         token = body.get("access_token") if isinstance(body, Mapping) else None
         if not isinstance(token, str) or not token:
             raise BadResponse(f"OpenSky token endpoint {self._url} returned no access_token")
@@ -158,8 +162,13 @@ class OpenSkySource:
         self.account: Account = account or ("registered" if client_id else "anonymous")
         self.base_url = base_url.rstrip("/")
         self._client = client or HttpClient(name=name, clock=clock)
-        self._tokens = (TokenProvider(self._client, token_url, client_id, client_secret, clock)
-                        if client_id and client_secret else None)
+        self._tokens = (
+            TokenProvider(self._client, token_url, {"grant_type": "client_credentials",
+                                                    "client_id": client_id,
+                                                    "client_secret": client_secret},
+                          _CLIENT_REFUSED, clock)
+            if client_id and client_secret else None
+        )
         self._health = SourceHealth(name, base_delay=interval, clock=clock)
         self._fresh = NewerOnly()
         self.credits_remaining: int | None = None

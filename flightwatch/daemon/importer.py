@@ -21,12 +21,13 @@ off by Ctrl-C) stores nothing twice.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
 from tqdm import tqdm
@@ -41,6 +42,14 @@ from flightwatch.collector.history import (
     NotImportable,
     member_format,
     stream_records,
+)
+from flightwatch.collector.opensky_dataset import RowErrors
+from flightwatch.collector.opensky_history import SOURCE as HISTORY_SOURCE
+from flightwatch.collector.opensky_history import (
+    Chunk,
+    HistoryDatabase,
+    HistoryError,
+    day_chunks,
 )
 from flightwatch.collector.trace import TraceError, read_trace
 from flightwatch.daemon.alerting import Alerting, build_alerting
@@ -99,6 +108,7 @@ class ImportSummary:
     notifications_pending: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    unit: str = "file(s)"  # what ``members`` counts
 
     @property
     def positions_per_second(self) -> float:
@@ -111,7 +121,7 @@ class ImportSummary:
         stop = "interrupted (run the same command again to resume) after "
         lines.append(
             f"{stop if self.interrupted else ''}{self.inputs} input(s): "
-            f"{self.members:,} file(s) imported, "
+            f"{self.members:,} {self.unit} imported, "
             f"{self.already_imported:,} already imported, {len(self.bad):,} bad, "
             f"{self.not_importable:,} not a track format; {self.aircraft:,} aircraft, "
             f"{self.positions_stored:,} positions stored "
@@ -181,6 +191,16 @@ class Importer:
     # --- driving ----------------------------------------------------------------------
 
     def run(self, paths: Sequence[Path], progress: bool = False) -> ImportSummary:
+        """Import files, folders and tarballs in order."""
+        return self._run(lambda: self._import_inputs(paths), progress)
+
+    def run_history(self, database: HistoryDatabase, chunks: Sequence[Chunk],
+                    progress: bool = False) -> ImportSummary:
+        """Import OpenSky's historical database, a chunk (a day) at a time."""
+        self.summary.unit = "day(s)"
+        return self._run(lambda: self._import_history(database, chunks), progress)
+
+    def _run(self, body: Callable[[], None], progress: bool) -> ImportSummary:
         pipeline = self.pipeline
         pipeline.aircraft_seen = set()
         began = time.perf_counter()
@@ -188,14 +208,12 @@ class Importer:
             unit=" obs", unit_scale=True, disable=not progress, desc="import", leave=False,
         ) as bar:
             self._bar = bar
-            for path in paths:
-                if self._stopped():
-                    break
-                self.summary.inputs += 1
-                self._import_input(path)
+            try:
+                body()
+            finally:  # what was fed stays, even when a missing library stops the import
+                if not pipeline.flush():
+                    log.error("could not write the last batch to the database")
         self.summary.interrupted = self._stopped()
-        if not pipeline.flush():
-            log.error("could not write the last batch to the database")
         s = self.summary
         s.seconds = time.perf_counter() - began
         s.aircraft = len(pipeline.aircraft_seen)
@@ -204,6 +222,42 @@ class Importer:
         s.positions_rejected = pipeline.stats.positions_rejected
         s.alerts = self.sink.stored if self.sink else 0
         return s
+
+    def _import_inputs(self, paths: Sequence[Path]) -> None:
+        for path in paths:
+            if self._stopped():
+                break
+            self.summary.inputs += 1
+            self._import_input(path)
+
+    def _import_history(self, database: HistoryDatabase, chunks: Sequence[Chunk]) -> None:
+        """Each chunk is committed and recorded before the next is asked for, so a failure
+        or Ctrl-C loses nothing and the next run starts at the chunk it stopped in."""
+        self.summary.inputs += 1
+        done = finished_members(self.engine, HISTORY_SOURCE, self.window)
+        pending: list[Finished] = []
+        for chunk in chunks:
+            if self._stopped():
+                break
+            if self._already_imported(done.get(chunk.name), 0):
+                self.summary.already_imported += 1
+                continue
+            errors = RowErrors()
+            stored_before = self.pipeline.stats.positions_stored
+            try:
+                complete = self._feed_stream(database.observations(chunk, errors))
+            except HistoryError as exc:
+                self.summary.bad.append(f"{chunk.name}: {exc}")
+                break
+            finally:
+                self.summary.malformed += errors.malformed
+            if not complete:
+                break
+            self.summary.members += 1
+            self._show()
+            positions = self.pipeline.stats.positions_stored - stored_before
+            pending.append(Finished(chunk.name, 0, positions))
+            self._checkpoint(HISTORY_SOURCE, pending)
 
     def _stopped(self) -> bool:
         return self.stopper is not None and self.stopper.stopped.is_set()
@@ -226,7 +280,7 @@ class Importer:
                 self.summary.bad.append(f"{path}: damaged or cut short{after} ({exc})")
                 break
             previous = member.name
-            if self._already_imported(done.get(member.name), member):
+            if self._already_imported(done.get(member.name), member.size):
                 self.summary.already_imported += 1
                 continue
             stored_before = self.pipeline.stats.positions_stored
@@ -238,8 +292,8 @@ class Importer:
                 last_checkpoint = time.monotonic()
         self._checkpoint(source, pending)
 
-    def _already_imported(self, recorded: tuple[int, str] | None, member: Member) -> bool:
-        if recorded is None or recorded[0] != member.size:
+    def _already_imported(self, recorded: tuple[int, str] | None, size: int) -> bool:
+        if recorded is None or recorded[0] != size:
             return False
         return self.alerts == "none" or recorded[1] != "none"
 
@@ -279,8 +333,7 @@ class Importer:
                 raise ValueError(str(exc)) from exc
             stats.malformed += trace.malformed
             return self._feed_trace(trace.observations, trace.silences)
-        records = stream_records(stream, fmt, source, stats, start=self.start,
-                                 mtime=member.mtime)
+        records = stream_records(stream, fmt, source, stats, start=self.start, member=member)
         complete = self._feed_stream(records)
         if stats.snapshot_time is not None:
             self._snapshot_cadence(source, stats.snapshot_time)
@@ -393,6 +446,46 @@ def import_archives(
     progress: bool = False,
 ) -> ImportSummary:
     """Import every path (file, folder or tarball) in order; Ctrl-C stops cleanly."""
+    return _import(settings, alerts, lambda importer: importer.run(paths, progress=progress),
+                   fmt=fmt, since=since, until=until, start=start)
+
+
+def import_opensky_history(
+    settings: Settings,
+    icaos: Sequence[str],
+    *,
+    since: datetime,
+    until: datetime,
+    watched: bool = False,
+    alerts: str = "store",
+    progress: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> ImportSummary:
+    """Import these aircraft (and the watchlist's, with ``watched``) from OpenSky's
+    historical database over [since, until), a UTC day per query.
+
+    The query bounds the time itself, so positions are not filtered again: each day is
+    recorded whole (window ""), and a later import of a longer window skips it.
+    """
+    database = HistoryDatabase.from_settings(settings["opensky_history"],
+                                             os.environ if env is None else env)
+    wanted = list(icaos)
+    if watched:
+        from flightwatch.db.watchlist import entries, sync_files
+
+        engine = connect(settings.database_url)
+        sync_files(engine, settings["watchlist"]["files"])
+        wanted += [entry.icao for entry in entries(engine)]
+    chunks = day_chunks(wanted, since, until)
+    return _import(settings, alerts,
+                   lambda importer: importer.run_history(database, chunks, progress=progress))
+
+
+def _import(
+    settings: Settings, alerts: str, run: Callable[[Importer], ImportSummary],
+    **options: Any,
+) -> ImportSummary:
+    """A pipeline with flights and (per ``alerts``) the rules, run by ``run``."""
     if alerts not in ALERT_MODES:
         raise ValueError(f"alerts={alerts!r}; use one of {', '.join(ALERT_MODES)}")
     engine = connect(settings.database_url)
@@ -414,12 +507,10 @@ def import_archives(
             listener.receiver = None
     freeze_startup_objects()
     with StopOnSignal() as stopper:
-        importer = Importer(pipeline, engine, fmt=fmt, since=since, until=until, start=start,
-                            alerts=alerts, sink=sink, stopper=stopper,
-                            checkpoint_s=settings["database"]["batch_seconds"])
-        summary = importer.run(paths, progress=progress)
+        importer = Importer(pipeline, engine, alerts=alerts, sink=sink, stopper=stopper,
+                            checkpoint_s=settings["database"]["batch_seconds"], **options)
+        summary = run(importer)
     if alerting is not None:
         summary.notifications_sent, _failed = alerting.deliver()
         summary.notifications_pending = alerting.pending()
     return summary
-

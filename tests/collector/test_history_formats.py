@@ -105,6 +105,7 @@ def test_formats_sniffed_from_the_head(tmp_path: Path) -> None:
         "a.json": (b'{"now": 1.0, "messages": 5, "aircraft": []}', "aircraft-json"),
         "b.json": (json.dumps(TRACE).encode(), "trace"),
         "c.csv": (STATES.encode(), "opensky-csv"),
+        "c.parquet": (b"PAR1\x15\x04" + b"\x00" * 64, "opensky-parquet"),
         "d.txt": (b"MSG,3,1,1,4CA2D6,1,2016/03/14,23:00:00.000,2016/03/14,23:00:00.000,,"
                   b"35000,,,53.1,-2.3,,,0,0,0,0\n" * 3, "sbs"),
     }

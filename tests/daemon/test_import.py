@@ -28,6 +28,7 @@ from tools.history_writer import (
     trace_document,
     trace_path,
     write_files,
+    write_opensky_parquet,
     write_tarball,
 )
 from tools.simulate import Flight, Rates, destination, frames
@@ -191,6 +192,64 @@ def test_opensky_state_vectors_csv_gzip(settings_file: Path, tmp_path: Path) -> 
     (altitude, speed), = query(settings_file, f"SELECT max(altitude_ft), max(ground_speed_kt) "
                                               f"FROM positions WHERE icao = {int(UNWATCHED, 16)}")
     assert abs(altitude - 38000) <= 1 and abs(speed - 470) <= 1
+
+
+def stored(config: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything an import stored but its source name and bookkeeping times."""
+    return {
+        "positions": query(config, "SELECT * FROM positions ORDER BY icao, time"),
+        "flights": query(config, "SELECT icao, callsign, first_seen, last_seen, "
+                                 "departure_airport, arrival_airport, arrival_time FROM flights "
+                                 "ORDER BY icao, first_seen"),
+        "fences": query(config, "SELECT icao, seconds FROM flight_geofences ORDER BY icao"),
+        "alerts": query(config, "SELECT icao, kind, time, airport, retrospective FROM alerts "
+                                "ORDER BY time, kind"),
+    }
+
+
+def test_opensky_parquet_stores_what_the_same_csv_stores(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("pyarrow")
+    rows = opensky_csv(FLIGHTS)
+    csv_path = tmp_path / "states.csv"
+    csv_path.write_text(rows, encoding="utf-8")
+    run_import(settings_file, csv_path)
+    parquet_dir = tmp_path / "parquet"
+    parquet_dir.mkdir()
+    parquet = write_opensky_parquet(parquet_dir / "states.parquet", rows)
+    config = fresh_config(tmp_path / "other")
+    summary = run_import(config, parquet)  # detected by its magic bytes
+    assert summary.members == 1 and summary.malformed == 0 and not summary.bad
+    assert_imported(config, "import/states.parquet")
+    assert stored(config) == stored(settings_file)
+    # in a gzip tarball (copied aside to be read), with a truncated one beside it
+    whole = parquet.read_bytes()
+    tarball = write_tarball(tmp_path / "states.tar.gz", [
+        ("states/cut.parquet", whole[: len(whole) // 2]),
+        ("states/good.parquet", whole),
+    ], mode="w:gz")
+    third = fresh_config(tmp_path / "third")
+    summary = run_import(third, tarball, fmt="opensky-parquet")
+    assert summary.members == 1
+    assert len(summary.bad) == 1 and "states/cut.parquet" in summary.bad[0]
+    assert stored(third) == stored(settings_file)
+
+
+def test_parquet_without_pyarrow_names_the_extra(
+    settings_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    pytest.importorskip("pyarrow")
+    parquet = write_opensky_parquet(tmp_path / "states.parquet", opensky_csv(FLIGHTS))
+    capture = tmp_path / "capture.tsv"
+    with capture.open("w", encoding="utf-8") as out:
+        write_tsv(frames([ARRIVAL], Rates(), seed=3), out)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)  # as if not installed
+    code = main(["import", "--no-progress", "--config", str(settings_file), str(capture),
+                 str(parquet)])
+    assert code == 2
+    assert "flightwatch[opensky]" in capsys.readouterr().err
+    assert query(settings_file, "SELECT count(*) FROM positions")[0][0] > 100  # kept
 
 
 def test_capture_through_the_decoder(settings_file: Path, tmp_path: Path) -> None:
