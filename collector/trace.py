@@ -18,16 +18,20 @@ aircraft was not heard in between (see :attr:`TracePoint.after_silence`).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flightwatch.collector import plausible
 from flightwatch.collector.aggregators.aircraft_json import observation_from_aircraft
+from flightwatch.collector.plausible import Rejected, check_range, check_text
 from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 
 STALE = 1
 NEW_LEG = 2
 _NUMBER = (int, float)
+_MAX_TRACE_S = 2 * 86_400.0  # a trace file is a day; readsb may run a little over
 _DROPPED_DETAILS = ("seen", "seen_pos", "lat", "lon", "hex")
 
 
@@ -43,6 +47,7 @@ class Trace:
     observations: list[Observation]
     silences: set[int]  # indices of points that follow a stale or new-leg flag
     malformed: int = 0
+    example: str = ""  # why the first refused point was refused
 
 
 def read_trace(stream: BinaryIO, source: str) -> Trace:
@@ -64,14 +69,20 @@ def parse_trace(doc: object, source: str) -> Trace:
     start = doc.get("timestamp")
     if not isinstance(start, _NUMBER) or isinstance(start, bool):
         raise TraceError(f"timestamp={start!r} is not a number")
-    identity = {"r": doc.get("r"), "t": doc.get("t")}
+    try:  # a file is as hostile as an aggregator's answer: no year 3000, no 1e300
+        plausible.check_answer_time(float(start), time.time())
+    except (Rejected, OverflowError) as exc:
+        raise TraceError(f"timestamp {start!r}: {exc}") from None
+    identity = {key: _checked_text(key, doc.get(key)) for key in ("r", "t")}
     points: list[tuple[float, int, Observation]] = []
     malformed = 0
+    example = ""
     for index, point in enumerate(doc["trace"]):
         try:
             when, flags, obs = _point(point, icao, float(start), source)
-        except (ValueError, TypeError, IndexError):
+        except (ValueError, TypeError, IndexError, OverflowError) as exc:
             malformed += 1
+            example = example or f"point {index}: {str(exc)[:160]}"
             continue
         points.append((when, index, obs))
         if flags & (STALE | NEW_LEG):
@@ -84,7 +95,7 @@ def parse_trace(doc: object, source: str) -> Trace:
         first.aircraft_type = _text(identity["t"]) or first.aircraft_type
     silences = {i for i, obs in enumerate(observations)
                 if obs.extra is not None and "trace_flags" in obs.extra}
-    return Trace(icao, observations, silences, malformed)
+    return Trace(icao, observations, silences, malformed, example)
 
 
 def _point(point: object, icao: str, start: float,
@@ -100,6 +111,8 @@ def _point(point: object, icao: str, start: float,
         raise ValueError("position out of range")
     flags = flags if type(flags) is int else 0
     when = start + dt
+    if not start - 60.0 <= when <= start + _MAX_TRACE_S:
+        raise ValueError(f"offset {dt!r} s: outside the trace's day")
     if isinstance(details, Mapping):
         entry = {k: v for k, v in details.items() if k not in _DROPPED_DETAILS}
         entry.update(hex=icao, lat=lat, lon=lon, alt_baro=alt, gs=gs, track=track,
@@ -117,13 +130,27 @@ def _point(point: object, icao: str, start: float,
         altitude, on_ground = float(alt), False
     return when, flags, Observation(
         icao=icao, time=utc_from_epoch(when), source=source, lat=float(lat), lon=float(lon),
-        altitude_ft=altitude, ground_speed_kt=_num(gs), track_deg=_num(track),
-        vertical_rate_fpm=_num(vrate), on_ground=on_ground,
+        altitude_ft=check_range("altitude_ft", altitude),
+        ground_speed_kt=_num("ground_speed_kt", gs), track_deg=_num("track_deg", track),
+        vertical_rate_fpm=_num("vertical_rate_fpm", vrate), on_ground=on_ground,
     )
 
 
-def _num(value: object) -> float | None:
-    return float(value) if type(value) in _NUMBER else None  # type: ignore[arg-type]
+def _num(field: str, value: object) -> float | None:
+    """A plausible number for ``field``, None when absent; Rejected when impossible."""
+    if type(value) not in _NUMBER:
+        return None
+    return check_range(field, float(value))  # type: ignore[arg-type]
+
+
+def _checked_text(key: str, value: object) -> str | None:
+    """The trace's registration or type, dropped (not fatal) when it cannot be stored."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return check_text(key, value)
+    except Rejected:
+        return None
 
 
 def _text(value: object) -> str | None:

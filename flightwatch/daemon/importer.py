@@ -332,6 +332,7 @@ class Importer:
             except TraceError as exc:
                 raise ValueError(str(exc)) from exc
             stats.malformed += trace.malformed
+            stats.example = stats.example or trace.example
             return self._feed_trace(trace.observations, trace.silences)
         records = stream_records(stream, fmt, source, stats, start=self.start, member=member)
         complete = self._feed_stream(records)

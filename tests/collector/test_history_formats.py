@@ -60,6 +60,31 @@ def test_not_a_trace(doc: object) -> None:
         parse_trace(doc, "import/t")
 
 
+def test_impossible_trace_values_are_refused_point_by_point() -> None:
+    """A file is as hostile as an aggregator: values no aircraft has (and that SQLite
+    cannot even store) cost their point, never the import."""
+    good = [0.0, 53.9, 27.5, 30000, 450.0, 90.0, 0, 0, None]
+    doc = {"icao": "157710", "timestamp": 1597829400.0, "r": "RA-\ud800", "t": "X" * 500,
+           "trace": [good,
+                     [10.0, 53.9, 27.6, 1e999, 450.0, 90.0, 0, 0, None],
+                     [20.0, 53.9, 27.7, 10**30, 450.0, 90.0, 0, 0, None],
+                     [30.0, 53.9, 27.8, 30000, 1e300, 90.0, 0, 0, None],
+                     [40.0, float("nan"), 27.9, 30000, 450.0, 90.0, 0, 0, None],
+                     [1e300, 53.9, 28.0, 30000, 450.0, 90.0, 0, 0, None],
+                     [50.0, 53.9, 28.1, 30000, 450.0, 90.0, 0, 99_999, None]]}
+    trace = parse_trace(json.loads(json.dumps(doc)), "import/t")
+    assert [o.time.timestamp() for o in trace.observations] == [1597829400.0]
+    assert trace.malformed == 6 and "point 1: altitude out of range" in trace.example
+    first = trace.observations[0]
+    assert (first.registration, first.aircraft_type) == (None, None)
+
+
+@pytest.mark.parametrize("timestamp", [1e300, 4102444800.0 * 10, 1.0])
+def test_a_trace_from_an_impossible_year_is_not_a_trace(timestamp: float) -> None:
+    with pytest.raises(TraceError, match="time out of range"):
+        parse_trace({"icao": "157710", "timestamp": timestamp, "trace": []}, "import/t")
+
+
 STATES = (
     "time,icao24,lat,lon,velocity,heading,vertrate,callsign,onground,alert,spi,squawk,"
     "baroaltitude,geoaltitude,lastposupdate,lastcontact\n"
