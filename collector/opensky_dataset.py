@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -83,6 +84,10 @@ def read_states_parquet(
 ) -> Iterator[Observation]:
     """Observations batch by batch from a Parquet extract; ``path``, when given, is the
     plain file ``stream`` reads (opened directly instead of copied)."""
+    # The C library's allocator gives freed batches back; Arrow's own pool (jemalloc or
+    # mimalloc) keeps ~10 MB more resident (benchmarks/import_parquet.py: 158 -> 149 MB).
+    # Read when pyarrow loads, so it must be set before the import; a user's choice wins.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         import pyarrow.parquet as pq
     except ImportError as exc:

@@ -25,6 +25,7 @@ def register(commands: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from flightwatch.db import close
     from flightwatch.settings import ConfigError, parse_listen
     from flightwatch.web.live import DatabaseView
     from flightwatch.web.server import marker_for, serve_forever
@@ -40,4 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # back that much further than the tracker would remember an aircraft.
     window = settings["tracker"]["expire_after"] + settings["database"]["batch_seconds"]
     live = DatabaseView(engine, marker_for(settings, engine), window)
-    return EXIT_OK if serve_forever(settings, engine, live, listen) else EXIT_FAILURE
+    try:
+        return EXIT_OK if serve_forever(settings, engine, live, listen) else EXIT_FAILURE
+    finally:
+        close(engine)  # the pages' reads leave a -wal file otherwise
