@@ -58,7 +58,11 @@ def what_happened(alert: Alert) -> str:
         "test": "test message: this channel works",
     }
     phrase = phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
-    return f"{phrase}, inferred" if alert.evidence == "inferred" else phrase
+    if alert.evidence == "inferred":
+        phrase += ", inferred"
+    if alert.retrospective:  # raised by `flightwatch import`: say so before anyone reacts
+        phrase += f" (from imported history, {alert.time:%Y-%m-%d})"
+    return phrase
 
 
 _EVIDENCE = {

@@ -7,8 +7,9 @@ After any failure the client is thrown away with its in-memory queue, so paho
 never re-sends behind the outbox's back; the one duplicate QoS 1 allows (PUBACK
 lost) carries the same ``dedupe_key`` as the first copy.
 
-Topics: every alert on ``topic`` (not retained); the latest alert per aircraft,
-retained, on ``topic/<icao>``. With ``discovery`` on, Home Assistant gets one
+Topics: every alert on ``topic`` (not retained); the latest live alert per aircraft,
+retained, on ``topic/<icao>`` (an alert from imported history is no aircraft's state).
+With ``discovery`` on, Home Assistant gets one
 ``flightwatch`` device with a "Last alert" sensor, and one device per aircraft
 that raised an alert, with a sensor whose state is the latest alert's kind and
 whose attributes are the alert's fields (discovery config messages retained).
@@ -138,7 +139,9 @@ class MqttNotifier:
         client = self._connected()
         payload = alert_payload(alert, self.phone)
         icao = alert.icao.lower()
-        if alert.kind != "test":  # notify-test: no aircraft device for the test message
+        # Neither notify-test's message nor an alert from imported history is the
+        # aircraft's latest state: no device, no retained per-aircraft message for them.
+        if alert.kind != "test" and not alert.retrospective:
             if s.discovery and icao not in self._announced:
                 self._publish(client, *aircraft_discovery(s, alert), retain=True)
                 self._announced.add(icao)

@@ -59,6 +59,15 @@ def test_an_inferred_landing_or_takeoff_says_so(make_alert, kind, phrase):
     assert "How known:     observed" in body(observed)
 
 
+def test_an_alert_from_imported_history_says_so_and_when(make_alert):
+    alert = make_alert(kind="landed", airport="UMMS", retrospective=True)
+    day = f"{alert.time:%Y-%m-%d}"
+    assert subject(alert).endswith(f"landed at UMMS (Belarus) (from imported history, {day})")
+    assert body(alert).startswith(f"RA-96016 Il-96-300PU (Rossiya) landed at UMMS (Belarus) "
+                                  f"(from imported history, {day}).")
+    assert "imported" not in subject(make_alert(kind="landed", airport="UMMS"))
+
+
 def test_mail_reaches_the_smtp_server_with_every_field(smtp_server, make_alert):
     server = smtp_server()
     notifier = EmailNotifier(SmtpSettings(

@@ -136,6 +136,22 @@ def test_home_assistant_discovery_is_retained_and_well_formed(mosquitto, mqtt_su
     assert json.loads(state.payload)["airport"] == "UMMS"
 
 
+def test_an_alert_from_imported_history_is_no_aircraft_state(mosquitto, mqtt_subscriber,
+                                                             make_alert):
+    """Importing 2020 must not overwrite what Home Assistant shows as today's last alert."""
+    broker = mosquitto()
+    mqtt = notifier(broker.port, discovery=True)
+    mqtt.send(make_alert(kind="landed", airport="UMMS", retrospective=True))
+    mqtt.close()
+    late = mqtt_subscriber(broker.port, "homeassistant/#", f"{TOPIC}/+")
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and not late.messages:
+        time.sleep(0.02)
+    # only the hub's retained config: no aircraft device, no retained per-aircraft state
+    assert [m.topic for m in late.messages] == [
+        "homeassistant/sensor/flightwatch/last_alert/config"]
+
+
 def test_username_and_password(mosquitto, make_alert):
     broker = mosquitto(users={"fw": "s3cret-pass"})
     notifier(broker.port, username="fw", password="s3cret-pass").send(make_alert())
