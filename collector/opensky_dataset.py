@@ -71,7 +71,8 @@ def looks_like_states_csv(head: bytes) -> bool:
 
 def read_states_csv(stream: BinaryIO, source: str, errors: RowErrors) -> Iterator[Observation]:
     """Observations row by row (streamed); malformed rows are counted in ``errors``."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    # A bad byte costs its row (a number that does not parse), not the whole file.
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
     reader = csv.DictReader(text)
     missing = REQUIRED - {n.strip().lower() for n in reader.fieldnames or ()}
     if missing:

@@ -70,6 +70,7 @@ class AirportEvent:
     airport: str
     name: str | None
     time: datetime
+    evidence: str | None = None  # observed | inferred
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def _aircraft_digest(
         first, last = seen_bounds
     visits = [v for v in (_visit(fence, track, alerts) for fence in fences) if v is not None]
     airports = tuple(
-        AirportEvent(a.kind, a.airport, a.details.get("airport_name"), a.time)
+        AirportEvent(a.kind, a.airport, a.details.get("airport_name"), a.time, a.evidence)
         for a in alerts if a.kind in AIRPORT_KINDS and a.airport
     )
     return AircraftDigest(  # received texts made safe to show: this is a mail
@@ -290,7 +291,8 @@ def body(digest: Digest) -> str:
         for event in a.airports:
             verb = "Landed:" if event.kind == "landed" else "Took off:"
             name = f" ({event.name})" if event.name else ""
-            lines.append(f"  {verb:<9} {event.airport}{name} at {_time(event.time)} UTC")
+            how = " (inferred: not heard on the ground)" if event.evidence == "inferred" else ""
+            lines.append(f"  {verb:<9} {event.airport}{name} at {_time(event.time)} UTC{how}")
         if a.alert_kinds:
             kinds = ", ".join(f"{kind} x{n}" if n > 1 else kind
                               for kind, n in sorted(a.alert_kinds.items()))

@@ -110,6 +110,14 @@ def test_opensky_rows_in_the_live_api_units() -> None:
     assert ground.on_ground is True
 
 
+def test_a_bad_byte_costs_its_opensky_row_not_the_file() -> None:
+    broken = STATES.encode().replace(b"3657.6", b"36\xff7.6")  # in the first row's altitude
+    errors = RowErrors()
+    obs = list(read_states_csv(io.BytesIO(broken), "import/s", errors))
+    assert errors.malformed == 2  # the broken row and the 'maybe' one
+    assert [o.time.timestamp() for o in obs] == [1597831195.0, 1597831209.0]
+
+
 def test_opensky_csv_without_its_columns() -> None:
     with pytest.raises(DatasetError, match="icao24"):
         list(read_states_csv(io.BytesIO(b"time,lat,lon,onground\n1,2,3,True\n"), "s",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from status_helpers import free_port, replay_demo, smtp_server, write_config
 from flightwatch.alerts.engine import load_fences
 from flightwatch.alerts.notify import Backoff
 from flightwatch.db import connect
-from flightwatch.output.digest import DigestJob, build_digest, build_digest_job, next_run
+from flightwatch.output.digest import DigestJob, body, build_digest, build_digest_job, next_run
 from flightwatch.settings import Settings, load_settings
 
 SINCE = datetime(2020, 8, 19, 7, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ def test_digest_of_the_demo(demo: tuple[Path, Engine]) -> None:
     assert belarus.seconds_inside is not None
     assert belarus.seconds_inside == pytest.approx((LAST_FRAME - ENTERED).total_seconds(), abs=20)
     (landing,) = il96.airports
-    assert (landing.kind, landing.airport) == ("landed", "UMMS")
+    assert (landing.kind, landing.airport, landing.evidence) == ("landed", "UMMS", "observed")
     assert abs((landing.time - datetime(2020, 8, 19, 10, 14, 45, tzinfo=UTC)).total_seconds()) < 30
     assert il96.alert_kinds == {"approaching": 1, "enter": 1, "landed": 1}
     assert digest.aircraft_seen == 4 and digest.positions_stored > 1000
@@ -65,6 +66,18 @@ def test_digest_of_the_demo(demo: tuple[Path, Engine]) -> None:
     empty = build_digest(engine, load_fences(settings.geofences), SINCE - timedelta(days=1),
                          SINCE)
     assert empty.aircraft == () and empty.positions_stored == 0
+
+
+def test_an_inferred_landing_says_so_in_the_digest(demo: tuple[Path, Engine]) -> None:
+    db, engine = demo
+    settings = load_settings(write_config(db.parent, db, name="plain.toml"))
+    digest = build_digest(engine, load_fences(settings.geofences), SINCE, UNTIL)
+    (il96,) = digest.aircraft
+    inferred = replace(il96, airports=tuple(replace(a, evidence="inferred")
+                                            for a in il96.airports))
+    text = body(replace(digest, aircraft=(inferred,)))
+    assert "UMMS (Minsk National Airport) at 2020-08-19 10:14 UTC (inferred: " in text
+    assert "(inferred" not in body(digest)
 
 
 def test_mailed_at_the_configured_time(demo: tuple[Path, Engine], tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ def test_alerts_page_lists_the_newest_first_and_filters(site: Site, page: Page) 
     page.open(site.url + "/alerts?kind=landed&aircraft=RA-96016")
     rows = page.wait_for("[...document.querySelectorAll('tr.fw-alert')]"
                          ".map(r => [...r.cells].map(c => c.textContent))")
-    assert [(r[1], r[2], r[5]) for r in rows] == [("landed", f"RA-96016 · {WATCHED}", "UMMS")]
+    assert [(r[1], r[2], r[5], r[9], r[10]) for r in rows] == [
+        ("landed", f"RA-96016 · {WATCHED}", "UMMS", "observed", "live")]
     assert page.evaluate("document.querySelector('select[name=kind]').value") == "landed"
     link = page.evaluate("document.querySelector('tr.fw-alert a').getAttribute('href')")
     assert link.startswith(f"/aircraft?icao={WATCHED}&since=2020-08-19T08%3A14")

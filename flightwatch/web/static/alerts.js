@@ -37,6 +37,7 @@
         fw.row(body, [fw.when(alert.time), alert.kind, who, alert.callsign || "",
                       alert.geofence || "", alert.airport || "", fw.feet(alert.altitude_ft),
                       alert.matched_by || "", (alert.sources || []).join(", "),
+                      alert.evidence || "", alert.retrospective ? "imported" : "live",
                       trackLink(alert)], "fw-alert");
       });
       document.getElementById("none").hidden = alerts.length > 0;
