@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ from flightwatch.alerts.watchlist import (
     read_callsign_prefixes,
 )
 from flightwatch.db.airports import AirportIndex, read_airports
-from flightwatch.db.alerts import latest_alerts
+from flightwatch.db.alerts import alert_near, latest_alerts
 from flightwatch.db.runways import read_runways
 from flightwatch.db.watchlist import entries, sync_files
 
@@ -143,6 +144,7 @@ def build_rule_engine(
                       alerts["runways"] or ([default_runways] if default_runways else [])),
         rule_config(alerts),
         receiver=settings["receiver"]["name"],
+        recorded=partial(alert_near, db),
     )
     rules.remember(latest_alerts(db))
     return rules

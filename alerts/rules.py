@@ -16,7 +16,9 @@ Why each guard exists:
   aggregator is one ``AircraftState``; positions older than the last one judged
   are skipped, so interleaved sources cannot walk a track back across a border.
 - *Cooldown.* One alert per (aircraft, fence, kind) per ``cooldown_s`` on the
-  observation clock, so a replay alerts exactly as the live run would have.
+  observation clock, so a replay alerts exactly as the live run would have. Memory
+  holds the newest alert per key; an alert older than that (an import of history)
+  asks the database, via ``recorded``, whether a stored one is within its cooldown.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
@@ -53,6 +55,10 @@ KINDS = (
     "enter", "first_seen_inside", "landed", "took_off", "exit", "went_silent",
     "approaching", "heard_nearby", "squawk", "identity_anomaly",
 )  # fmt: skip
+_FAMILY_KINDS = {
+    family: tuple(k for k in KINDS if _COOLDOWN_FAMILY.get(k, k) == family)
+    for family in {_COOLDOWN_FAMILY.get(k, k) for k in KINDS}
+}
 
 _EXTRA_KEY = "alerts"
 _APPROACH_EVERY = timedelta(seconds=10)  # re-project a watched track at most this often
@@ -60,6 +66,10 @@ _APPROACH_STEP_NM = 1.0  # fences are tested every nautical mile along the proje
 _APPROACH_MAX_STEPS = 240
 _APPROACH_MIN_SPEED_KT = 30.0  # slower than this, a projection says nothing
 _PRUNE_COOLDOWNS_AT = 4096
+
+# (icao, fence or None, kinds, time, cooldown) -> whether such an alert is stored
+# within the cooldown of that time (``db.alerts.alert_near`` bound to an engine).
+RecordedLookup = Callable[[str, str | None, tuple[str, ...], datetime, timedelta], bool]
 
 
 class AlertSinkLike(Protocol):
@@ -188,10 +198,12 @@ class AlertRules:
         config: RuleConfig | None = None,
         *,
         receiver: str | None = None,
+        recorded: RecordedLookup | None = None,
     ) -> None:
         self.config = config or RuleConfig()
         self.receiver = receiver  # alerts name their sources as positions do
         self.sink = sink
+        self.recorded = recorded
         self.watchlist = watchlist
         self.fences = list(fences)
         self.airports = airports
@@ -203,6 +215,8 @@ class AlertRules:
         self._approach = cfg.approach_within_s > 0 and "approaching" in cfg.events
         self._heard_window = timedelta(seconds=cfg.heard_nearby_window_s)
         self._last_alert: dict[tuple[str, str, str, str], datetime] = {}
+        self._newest: dict[tuple[str, str, str, str], datetime] = {}  # stored or raised
+        self._forgotten: datetime | None = None  # the newest alert pruned from _newest
         self._replies: dict[str, deque[tuple[datetime, str, int | None]]] = {}
         self.alerts_raised = 0
 
@@ -213,6 +227,8 @@ class AlertRules:
             key = (icao, fence or "", _COOLDOWN_FAMILY.get(kind, kind), "")
             if key not in self._last_alert or self._last_alert[key] < time:
                 self._last_alert[key] = time
+            if key not in self._newest or self._newest[key] < time:
+                self._newest[key] = time
 
     def reload(self, watchlist: Watchlist, fences: Sequence[Geofence]) -> None:
         """Swap the watchlist and fences (SIGHUP); every aircraft is matched and judged anew."""
@@ -477,6 +493,8 @@ class AlertRules:
         # Both ways: an import of older history must not repeat what was raised later.
         if last is not None and abs(time - last) < self._cooldown:
             return
+        if self._stored_near(key, time):
+            return
         self._remember(key, time)
         if fields.get("registration") is None and match is not None:
             fields["registration"] = match.entry.registration or None
@@ -495,13 +513,45 @@ class AlertRules:
         except Exception:  # a failing sink must not stop decoding; the sink logs its own
             log.exception("could not hand over the %s alert for %s", kind, icao)
 
+    def _stored_near(self, key: tuple[str, str, str, str], time: datetime) -> bool:
+        """Whether a stored or raised alert of ``key`` is within the cooldown of ``time``
+        though not the last one remembered: only an alert older than the newest (history
+        imported after later alerts) costs a database lookup; a live one never does."""
+        newest = self._newest.get(key)
+        if newest is not None:
+            if time >= newest + self._cooldown:
+                return False
+            if time > newest - self._cooldown:
+                return True
+        elif self._forgotten is None or time >= self._forgotten + self._cooldown:
+            return False
+        icao, fence, family, extra = key
+        if self.recorded is None or extra:  # a squawk code is not a stored column
+            return False
+        return self.recorded(icao, fence or None, _FAMILY_KINDS[family], time, self._cooldown)
+
     def _remember(self, key: tuple[str, str, str, str], time: datetime) -> None:
+        if len(self._newest) >= _PRUNE_COOLDOWNS_AT:
+            self._forget_before(time - self._cooldown)
+        newest = self._newest.get(key)
+        if newest is None or newest < time:
+            self._newest[key] = time
         last = self._last_alert
         if len(last) >= _PRUNE_COOLDOWNS_AT:
             self._last_alert = last = {
                 k: t for k, t in last.items() if abs(time - t) < self._cooldown
             }
         last[key] = time
+
+    def _forget_before(self, cutoff: datetime) -> None:
+        """Drop newest times not after ``cutoff``, keeping the latest of them: an alert of a
+        forgotten key that could be near one of them still asks the database."""
+        dropped = [t for t in self._newest.values() if t <= cutoff]
+        if not dropped:
+            return
+        latest = max(dropped)
+        self._forgotten = latest if self._forgotten is None else max(self._forgotten, latest)
+        self._newest = {k: t for k, t in self._newest.items() if t > cutoff}
 
 
 def _state_fields(state: AircraftState, position: Position | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Row, Table, func, select, update
@@ -204,6 +204,25 @@ def latest_alerts(engine: Engine) -> list[tuple[str, str | None, str, datetime]]
         table.icao, table.geofence, table.kind)
     with engine.connect() as conn:
         return [(icao, fence, kind, time) for icao, fence, kind, time in conn.execute(query)]
+
+
+def alert_near(
+    engine: Engine, icao: str, fence: str | None, kinds: Iterable[str], time: datetime,
+    cooldown: timedelta,
+) -> bool:
+    """Whether an alert of one of ``kinds`` for ``icao`` in ``fence`` is stored less than
+    ``cooldown`` before or after ``time``: the rules' cooldown against every stored alert,
+    not only the newest (one lookup on the (icao, time) index)."""
+    table = _ALERTS.c
+    place = table.geofence.is_(None) if fence is None else table.geofence == fence
+    query = (
+        select(table.id)
+        .where(table.icao == icao, table.time > time - cooldown, table.time < time + cooldown,
+               table.kind.in_(list(kinds)), place)
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
 
 
 def pending_by_channel(engine: Engine) -> list[dict[str, Any]]:

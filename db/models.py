@@ -114,7 +114,7 @@ class AlertRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    icao: Mapped[str] = mapped_column(String(6), index=True)
+    icao: Mapped[str] = mapped_column(String(6))
     registration: Mapped[str | None] = mapped_column(String(16))
     callsign: Mapped[str | None] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(32))
@@ -132,6 +132,9 @@ class AlertRecord(Base):
     evidence: Mapped[str | None] = mapped_column(String(8))  # landed/took_off: how known
     # Raised by ``flightwatch import`` from historical data, not seen live.
     retrospective: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+    # The cooldown lookup (``alert_near``) and the per-aircraft listing.
+    __table_args__ = (Index("ix_alerts_icao_time", "icao", "time"),)
 
 
 class OutboxEntry(Base):

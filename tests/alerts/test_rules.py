@@ -397,6 +397,59 @@ def test_cooldown_per_aircraft_fence_and_kind_on_the_observation_clock(make) -> 
     assert feed.sink.kinds() == ["enter", "exit", "enter", "exit"]
 
 
+def test_only_an_alert_older_than_the_newest_stored_asks_the_database(
+    belarus, airports, watchlist  # type: ignore[no-untyped-def]
+) -> None:
+    asked: list[tuple[object, ...]] = []
+    stored_near = {T0 + timedelta(seconds=30)}  # an enter stored 10 h before the newest
+
+    def recorded(*call: object) -> bool:
+        asked.append(call)
+        return call[3] in stored_near
+
+    sink = ListSink()
+    rules = AlertRules(watchlist, [belarus], sink, airports, RuleConfig(cooldown_s=3600.0),
+                       recorded=recorded)
+    rules.remember([(RA96016, "belarus", "enter", T0 + timedelta(hours=10))])
+    feed = Feed(rules, sink)
+    feed(crossing_in_and_out(0))  # the enter at 30 s: stored already, the exit is new
+    assert sink.kinds() == ["exit"]
+    assert asked == [(RA96016, "belarus", ("enter", "first_seen_inside"),
+                      T0 + timedelta(seconds=30), timedelta(hours=1))]
+    feed(crossing_in_and_out(4 * 3600))  # older than the newest, nothing stored near it
+    feed(crossing_in_and_out(10 * 3600 + 600))  # near the newest enter: memory says no
+    feed(crossing_in_and_out(12 * 3600))  # after the newest, as live: memory says yes
+    assert sink.kinds() == ["exit", "enter", "exit", "exit", "enter", "exit"]
+    assert len(asked) == 2  # the live path never asked
+
+
+def test_a_key_pruned_from_memory_still_asks_the_database(
+    belarus, airports, watchlist  # type: ignore[no-untyped-def]
+) -> None:
+    """Past 4,096 keys, old ones are forgotten; one near the newest forgotten time asks."""
+    asked: list[object] = []
+
+    def recorded(*call: object) -> bool:
+        asked.append(call[3])
+        return True  # the enter of 5 h ago is stored
+
+    sink = ListSink()
+    rules = AlertRules(watchlist, [belarus], sink, airports,
+                       RuleConfig(cooldown_s=3600.0, events=frozenset({"enter"})),
+                       recorded=recorded)
+    five_hours_ago = T0 - timedelta(hours=5)
+    rules.remember([(f"{n:06X}", "belarus", "enter", five_hours_ago) for n in range(4096)])
+    rules.remember([(RA96016, "belarus", "enter", five_hours_ago)])
+    other_watched = "1400AA"  # its enter prunes every remembered key
+    Feed(rules, sink)(track([east_of_border(3.0)] * 2 + [east_of_border(-3.0)] * 2,
+                            every_s=10.0, icao=other_watched))
+    assert sink.kinds() == ["enter"] and asked == []
+    Feed(rules, sink)(crossing_in_and_out(-5 * 3600 + 600))  # near the forgotten ones
+    assert sink.kinds() == ["enter"] and len(asked) == 1
+    Feed(rules, sink)(crossing_in_and_out(-2 * 3600))  # past every forgotten cooldown
+    assert sink.kinds() == ["enter", "enter"] and len(asked) == 1
+
+
 def test_events_filter(make) -> None:  # type: ignore[no-untyped-def]
     feed = make(events=frozenset({"exit"}))
     feed(crossing_in_and_out(0))

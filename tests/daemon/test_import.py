@@ -44,17 +44,14 @@ def on_final(distance_nm: float) -> tuple[float, float]:
     return destination(*UMMS, (318.0 + 180) % 360, distance_nm)
 
 
-ARRIVAL = Flight(
-    WATCHED, "RSD016",
-    [
-        (54.30, 32.30, 33000, 450),  # over Russia, west of Smolensk
-        (54.10, 30.50, 25000, 400),  # inside Belarus, descending
-        (*on_final(20), 4500, 220),
-        (*on_final(8), 3200, 155),
-        (*on_final(0.5), 670, 135),  # touchdown at Minsk National (670 ft)
-    ],
-    START, on_ground_at_end=True, parked_s=300.0,
-)
+ARRIVAL_ROUTE = [
+    (54.30, 32.30, 33000, 450),  # over Russia, west of Smolensk
+    (54.10, 30.50, 25000, 400),  # inside Belarus, descending
+    (*on_final(20), 4500, 220),
+    (*on_final(8), 3200, 155),
+    (*on_final(0.5), 670, 135),  # touchdown at Minsk National (670 ft)
+]
+ARRIVAL = Flight(WATCHED, "RSD016", ARRIVAL_ROUTE, START, on_ground_at_end=True, parked_s=300.0)
 OVERFLIGHT = Flight(
     UNWATCHED, "DLH1447", [(54.55, 32.20, 38000, 470), (54.00, 27.00, 38000, 470)],
     START + timedelta(minutes=2),
@@ -387,3 +384,33 @@ def test_snapshots_minutes_apart_do_not_lose_every_aircraft(
     kinds = [k for (k,) in query(settings_file, "SELECT kind FROM alerts ORDER BY time")]
     assert "went_silent" not in kinds and {"enter", "landed"} <= set(kinds)
     assert query(settings_file, "SELECT count(*) FROM flights") == [(2,)]
+
+
+def test_history_imported_after_later_alerts_does_not_repeat_its_own(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    """A day imported, then a later day (or the daemon ran), then the first day again from
+    another archive (adsb.lol's and ADS-B Exchange's of the same day, 20 s apart): the
+    stored alerts of the first day still hold their cooldowns, though not the newest."""
+
+    def arrival_at(start: datetime, name: str) -> Path:
+        flight = Flight(WATCHED, "RSD016", ARRIVAL_ROUTE, start, on_ground_at_end=True,
+                        parked_s=300.0)
+        return write_files(tmp_path / name, [(trace_path(WATCHED),
+                                              json_bytes(trace_document(flight)))])
+
+    def alerts() -> list[tuple[str, str]]:
+        return query(settings_file, "SELECT kind, substr(time, 1, 16) FROM alerts ORDER BY time")
+
+    assert run_import(settings_file, arrival_at(START, "lol")).alerts == 3
+    assert run_import(settings_file, arrival_at(START + timedelta(days=400), "today")).alerts == 3
+    stored = alerts()
+    again = run_import(settings_file, arrival_at(START + timedelta(seconds=20), "adsbx"))
+    assert again.positions_stored > 100 and again.alerts == 0
+    assert alerts() == stored
+    # The same day, a second arrival seven hours later (past the 6 h cooldown): new events.
+    evening = run_import(settings_file, arrival_at(START + timedelta(hours=7), "evening"))
+    assert evening.alerts == 3
+    assert [kind for kind, at in alerts() if "2020-08-19 16" <= at < "2020-08-20"] == [
+        "approaching", "enter", "landed"]
+    assert len(alerts()) == 9
