@@ -96,7 +96,7 @@ def read_states_parquet(
     with _seekable(stream, path) as file:
         # No read-ahead and no reader threads: each buffers row groups, and the peak RSS
         # then grows with the file (benchmarks/import_parquet.py).
-        parquet = pq.ParquetFile(file, pre_buffer=False)
+        parquet = pq.ParquetFile(file, pre_buffer=False, buffer_size=1 << 16)
         names = set(parquet.schema_arrow.names)
         missing = REQUIRED - names
         if missing:

@@ -71,7 +71,8 @@ log = logging.getLogger(__name__)
 
 ALERT_MODES = ("none", "store", "notify")
 _DAY = timedelta(days=1)
-MAX_BATCH_ROWS = 5_000  # positions a commit at most (database.batch_rows may be larger)
+MAX_BATCH_ROWS = 20_000  # positions a commit at most (database.batch_rows may be larger)
+PARQUET_BATCH_ROWS = 5_000  # pyarrow's ~33 MB leave less room for buffered positions
 _PROGRESS_EVERY = 4096  # observations between progress-bar refreshes
 _SHOWN_BAD = 20
 
@@ -175,8 +176,8 @@ class Importer:
         self.summary = ImportSummary()
         self.window = window_key(since, until)
         self._flights = [x for x in pipeline.listeners if isinstance(x, FlightTracker)]
-        # Every buffered row costs about a kilobyte until its commit: an import, which
-        # buffers as fast as it reads, commits in smaller batches to stay within 150 MB.
+        # An import buffers as fast as it reads: its commits are capped to stay within
+        # 150 MB (benchmarks/import_speed.py: 20,000 rows, 111 MB peak on traces).
         store = pipeline.store
         store.batch_rows = min(store.batch_rows, MAX_BATCH_ROWS)
         for flights in self._flights:
@@ -334,6 +335,9 @@ class Importer:
             stats.malformed += trace.malformed
             stats.example = stats.example or trace.example
             return self._feed_trace(trace.observations, trace.silences)
+        if fmt == "opensky-parquet":
+            self.pipeline.store.batch_rows = min(self.pipeline.store.batch_rows,
+                                                 PARQUET_BATCH_ROWS)
         records = stream_records(stream, fmt, source, stats, start=self.start, member=member)
         complete = self._feed_stream(records)
         if stats.snapshot_time is not None:
