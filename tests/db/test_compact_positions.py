@@ -4,40 +4,18 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from pg_scratch import scratch_schema
 from sqlalchemy import Engine
 
-from flightwatch.db import open_engine
 from flightwatch.db.engine import _alembic_config
 from flightwatch.db.queries import history
 
 COLUMNS = ("icao, time, lat, lon, altitude_ft, ground_speed_kt, track_deg, "
            "vertical_rate_fpm, on_ground, source_id")
 N_ROWS = 60_000  # more than one batch of the migration (50,000), split inside an aircraft
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database at revision 0003, before positions were compact."""
-    if request.param == "sqlite":
-        engine = open_engine(f"sqlite:///{tmp_path / 'fw.db'}")
-        command.upgrade(_alembic_config(engine), "0003")
-        yield engine
-        engine.dispose()
-        return
-    with scratch_schema(request.getfixturevalue("postgres_url")) as url:
-        engine = open_engine(url)
-        command.upgrade(_alembic_config(engine), "0003")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def old_rows(n: int) -> list[tuple[Any, ...]]:
@@ -67,11 +45,11 @@ def insert_old(engine: Engine, rows: list[tuple[Any, ...]]) -> None:
 
 
 def test_every_position_survives_the_upgrade_and_the_downgrade(
-    old_engine: Engine, caplog: pytest.LogCaptureFixture
+    engine_at_0003: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     rows = old_rows(N_ROWS)
-    insert_old(old_engine, rows)
-    config = _alembic_config(old_engine)
+    insert_old(engine_at_0003, rows)
+    config = _alembic_config(engine_at_0003)
 
     with caplog.at_level(logging.INFO, logger="flightwatch.db.migrations"):
         command.upgrade(config, "0006")
@@ -80,18 +58,18 @@ def test_every_position_survives_the_upgrade_and_the_downgrade(
     expected = [(*row[:8], row[8], names[row[9]]) for row in rows]
     read = [(r.icao, int(r.time.timestamp()), r.lat, r.lon, r.altitude_ft, r.ground_speed_kt,
              r.track_deg, r.vertical_rate_fpm, r.on_ground, r.source)
-            for r in history(old_engine)]
+            for r in history(engine_at_0003)]
     assert read == expected
     progress = [r.getMessage() for r in caplog.records if "converting positions" in r.getMessage()]
     assert progress == [f"converting positions: 50000 of {N_ROWS} rows (83%)",
                         f"converting positions: {N_ROWS} of {N_ROWS} rows (100%)"]
-    if old_engine.dialect.name == "sqlite":
-        with old_engine.connect() as conn:
+    if engine_at_0003.dialect.name == "sqlite":
+        with engine_at_0003.connect() as conn:
             sql = conn.exec_driver_sql(
                 "SELECT sql FROM sqlite_master WHERE name = 'positions'").scalar_one()
         assert "WITHOUT ROWID" in sql
 
     command.downgrade(config, "0003")
-    with old_engine.connect() as conn:
+    with engine_at_0003.connect() as conn:
         back = conn.exec_driver_sql(f"SELECT {COLUMNS} FROM positions ORDER BY icao, time").all()
     assert [tuple(row) for row in back] == rows

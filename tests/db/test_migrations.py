@@ -6,16 +6,9 @@ dropping the old alerts table once cascaded to the outbox: 0005 deleted every ro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from alembic import command
-from pg_scratch import scratch_schema
 from sqlalchemy import Engine, text
 
-from flightwatch.db import open_engine
-from flightwatch.db.engine import _alembic_config, head_revisions, upgrade
+from flightwatch.db.engine import head_revisions, upgrade
 
 ALERT = (
     "INSERT INTO alerts (dedupe_key, time, icao, kind, geofence, confidence, sources, details)"
@@ -25,23 +18,6 @@ OUTBOX = (
     "INSERT INTO outbox (alert_id, channel, status, attempts, next_attempt_at, created_at)"
     " VALUES (:alert, :channel, :status, 0, :t, :t)"
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_at_0003(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = open_engine(f"sqlite:///{tmp_path / 'fw.db'}")
-        command.upgrade(_alembic_config(engine), "0003")
-        yield engine
-        engine.dispose()
-        return
-    with scratch_schema(request.getfixturevalue("postgres_url")) as url:
-        engine = open_engine(url)
-        command.upgrade(_alembic_config(engine), "0003")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def _outbox(engine: Engine) -> list[tuple[object, ...]]:
