@@ -61,7 +61,7 @@ from flightwatch.daemon.pipeline import (
     freeze_startup_objects,
 )
 from flightwatch.daemon.replay import StopOnSignal
-from flightwatch.db import connect
+from flightwatch.db import close, connect
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.imports import Finished, finished_members, record_finished
 from flightwatch.decoder import Frame, Observation
@@ -479,8 +479,11 @@ def import_opensky_history(
         from flightwatch.db.watchlist import entries, sync_files
 
         engine = connect(settings.database_url)
-        sync_files(engine, settings["watchlist"]["files"])
-        wanted += [entry.icao for entry in entries(engine)]
+        try:
+            sync_files(engine, settings["watchlist"]["files"])
+            wanted += [entry.icao for entry in entries(engine)]
+        finally:
+            close(engine)
     chunks = day_chunks(wanted, since, until)
     return _import(settings, alerts,
                    lambda importer: importer.run_history(database, chunks, progress=progress))
@@ -494,6 +497,16 @@ def _import(
     if alerts not in ALERT_MODES:
         raise ValueError(f"alerts={alerts!r}; use one of {', '.join(ALERT_MODES)}")
     engine = connect(settings.database_url)
+    try:
+        return _import_into(engine, settings, alerts, run, options)
+    finally:
+        close(engine)  # checkpoint the WAL, interrupted or not, as replay does
+
+
+def _import_into(
+    engine: Engine, settings: Settings, alerts: str, run: Callable[[Importer], ImportSummary],
+    options: dict[str, Any],
+) -> ImportSummary:
     pipeline = build_pipeline(settings, engine)
     alerting: Alerting | None = None
     sink: RetrospectiveSink | None = None

@@ -132,6 +132,8 @@ def assert_imported(config: Path, source: str, *, tolerance_s: float = 12.0) -> 
 def test_globe_history_tarball_of_gzip_traces(settings_file: Path, tmp_path: Path) -> None:
     archive = write_tarball(tmp_path / "2020.08.19.tar", trace_archive(tmp_path))
     summary = run_import(settings_file, archive)
+    wal = settings_file.parent / "fw.db-wal"  # closed cleanly: the WAL checkpointed
+    assert not wal.exists() or wal.stat().st_size <= 4096
     assert summary.members == 2
     assert summary.not_importable == 1  # the heatmap
     assert len(summary.bad) == 4
