@@ -165,15 +165,6 @@ def test_upgrade_backs_up_an_existing_database(tmp_path: Path) -> None:
     assert schema_is_current(engine)
 
 
-def test_the_head_read_from_the_migration_files_is_alembics(tmp_path: Path) -> None:
-    from alembic.script import ScriptDirectory
-
-    from flightwatch.db.engine import _alembic_config, head_revisions
-
-    script = ScriptDirectory.from_config(_alembic_config(open_engine("sqlite://")))
-    assert head_revisions() == frozenset(script.get_heads())
-
-
 def test_a_failing_database_is_retried_once_per_interval_not_per_position(
     db_url: str, tmp_path: Path
 ) -> None:
