@@ -257,6 +257,14 @@ class AlertRules:
         if self._squawks is not None and state.squawk is not None and state.position is not None:
             self._check_squawk(state, tracked, obs.time)
 
+    def follows(self, state: AircraftState) -> bool:
+        """Every position of a watched aircraft is judged (a fence crossed between two
+        stored positions still raises its alert on time); so is every position of an
+        aircraft not matched yet against the current watchlist."""
+        tracked = state.extra.get(_EXTRA_KEY)
+        return (not isinstance(tracked, _Tracked) or tracked.match is not None
+                or tracked.generation != self._generation)
+
     def on_unverified(self, obs: Observation) -> None:
         if obs.icao not in self.watchlist:
             return

@@ -1,48 +1,52 @@
 """End-to-end replay throughput against bare pyModeS, peak memory, and bytes per position.
 
-Builds a Beast capture of synthetic traffic (1,000 aircraft at once, 500,000 frames by
-default, valid DF17/DF4/DF5 with correct CRCs) once, then for each of two scenarios
-(without alert rules; with the watchlist and the full-resolution Belarus border) in a
-fresh process:
+Builds a capture of synthetic traffic (1,000 aircraft at once, 500,000 frames by default,
+valid DF17/DF4/DF5 with correct CRCs, two positions a second per aircraft) as
+``time<TAB>hex`` lines, and an empty database at the current schema (a daemon opens the
+database it has used for months: creating one loads Alembic, no part of running). Then,
+as whole processes, start-up included, taking turns ``--rounds`` times:
 
-1. replays it with ``flightwatch.daemon.replay.replay_files`` through the whole pipeline
-   (framing, decoding, tracking, flights, SQLite storage) into a fresh database, and
-   takes the process's peak RSS and the database's growth;
-2. measures the ratio: the same capture through a fresh pipeline and through a bare
-   ``pyModeS.PipeDecoder`` (the baseline), alternating every 10,000 frames, so both
-   see the same machine. A shared VM's speed drifts by tens of percent over a minute;
-   run one after the other, the two halves of a ratio measured different machines.
+* ``flightwatch replay`` of the capture into a fresh copy of that database, with the
+  default configuration: the watchlist and the full-resolution Belarus border loaded;
+  and the same without alert rules (no watchlist, no events);
+* ``benchmarks/bare_pymodes.py``: one ``pyModeS.PipeDecoder`` decoding every frame of
+  the same file (the baseline).
 
-It prints ratios against the baseline, never asserts times. Targets (issue 11):
-end-to-end / bare >= 1.0; peak RSS < 100 MB with 1,000 aircraft; <= 60 bytes per
-stored position (the positions table and its indexes); alert rules add <= 10 %.
+Each ratio is the baseline's time over flightwatch's in one pair of runs, so a shared
+machine's drift between pairs cancels out; the median is reported. Also printed: peak
+RSS of ``flightwatch replay`` (1,000 aircraft tracked), bytes per stored position (the
+positions table and its index), and the WAL left beside the database. It never asserts
+times. Targets (issue 11): throughput >= 1.0x bare pyModeS; peak RSS < 100 MB; <= 60
+bytes per position; no WAL over a page.
 
-    python benchmarks/throughput.py [--frames N] [--aircraft N] [--keep DIR]
+    python benchmarks/throughput.py [--frames N] [--aircraft N] [--rounds N] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import multiprocessing
-import resource
+import os
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from flightwatch.daemon.pipeline import Pipeline
-    from flightwatch.settings import Settings
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+SCENARIOS = {
+    "watchlist + Belarus": "",
+    "no alert rules": "\n[watchlist]\nfiles = []\n\n[alerts]\nevents = []\n",
+}
+
 
 def make_capture(path: Path, n_aircraft: int, n_frames: int) -> None:
+    """Synthetic traffic as a Beast recording (the web-memory benchmark's feed)."""
     from tools.capture_writer import write_beast
     from tools.simulate import synthetic_traffic
 
@@ -50,182 +54,116 @@ def make_capture(path: Path, n_aircraft: int, n_frames: int) -> None:
         write_beast(synthetic_traffic(n_aircraft=n_aircraft, n_frames=n_frames, seed=1), out)
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def make_tsv(path: Path, n_aircraft: int, n_frames: int) -> None:
+    """The same traffic as ``time<TAB>hex`` lines: a format both sides read alike."""
+    from tools.capture_writer import write_tsv
+    from tools.simulate import synthetic_traffic
+
+    with open(path, "w", encoding="ascii", newline="\n") as out:
+        write_tsv(synthetic_traffic(n_aircraft=n_aircraft, n_frames=n_frames, seed=1), out)
 
 
-def database_bytes(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        pages = conn.execute("PRAGMA page_count").fetchone()[0]
-        size = conn.execute("PRAGMA page_size").fetchone()[0]
-        freelist = conn.execute("PRAGMA freelist_count").fetchone()[0]
-    return int((pages - freelist) * size)
+def empty_database(path: Path) -> None:
+    """A database at the current schema with nothing in it, made in a child process so
+    Alembic is not counted anywhere."""
+    subprocess.run([sys.executable, "-c", "import sys; from flightwatch.db import connect, "
+                    "close; close(connect(sys.argv[1]))", f"sqlite:///{path}"],
+                   check=True, cwd=REPO)
 
 
-def positions_bytes(path: Path) -> int:
-    """Bytes of the positions table and its indexes (SQLite's dbstat), free space in
-    their pages included."""
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute(
-            "SELECT sum(pgsize) FROM dbstat WHERE name = 'positions' OR name IN "
-            "(SELECT name FROM sqlite_master WHERE tbl_name = 'positions')").fetchone()[0])
-
-
-def fresh_database(workdir: Path, name: str) -> Path:
-    """A new, empty SQLite database at the current schema."""
-    from flightwatch.db import connect
-
-    db_path = workdir / f"{name}.db"
-    for stale in workdir.glob(f"{name}.db*"):
-        stale.unlink()
-    connect(f"sqlite:///{db_path}").dispose()
-    return db_path
-
-
-def fresh_pipeline(
-    workdir: Path, name: str, with_alerts: bool
-) -> tuple[Settings, Pipeline, Path, int]:
-    """A pipeline writing to an empty SQLite database, its settings, the database, and
-    the database's size when empty. A database made beforehand (by the parent process,
-    as a daemon opens the database it has used for months) is kept: creating one loads
-    alembic, which is no part of running."""
-    from flightwatch.daemon.alerting import build_alerting
-    from flightwatch.daemon.pipeline import build_pipeline
-    from flightwatch.db import connect
-    from flightwatch.settings import load_settings
-
-    db_path = workdir / f"{name}.db"
-    if not db_path.exists():
-        fresh_database(workdir, name)
-    config = workdir / f"{name}.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{db_path}"\n', encoding="utf-8")
-    settings = load_settings(config, env={})
-    engine = connect(settings.database_url)
-    alerting = build_alerting(settings, engine) if with_alerts else None
-    pipeline = build_pipeline(settings, engine, alerting=alerting)
-    return settings, pipeline, db_path, database_bytes(db_path)
-
-
-def run_pipeline(capture: Path, workdir: Path, name: str, with_alerts: bool) -> dict[str, float]:
-    """The product's own replay of the whole capture: rate, memory, database growth."""
-    from flightwatch.daemon.replay import replay_files
-
-    settings, pipeline, db_path, empty_bytes = fresh_pipeline(workdir, name, with_alerts)
+def run(argv: list[str], cwd: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of one whole process."""
     began = time.perf_counter()
-    summary = replay_files(settings, [capture], fmt="beast", pipeline=pipeline)
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - began
-    stored = summary.positions_stored
-    return {
-        "frames": summary.frames,
-        "seconds": seconds,
-        "frames_per_s": summary.frames / seconds,
-        "positions": stored,
-        "aircraft": summary.aircraft,  # all lost at the replay's end, as live a minute later
-        "bytes_per_position": (database_bytes(db_path) - empty_bytes) / max(stored, 1),
-        "positions_bytes_per_position": positions_bytes(db_path) / max(stored, 1),
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    errors = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{errors[-2000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def interleaved_ratio(capture: Path, workdir: Path, name: str, with_alerts: bool,
-                      slice_frames: int = 10_000) -> dict[str, float]:
-    """End-to-end and bare decoding of the same frames, taking turns every ``slice_frames``.
-
-    Each side keeps its state across slices (the pipeline its tracks and batches, the
-    bare decoder its CPR pairs), so the sums are whole runs of the capture.
-    """
-    from pyModeS import PipeDecoder
-
-    from flightwatch.collector import open_capture
-    from flightwatch.daemon.pipeline import freeze_startup_objects
-    from flightwatch.decoder import Frame
-
-    messages = [(f.hex, f.time) for f in open_capture(capture, "beast") if isinstance(f, Frame)]
-    fresh_database(workdir, name)
-    _settings, pipeline, _db, _empty = fresh_pipeline(workdir, name, with_alerts)
-    items = iter(open_capture(capture, "beast"))
-    feed, bare = pipeline.feed, PipeDecoder().decode
-    freeze_startup_objects()  # as replay_files does
-    e2e_s = bare_s = 0.0
-    for start in range(0, len(messages), slice_frames):
-        began = time.perf_counter()
-        for item in itertools.islice(items, slice_frames):
-            feed(item)
-        middle = time.perf_counter()
-        for message, t in messages[start : start + slice_frames]:
-            bare(message, timestamp=t)
-        e2e_s += middle - began
-        bare_s += time.perf_counter() - middle
-    began = time.perf_counter()
-    pipeline.close()
-    e2e_s += time.perf_counter() - began
-    frames = len(messages)
-    return {"ratio": bare_s / e2e_s, "frames_per_s": frames / e2e_s,
-            "bare_frames_per_s": frames / bare_s}
+def positions_bytes(path: Path) -> tuple[int, int]:
+    """(stored positions, bytes of the positions table and its index in SQLite's dbstat,
+    free space in their pages included)."""
+    with sqlite3.connect(path) as conn:
+        count = conn.execute("SELECT count(*) FROM positions").fetchone()[0]
+        size = conn.execute(
+            "SELECT sum(pgsize) FROM dbstat WHERE name = 'positions' OR name IN "
+            "(SELECT name FROM sqlite_master WHERE tbl_name = 'positions')").fetchone()[0]
+    return int(count), int(size)
 
 
-def measure(capture: Path, workdir: Path, name: str, with_alerts: bool,
+def measure(capture: Path, workdir: Path, name: str, extra_config: str,
             rounds: int = 3) -> dict[str, Any]:
-    """One scenario in a fresh process: the product's replay for memory and storage, then
-    ``rounds`` interleaved ratio measurements (the median is reported). Peak RSS is taken
-    after the replay, before the ratio runs hold every frame in memory."""
-    result: dict[str, Any] = dict(run_pipeline(capture, workdir, name, with_alerts))
-    runs = [interleaved_ratio(capture, workdir, name, with_alerts) for _ in range(rounds)]
-    ratios = [run["ratio"] for run in runs]
-    result.update(
-        ratio=statistics.median(ratios),
-        ratios=",".join(f"{r:.2f}" for r in ratios),
-        frames_per_s=statistics.median(run["frames_per_s"] for run in runs),
-        bare_frames_per_s=statistics.median(run["bare_frames_per_s"] for run in runs),
-        replay_frames_per_s=result["frames_per_s"],
-    )
-    return result
+    """Whole-process pairs, flightwatch then the baseline, ``rounds`` times."""
+    template = workdir / "empty.db"
+    if not template.exists():
+        empty_database(template)
+    slug = "".join(c if c.isalnum() else "_" for c in name)
+    db = workdir / f"{slug}.db"
+    config = workdir / f"{slug}.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{db}"\n{extra_config}', encoding="utf-8")
+    replay = [sys.executable, "-m", "flightwatch.cli", "replay", "--config", str(config),
+              "--no-progress", str(capture)]
+    bare = [sys.executable, str(REPO / "benchmarks" / "bare_pymodes.py"), str(capture)]
+    pairs = []
+    for _ in range(rounds):
+        for stale in workdir.glob(f"{slug}.db*"):
+            stale.unlink()
+        shutil.copyfile(template, db)
+        pairs.append((run(replay, REPO), run(bare, REPO)))
+    positions, size = positions_bytes(db)
+    wal = db.with_name(db.name + "-wal")
+    ratios = [b[0] / e[0] for e, b in pairs]
+    return {
+        "frames": sum(1 for _ in capture.open(encoding="ascii")),
+        "positions": positions,
+        "positions_bytes_per_position": size / max(positions, 1),
+        "wal_bytes": wal.stat().st_size if wal.exists() else 0,
+        "ratio": statistics.median(ratios),
+        "ratios": ",".join(f"{r:.2f}" for r in ratios),
+        "cpu_ratio": statistics.median(b[1] / e[1] for e, b in pairs),
+        "seconds": statistics.median(e[0] for e, _ in pairs),
+        "bare_seconds": statistics.median(b[0] for _, b in pairs),
+        "peak_rss_mb": max(e[2] for e, _ in pairs),
+        "bare_peak_rss_mb": max(b[2] for _, b in pairs),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=500_000)
     parser.add_argument("--aircraft", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="keep the capture and databases here")
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="flightwatch-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    capture = workdir / f"synthetic_{args.aircraft}ac_{args.frames}.beast"
+    capture = workdir / f"synthetic_{args.aircraft}ac_{args.frames}.tsv"
     if not capture.exists():
         print(f"building {capture.name} ...", flush=True)
-        # In a child process, so generating the capture does not count in our peak RSS.
-        child = multiprocessing.get_context("spawn").Process(
-            target=make_capture, args=(capture, args.aircraft, args.frames))
-        child.start()
-        child.join()
-    print(f"capture: {capture} ({capture.stat().st_size / 1e6:.1f} MB)")
-
-    for name in ("plain", "alerts"):
-        fresh_database(workdir, name)
-    spawn = multiprocessing.get_context("spawn")
-    with spawn.Pool(1, maxtasksperchild=1) as pool:
-        plain = pool.apply(measure, (capture, workdir, "plain", False))
-    with spawn.Pool(1, maxtasksperchild=1) as pool:
-        alerts = pool.apply(measure, (capture, workdir, "alerts", True))
-
-    print(f"frames: {plain['frames']:,}; aircraft: {plain['aircraft']:,}")
-    for label, run in (("no alert rules", plain), ("watchlist + Belarus", alerts)):
-        print(f"{label}: end-to-end {run['frames_per_s']:,.0f} frames/s, bare pyModeS "
-              f"PipeDecoder {run['bare_frames_per_s']:,.0f} frames/s, taking turns in the "
-              f"same process: ratio {run['ratio']:.2f} (median of {run['ratios']}; "
-              f"target >= 1.0); 'flightwatch replay' alone {run['replay_frames_per_s']:,.0f} "
-              f"frames/s; peak RSS {run['peak_rss_mb']:.0f} MB (target < 100)")
-    # From the ratios: each is against a baseline run alongside it, so machine drift
-    # between the two scenarios' processes cancels out.
-    overhead = plain["ratio"] / alerts["ratio"] - 1
-    print(f"alert rules overhead: {overhead:+.1%} of end-to-end time (target <= +10 %); "
-          f"ratios {plain['ratio']:.2f} -> {alerts['ratio']:.2f}")
-    print(f"positions stored: {plain['positions']:,}; the positions table and its index "
-          f"{plain['positions_bytes_per_position']:.0f} bytes/position (target <= 60); "
-          f"database growth {plain['bytes_per_position']:.0f} bytes/position incl. "
-          f"aircraft, callsigns and flights (a short capture: 1,000 aircraft's rows "
-          f"spread over few positions)")
+        make_tsv(capture, args.aircraft, args.frames)
+    print(f"capture: {capture} ({capture.stat().st_size / 1e6:.1f} MB)", flush=True)
+    results = {name: measure(capture, workdir, name, extra, args.rounds)
+               for name, extra in SCENARIOS.items()}
+    first = next(iter(results.values()))
+    print(f"frames: {first['frames']:,}; aircraft: {args.aircraft:,}; whole processes, "
+          f"start-up included, {args.rounds} pairs each")
+    for name, run_ in results.items():
+        print(f"{name}: flightwatch replay {run_['seconds']:.2f} s, bare pyModeS PipeDecoder "
+              f"{run_['bare_seconds']:.2f} s: throughput ratio {run_['ratio']:.2f} (median of "
+              f"{run_['ratios']}; by CPU time {run_['cpu_ratio']:.2f}; target >= 1.0); "
+              f"peak RSS {run_['peak_rss_mb']:.0f} MB (target < 100; bare "
+              f"{run_['bare_peak_rss_mb']:.0f} MB); WAL left {run_['wal_bytes']:,} B")
+    plain, rules = results["no alert rules"], results["watchlist + Belarus"]
+    print(f"alert rules overhead: {plain['ratio'] / rules['ratio'] - 1:+.1%} of end-to-end "
+          f"time (ratios {plain['ratio']:.2f} -> {rules['ratio']:.2f})")
+    print(f"positions stored: {first['positions']:,}; the positions table and its index "
+          f"{first['positions_bytes_per_position']:.0f} bytes/position (target <= 60)")
     return 0
 
 

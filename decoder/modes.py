@@ -9,12 +9,16 @@ It also skips work whose result would be thrown away, judged from a frame's firs
 bytes before pyModeS sees it: downlink formats nothing uses (DF11 all-call replies,
 DF0/16 air-air, DF24 extended length), and, when asked to, an aircraft's repeated
 velocity and identification squitters arriving within a set interval of the last
-one decoded. Position squitters always go through, so CPR pairing is untouched.
+one decoded, and airborne positions its caller says it does not want (the tracker
+would not store them and nobody follows the aircraft closely). pyModeS goes on decoding
+such an aircraft's positions against its last decoded one (local CPR), so the positions
+that are decoded come out the same.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,7 +41,11 @@ _SQUITTER_FIRST_BYTES = frozenset(
     text for df in _SQUITTER_DFS for low in range(8)
     for text in (f"{df << 3 | low:02X}", f"{df << 3 | low:02x}")
 )
-_VELOCITY, _IDENTIFICATION = "v", "i"
+_VELOCITY, _IDENTIFICATION, _POSITION = "v", "i", "p"
+# pyModeS decodes a lone position against the aircraft's last decoded one for this long
+# (local CPR); positions are skipped only well within it, so the next one still decodes.
+_LOCAL_REFERENCE_S = 30.0
+_SKIP_WITHIN_S = 20.0
 _FORGET_EVERY_S = 60.0  # how often the last-decoded times of departed aircraft are pruned
 _utc = datetime.fromtimestamp  # with UTC: utc_from_epoch without a call on the hot path
 
@@ -51,7 +59,7 @@ class DecodeStats:
     bad_crc: int = 0
     malformed: int = 0
     ignored: int = 0
-    skipped: int = 0  # repeats within the interval, not decoded
+    skipped: int = 0  # repeats within the interval and unwanted positions, not decoded
 
 
 class ModeSDecoder:
@@ -68,11 +76,14 @@ class ModeSDecoder:
         *,
         velocity_every_s: float = 0.0,
         identification_every_s: float = 0.0,
+        position_wanted: Callable[[str, datetime], bool] | None = None,
     ) -> None:
-        self._pipe = PipeDecoder(surface_ref=surface_ref, eviction_ttl=state_ttl_s)
+        self._pipe = PipeDecoder(surface_ref=surface_ref, eviction_ttl=state_ttl_s,
+                                 local_ref_window=_LOCAL_REFERENCE_S)
         self.stats = DecodeStats()
         self._every = {_VELOCITY: velocity_every_s, _IDENTIFICATION: identification_every_s}
         self._skip_repeats = velocity_every_s > 0 or identification_every_s > 0
+        self._position_wanted = position_wanted
         self._decoded_at: dict[str, float] = {}  # address + kind -> time last decoded
         self._forget_at = 0.0
 
@@ -86,14 +97,31 @@ class ModeSDecoder:
             stats.ignored += 1
             return None
         key = None
-        if self._skip_repeats and first in _SQUITTER_FIRST_BYTES and len(message) == 28:
-            key = _repeat_key(message)
-            if key is not None:
+        if first in _SQUITTER_FIRST_BYTES and len(message) == 28:
+            kind = _squitter_kind(message)
+            if kind == _POSITION:
+                if self._position_wanted is not None:
+                    address = message[2:8]
+                    key = address + _POSITION
+                    fixed = self._decoded_at.get(key)
+                    if (fixed is not None and 0 <= frame.time - fixed < _SKIP_WITHIN_S
+                            and not self._position_wanted(address, _utc(frame.time, UTC))):
+                        stats.skipped += 1
+                        return None
+            elif kind is not None and self._skip_repeats:
+                key = message[2:8] + kind
                 last = self._decoded_at.get(key)
-                if last is not None and 0 <= frame.time - last < self._every[key[-1]]:
+                if last is not None and 0 <= frame.time - last < self._every[kind]:
                     stats.skipped += 1
                     return None
-        result = self._pipe.decode(message, timestamp=frame.time)
+        obs = self._decode(frame)
+        if obs is not None and key is not None and (obs.lat is not None or key[-1] != _POSITION):
+            self._note_decoded(key, frame.time)
+        return obs
+
+    def _decode(self, frame: Frame) -> Observation | None:
+        stats = self.stats
+        result = self._pipe.decode(frame.hex, timestamp=frame.time)
         df = result.get("df")
         if df is None:
             stats.malformed += 1
@@ -111,8 +139,6 @@ class ModeSDecoder:
             stats.ignored += 1
             return None
         stats.observations += 1
-        if key is not None:
-            self._note_decoded(key, frame.time)
         return obs
 
     def _note_decoded(self, key: str, when: float) -> None:
@@ -129,16 +155,19 @@ class ModeSDecoder:
         return dict(self._pipe.stats)
 
 
-def _repeat_key(message: str) -> str | None:
-    """address + kind of a velocity or identification squitter (DF17/18), else None."""
+def _squitter_kind(message: str) -> str | None:
+    """What a DF17/18 squitter carries, from its type code: an airborne position, a
+    velocity, an identification, or (None) anything else."""
     try:
         typecode = int(message[8:10], 16) >> 3
     except ValueError:  # not hex: pyModeS calls it malformed
         return None
+    if 9 <= typecode <= 18 or 20 <= typecode <= 22:
+        return _POSITION
     if typecode == 19:
-        return message[2:8] + _VELOCITY
+        return _VELOCITY
     if 1 <= typecode <= 4:
-        return message[2:8] + _IDENTIFICATION
+        return _IDENTIFICATION
     return None
 
 

@@ -222,19 +222,43 @@ class Tracker:
         stored = state.stored
         if stored is None:
             return True
-        if position.time - stored.time >= self._store_interval:
+        return self._changed_since(stored, position.time, position.on_ground,
+                                   position.vertical_rate_fpm, position.track_deg)
+
+    def _changed_since(
+        self, stored: Position, time: datetime, on_ground: bool | None,
+        vertical_rate_fpm: float | None, track_deg: float | None,
+    ) -> bool:
+        """Whether a position with these fields is worth storing after ``stored``."""
+        if time - stored.time >= self._store_interval:
             return True
-        if position.on_ground != stored.on_ground:
+        if on_ground != stored.on_ground:
             return True
-        if _vertical_phase(position.vertical_rate_fpm) != _vertical_phase(
-            stored.vertical_rate_fpm
-        ):
+        if _vertical_phase(vertical_rate_fpm) != _vertical_phase(stored.vertical_rate_fpm):
             return True
-        if position.track_deg is not None and stored.track_deg is not None:
-            turn = abs((position.track_deg - stored.track_deg + 180.0) % 360.0 - 180.0)
+        if track_deg is not None and stored.track_deg is not None:
+            turn = abs((track_deg - stored.track_deg + 180.0) % 360.0 - 180.0)
             if turn >= self.config.turn_deg:
                 return True
         return False
+
+    def would_store_airborne(self, state: AircraftState, time: datetime) -> bool:
+        """Whether an airborne position of this aircraft heard at ``time`` would be stored,
+        known before the frame is decoded: a position takes its kinematics from the
+        aircraft's state, so only the time and "airborne" are new. Also True while the
+        aircraft has no position, or is rejecting positions (its anchor may move)."""
+        stored = state.stored
+        if stored is None or state.position is None or state.rejected_in_row:
+            return True
+        return self._changed_since(stored, time, False, state.vertical_rate_fpm,
+                                   state.track_deg)
+
+    @staticmethod
+    def heard(state: AircraftState, time: datetime) -> None:
+        """The aircraft was heard at ``time`` in a frame left undecoded: it is not silent."""
+        if time > state.last_seen:
+            state.last_seen = time
+
 
 
 def _merge_fields(state: AircraftState, obs: Observation) -> bool:

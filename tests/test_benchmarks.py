@@ -12,14 +12,14 @@ import throughput  # noqa: E402
 
 
 def test_throughput_benchmark_measures_a_small_capture(tmp_path: Path) -> None:
-    capture = tmp_path / "tiny.beast"
-    throughput.make_capture(capture, n_aircraft=20, n_frames=3_000)
-    result = throughput.measure(capture, tmp_path, "tiny", with_alerts=True, rounds=1)
+    capture = tmp_path / "tiny.tsv"
+    throughput.make_tsv(capture, n_aircraft=20, n_frames=3_000)
+    result = throughput.measure(capture, tmp_path, "tiny", "", rounds=1)
     assert result["frames"] == 3_000
-    assert result["aircraft"] == 20
-    assert result["positions"] > 0 and result["bytes_per_position"] > 0
+    assert result["positions"] > 0 and result["positions_bytes_per_position"] > 0
     assert 0 < result["ratio"] < 10 and f"{result['ratio']:.2f}" == result["ratios"]
-    assert result["peak_rss_mb"] > 0
+    assert result["peak_rss_mb"] > result["bare_peak_rss_mb"] > 0
+    assert result["wal_bytes"] == 0
 
 
 def test_web_memory_benchmark_measures_both_daemons(tmp_path: Path) -> None:

@@ -31,12 +31,23 @@ from flightwatch.settings import Settings, bundled
 
 log = logging.getLogger(__name__)
 
+# Pressure altitude strays from height above sea level by up to about 1,000 ft with the
+# weather: the margin over the airport thresholds within which an aircraft counts as
+# near the ground.
+BAROMETRIC_MARGIN_FT = 1500.0
+
 
 class FlightTracker:
     """A ``TrackListener``: stored positions in, flights out."""
 
     def __init__(self, segmenter: FlightSegmenter) -> None:
         self.segmenter = segmenter
+        # Below this an aircraft may be landing (the highest airport's thresholds): every
+        # position of it is decoded, so its touchdown and where it was lost are as heard.
+        highest = max((a.elevation_ft or 0.0 for a in segmenter.airports), default=0.0)
+        rules = segmenter.rules
+        self.near_ground_ft = (highest + max(rules.landed_below_ft, rules.inferred_below_ft)
+                               + BAROMETRIC_MARGIN_FT)
 
     def on_update(self, update: TrackUpdate, obs: Observation) -> None:
         if update.store and update.position is not None:
@@ -45,6 +56,11 @@ class FlightTracker:
 
     def on_unverified(self, obs: Observation) -> None:
         return None
+
+    def follows(self, state: AircraftState) -> bool:
+        """Flights are made of stored positions, but where one ends (a landing, heard or
+        inferred) is judged from every position near the ground."""
+        return state.altitude_ft is None or state.altitude_ft < self.near_ground_ft
 
     def on_lost(self, state: AircraftState, now: datetime) -> None:
         # Lost on an approach: landed (inferred). Otherwise its flight stays open: it may

@@ -40,6 +40,12 @@ class TrackListener(Protocol):
 
     def on_lost(self, state: AircraftState, now: datetime) -> None: ...
 
+    def follows(self, state: AircraftState) -> bool:
+        """Whether this listener judges every position of the aircraft, not only the
+        stored ones (the alert rules a watched aircraft's, the flights one near the
+        ground's)."""
+        ...
+
 
 @dataclass(slots=True)
 class PipelineStats:
@@ -64,6 +70,7 @@ class Pipeline:
         listeners: Iterable[TrackListener] = (),
         velocity_every_s: float = 0.0,
         identification_every_s: float = 0.0,
+        skip_unstored_positions: bool = False,
     ) -> None:
         self.store = store
         self.tracker = tracker if tracker is not None else Tracker()  # an empty Tracker is falsy
@@ -76,6 +83,8 @@ class Pipeline:
         self._surface_ref = surface_ref
         self._repeats = {"velocity_every_s": velocity_every_s,
                          "identification_every_s": identification_every_s}
+        # Read when a source's decoder is made (its first frame).
+        self.skip_unstored_positions = skip_unstored_positions
         self._decoders: dict[str, ModeSDecoder] = {}
         self._clock: datetime | None = None
         self._next_expiry: datetime | None = None
@@ -122,9 +131,24 @@ class Pipeline:
 
     def _new_decoder(self, source: str) -> ModeSDecoder:
         """One decoder per source: CPR pairs and clocks must not mix between receivers."""
+        wanted = self._position_wanted if self.skip_unstored_positions else None
         decoder = self._decoders[source] = ModeSDecoder(
-            surface_ref=self._surface_ref, **self._repeats)
+            surface_ref=self._surface_ref, position_wanted=wanted, **self._repeats)
         return decoder
+
+    def _position_wanted(self, icao: str, time: datetime) -> bool:
+        """Whether an airborne position heard at ``time`` is worth decoding: for an
+        aircraft not tracked yet, one whose position the tracker would store, and one a
+        listener follows closely. Otherwise the aircraft is only marked heard."""
+        tracker = self.tracker
+        state = tracker.get(icao)
+        if state is None or tracker.would_store_airborne(state, time):
+            return True
+        for listener in self.listeners:
+            if listener.follows(state):
+                return True
+        tracker.heard(state, time)
+        return False
 
     def _advance_clock(self, now: datetime) -> None:
         if self._clock is None or now > self._clock:
@@ -226,12 +250,14 @@ def build_pipeline(
         receiver=receiver["name"],
     )
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
-    # Repeats nothing would use go undecoded: a callsign is read once per store interval,
-    # a velocity (which marks turns and climbs) once per velocity_interval.
+    # Frames nothing would use go undecoded: a callsign is read once per store interval,
+    # a velocity (which marks turns and climbs) once per velocity_interval, and an
+    # airborne position only when it would be stored or its aircraft is watched.
     pipeline = Pipeline(
         store, tracker, surface_ref=surface_ref,
         velocity_every_s=tracker_cfg["velocity_interval"],
         identification_every_s=tracker_cfg["store_interval"],
+        skip_unstored_positions=True,
     )
     flights = build_flight_tracker(settings, engine)
     pipeline.listeners.append(flights)

@@ -5,8 +5,13 @@ Messages are the worked examples of "The 1090 Megahertz Riddle" (Junzi Sun, 2nd 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from itertools import pairwise
+
 from flightwatch.decoder import Frame
+from flightwatch.decoder.geodesy import distance_nm
 from flightwatch.decoder.modes import ModeSDecoder
+from tools.simulate import Flight, Rates, frames
 
 T0 = 1_600_000_000.0
 VELOCITY = "8D485020994409940838175B284F"  # 485020: 159 kt, track 182.88
@@ -72,3 +77,43 @@ def test_garbage_is_still_malformed_not_skipped() -> None:
     decoder = ModeSDecoder(velocity_every_s=1.0)
     assert decoder.decode(frame("8D4850ZZ994409940838175B284F")) is None
     assert decoder.stats.malformed == 1 and decoder.stats.skipped == 0
+
+
+
+def cruise() -> tuple[Flight, list[Frame]]:
+    """A minute of a simulated cruise: the truth every decoded position is checked against."""
+    flight = Flight("4CA2D1", "RYR12", [(53.5, 26.5, 35000, 450), (53.6, 28.5, 35000, 450)],
+                    datetime(2020, 8, 19, 12, 0, tzinfo=UTC))
+    timed = [f for f in frames([flight], Rates(), seed=3) if f[0] < flight.start_time + 60]
+    return flight, [Frame(hex=h, time=t, source="test") for t, h in timed]
+
+
+def test_unwanted_positions_are_skipped_within_20_s_of_the_last_decoded() -> None:
+    flight, stream = cruise()
+    asked: list[float] = []
+
+    def wanted(icao: str, when: datetime) -> bool:
+        assert icao == "4CA2D1"
+        asked.append(when.timestamp())
+        return False  # asked only once the aircraft has a position
+
+    decoder = ModeSDecoder(position_wanted=wanted)
+    fixes = [obs for obs in map(decoder.decode, stream) if obs is not None and obs.lat is not None]
+    assert asked and asked[0] > fixes[0].time.timestamp()
+    assert decoder.stats.skipped == len(asked) > 100
+    # One still decoded every 20 s keeps pyModeS' reference for local CPR (30 s) fresh:
+    # each decodes alone, where the truth says.
+    times = [obs.time.timestamp() for obs in fixes]
+    gaps = [b - a for a, b in pairwise(times[1:])]
+    assert gaps and all(20 <= gap < 21 for gap in gaps)
+    for obs in fixes[2:]:
+        assert obs.lat is not None and obs.lon is not None
+        truth = flight.state_at(obs.time.timestamp())
+        assert distance_nm(obs.lat, obs.lon, truth.lat, truth.lon) < 0.01  # CPR: ~5 m
+
+
+def test_only_airborne_positions_are_offered_for_skipping() -> None:
+    decoder = ModeSDecoder(position_wanted=lambda icao, when: False)
+    for message in (VELOCITY, IDENTIFICATION, ALL_CALL):
+        decoder.decode(frame(message))
+    assert decoder.stats.skipped == 0 and decoded_by_pymodes(decoder) == 2

@@ -43,6 +43,9 @@ class Positions:
     def on_unverified(self, obs: Observation) -> None:
         pass
 
+    def follows(self, state: AircraftState) -> bool:
+        return True  # every position, to compare with dump1090's
+
     def on_lost(self, state: AircraftState, now: datetime) -> None:
         pass
 
