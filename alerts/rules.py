@@ -257,6 +257,10 @@ class AlertRules:
         if self._squawks is not None and state.squawk is not None and state.position is not None:
             self._check_squawk(state, tracked, obs.time)
 
+    def wants_replies(self, icao: str) -> bool:
+        """Replies of a watched address, to tell that it is heard nearby."""
+        return icao in self.watchlist
+
     def follows(self, state: AircraftState) -> bool:
         """Every position of a watched aircraft is judged (a fence crossed between two
         stored positions still raises its alert on time); so is every position of an

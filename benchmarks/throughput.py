@@ -25,7 +25,6 @@ bytes per position; no WAL over a page.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sqlite3
 import statistics
@@ -71,19 +70,31 @@ def empty_database(path: Path) -> None:
                    check=True, cwd=REPO)
 
 
+# Runs a command and prints its (wall s, CPU s, peak RSS kB) as seen by a parent that is
+# itself small: a child's peak RSS counts its parent's at the fork, so measured straight
+# from this process (or pytest's) every command would weigh at least as much as it.
+_LAUNCHER = """
+import os, sys, time
+began = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+_pid, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - began, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+      os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(argv: list[str], cwd: Path) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS in MB) of one whole process."""
-    began = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    assert process.stderr is not None
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - began
-    errors = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{errors[-2000:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    done = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, *argv], cwd=cwd,
+                          capture_output=True, text=True, check=False)
+    *figures, code = done.stdout.split() or ("0", "0", "0", "-1")
+    if done.returncode != 0 or code != "0":
+        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+    seconds, cpu, rss_kb = map(float, figures)
+    return seconds, cpu, rss_kb / 1024
 
 
 def positions_bytes(path: Path) -> tuple[int, int]:

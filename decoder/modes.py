@@ -12,7 +12,9 @@ velocity and identification squitters arriving within a set interval of the last
 one decoded, and airborne positions its caller says it does not want (the tracker
 would not store them and nobody follows the aircraft closely). pyModeS goes on decoding
 such an aircraft's positions against its last decoded one (local CPR), so the positions
-that are decoded come out the same.
+that are decoded come out the same. DF4/5/20/21 replies whose address (recovered from
+their parity, the cheap part of pyModeS' ``Message``) the caller does not want, an
+aircraft not tracked and not watched, are not decoded either.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pyModeS import PipeDecoder
+from pyModeS import DecodeError, Message, PipeDecoder
 
 from flightwatch.decoder.observation import Frame, Observation
 
@@ -37,10 +39,10 @@ _SKIPPED_FIRST_BYTES = frozenset(
     text for df in range(32) if df not in _DECODED_DFS for low in range(8)
     for text in (f"{df << 3 | low:02X}", f"{df << 3 | low:02x}")
 )
-_SQUITTER_FIRST_BYTES = frozenset(
-    text for df in _SQUITTER_DFS for low in range(8)
+_SQUITTER_FIRST_BYTES, _REPLY_FIRST_BYTES = (frozenset(
+    text for df in dfs for low in range(8)
     for text in (f"{df << 3 | low:02X}", f"{df << 3 | low:02x}")
-)
+) for dfs in (_SQUITTER_DFS, _REPLY_DFS))
 _VELOCITY, _IDENTIFICATION, _POSITION = "v", "i", "p"
 # pyModeS decodes a lone position against the aircraft's last decoded one for this long
 # (local CPR); positions are skipped only well within it, so the next one still decodes.
@@ -59,7 +61,7 @@ class DecodeStats:
     bad_crc: int = 0
     malformed: int = 0
     ignored: int = 0
-    skipped: int = 0  # repeats within the interval and unwanted positions, not decoded
+    skipped: int = 0  # repeats within the interval, unwanted positions and replies
 
 
 class ModeSDecoder:
@@ -77,6 +79,7 @@ class ModeSDecoder:
         velocity_every_s: float = 0.0,
         identification_every_s: float = 0.0,
         position_wanted: Callable[[str, datetime], bool] | None = None,
+        reply_wanted: Callable[[str], bool] | None = None,
     ) -> None:
         self._pipe = PipeDecoder(surface_ref=surface_ref, eviction_ttl=state_ttl_s,
                                  local_ref_window=_LOCAL_REFERENCE_S)
@@ -84,6 +87,7 @@ class ModeSDecoder:
         self._every = {_VELOCITY: velocity_every_s, _IDENTIFICATION: identification_every_s}
         self._skip_repeats = velocity_every_s > 0 or identification_every_s > 0
         self._position_wanted = position_wanted
+        self._reply_wanted = reply_wanted
         self._decoded_at: dict[str, float] = {}  # address + kind -> time last decoded
         self._forget_at = 0.0
 
@@ -114,6 +118,14 @@ class ModeSDecoder:
                 if last is not None and 0 <= frame.time - last < self._every[kind]:
                     stats.skipped += 1
                     return None
+        elif first in _REPLY_FIRST_BYTES and self._reply_wanted is not None:
+            try:
+                address = Message(message).icao
+            except DecodeError:
+                address = None  # decoded below, and counted as malformed
+            if address is not None and not self._reply_wanted(address):
+                stats.skipped += 1
+                return None
         obs = self._decode(frame)
         if obs is not None and key is not None and (obs.lat is not None or key[-1] != _POSITION):
             self._note_decoded(key, frame.time)

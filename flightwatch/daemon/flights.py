@@ -57,6 +57,9 @@ class FlightTracker:
     def on_unverified(self, obs: Observation) -> None:
         return None
 
+    def wants_replies(self, icao: str) -> bool:
+        return False  # an aircraft's replies add no position
+
     def follows(self, state: AircraftState) -> bool:
         """Flights are made of stored positions, but where one ends (a landing, heard or
         inferred) is judged from every position near the ground."""

@@ -40,6 +40,11 @@ class TrackListener(Protocol):
 
     def on_lost(self, state: AircraftState, now: datetime) -> None: ...
 
+    def wants_replies(self, icao: str) -> bool:
+        """Whether this listener wants the DF4/5/20/21 replies of an aircraft not tracked
+        (the alert rules, an address on the watchlist: it may be heard nearby)."""
+        ...
+
     def follows(self, state: AircraftState) -> bool:
         """Whether this listener judges every position of the aircraft, not only the
         stored ones (the alert rules a watched aircraft's, the flights one near the
@@ -70,7 +75,7 @@ class Pipeline:
         listeners: Iterable[TrackListener] = (),
         velocity_every_s: float = 0.0,
         identification_every_s: float = 0.0,
-        skip_unstored_positions: bool = False,
+        skip_unused: bool = False,
     ) -> None:
         self.store = store
         self.tracker = tracker if tracker is not None else Tracker()  # an empty Tracker is falsy
@@ -84,7 +89,7 @@ class Pipeline:
         self._repeats = {"velocity_every_s": velocity_every_s,
                          "identification_every_s": identification_every_s}
         # Read when a source's decoder is made (its first frame).
-        self.skip_unstored_positions = skip_unstored_positions
+        self.skip_unused = skip_unused
         self._decoders: dict[str, ModeSDecoder] = {}
         self._clock: datetime | None = None
         self._next_expiry: datetime | None = None
@@ -131,10 +136,19 @@ class Pipeline:
 
     def _new_decoder(self, source: str) -> ModeSDecoder:
         """One decoder per source: CPR pairs and clocks must not mix between receivers."""
-        wanted = self._position_wanted if self.skip_unstored_positions else None
+        skip = self.skip_unused
         decoder = self._decoders[source] = ModeSDecoder(
-            surface_ref=self._surface_ref, position_wanted=wanted, **self._repeats)
+            surface_ref=self._surface_ref,
+            position_wanted=self._position_wanted if skip else None,
+            reply_wanted=self._reply_wanted if skip else None, **self._repeats)
         return decoder
+
+    def _reply_wanted(self, icao: str) -> bool:
+        """Whether a DF4/5/20/21 reply is worth decoding: its aircraft is tracked, or a
+        listener wants to hear of it (its address may be a corrupted frame's invention)."""
+        if icao in self.tracker:
+            return True
+        return any(listener.wants_replies(icao) for listener in self.listeners)
 
     def _position_wanted(self, icao: str, time: datetime) -> bool:
         """Whether an airborne position heard at ``time`` is worth decoding: for an
@@ -251,13 +265,14 @@ def build_pipeline(
     )
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
     # Frames nothing would use go undecoded: a callsign is read once per store interval,
-    # a velocity (which marks turns and climbs) once per velocity_interval, and an
-    # airborne position only when it would be stored or its aircraft is watched.
+    # a velocity (which marks turns and climbs) once per velocity_interval, an airborne
+    # position when it would be stored or a listener follows its aircraft, a reply when
+    # its aircraft is tracked or watched.
     pipeline = Pipeline(
         store, tracker, surface_ref=surface_ref,
         velocity_every_s=tracker_cfg["velocity_interval"],
         identification_every_s=tracker_cfg["store_interval"],
-        skip_unstored_positions=True,
+        skip_unused=True,
     )
     flights = build_flight_tracker(settings, engine)
     pipeline.listeners.append(flights)

@@ -41,7 +41,7 @@ def replayed(capture: Path, folder: Path, *, skip: bool, alerts: bool,
     engine = connect(settings.database_url)
     alerting = build_alerting(settings, engine) if alerts else None
     pipeline = build_pipeline(settings, engine, alerting=alerting)
-    pipeline.skip_unstored_positions = skip
+    pipeline.skip_unused = skip
     replay_files(settings, [capture], pipeline=pipeline)
     engine.dispose()
     with sqlite3.connect(db) as conn:

@@ -117,3 +117,27 @@ def test_only_airborne_positions_are_offered_for_skipping() -> None:
     for message in (VELOCITY, IDENTIFICATION, ALL_CALL):
         decoder.decode(frame(message))
     assert decoder.stats.skipped == 0 and decoded_by_pymodes(decoder) == 2
+
+
+DF20 = "A0001838CA38000000000027B5CB"  # Delft capture: altitude reply, parity gives 40621D
+
+
+def test_replies_of_unwanted_addresses_never_reach_pymodes() -> None:
+    asked: list[str] = []
+
+    def wanted(icao: str) -> bool:
+        asked.append(icao)
+        return icao == "40621D"
+
+    decoder = ModeSDecoder(reply_wanted=wanted)
+    assert decoder.decode(frame("20001838CA3800")) is None  # DF4 of DBBB5B: not wanted
+    assert decoder.stats.skipped == 1 and decoded_by_pymodes(decoder) == 0
+    obs = decoder.decode(frame(DF20))
+    assert obs is not None and obs.icao == "40621D" and obs.altitude_ft == 38000
+    assert asked == ["DBBB5B", "40621D"] and decoded_by_pymodes(decoder) == 1
+
+
+def test_a_reply_that_is_not_hex_is_malformed_not_skipped() -> None:
+    decoder = ModeSDecoder(reply_wanted=lambda icao: False)
+    assert decoder.decode(frame("20001838CA38ZZ")) is None
+    assert decoder.stats.malformed == 1 and decoder.stats.skipped == 0

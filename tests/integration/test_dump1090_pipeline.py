@@ -43,6 +43,9 @@ class Positions:
     def on_unverified(self, obs: Observation) -> None:
         pass
 
+    def wants_replies(self, icao: str) -> bool:
+        return True
+
     def follows(self, state: AircraftState) -> bool:
         return True  # every position, to compare with dump1090's
 
