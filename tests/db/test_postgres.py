@@ -23,19 +23,20 @@ from sqlalchemy import Engine, select, text
 from flightwatch.daemon.pipeline import Pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import Store, connect, open_engine
+from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import (
     claim,
     due_outbox,
     mark_sent,
     outbox_status,
-    query_alerts,
     record_alert,
 )
 from flightwatch.db.engine import _alembic_config, pending_migrations
 from flightwatch.db.models import Aircraft, Base, Position, Source
 from flightwatch.db.queries import callsign_spans, history, icaos_for_registration
-from flightwatch.db.watchlist import add, get, remove, stored_entries
+from flightwatch.db.watchlist import add, remove
+from flightwatch.db.watchlist_queries import get, stored_entries
 from flightwatch.decoder.tracker import Position as TrackPosition
 from flightwatch.decoder.tracker import Tracker, TrackerConfig
 from flightwatch.settings import Settings, load_settings
