@@ -232,10 +232,13 @@ def _sqlite_reader(path: str, busy_timeout_s: float, url: str, upgrade: bool) ->
 
 def _current(reader: Reader, url: str, upgrade: bool) -> bool:
     """``reader.schema_current()``; a failure to read means "not current" when
-    ``connect`` will open the database next and report it, else a clear error."""
+    ``connect`` will open the database next and report it (a file that is no database),
+    else a clear error (a database locked past the busy timeout)."""
     try:
         return reader.schema_current()
     except Exception as exc:
-        if upgrade:
+        busy = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+        if upgrade and not busy:  # connect() would wait out the busy timeout once more
             return False
-        raise DatabaseError(f"cannot read the database at {url}: {exc}") from exc
+        raise DatabaseError(f"cannot {'open or upgrade' if upgrade else 'read'} the database "
+                            f"at {url}: {exc}") from exc
