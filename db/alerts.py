@@ -1,4 +1,5 @@
-"""Alerts and their outbox: record once, query for ``flightwatch alerts``, hand out due work.
+"""Alerts and their outbox: record once, hand out due work (``flightwatch alerts`` reads them
+through :mod:`db.alert_queries`).
 
 An alert and one outbox row per notification channel are written in one
 transaction, so the alert is durable before any delivery is tried and a crash

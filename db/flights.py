@@ -1,4 +1,5 @@
-"""Flights: each aircraft's stored positions cut into flights as they arrive, and queries.
+"""Flights: each aircraft's stored positions cut into flights as they arrive (read back by
+:mod:`db.flight_queries`).
 
 Segmentation, per aircraft, on the observation clock (so a replay cuts the same
 flights as the live run did):

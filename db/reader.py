@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -79,7 +80,7 @@ def where(conditions: Sequence[str]) -> str:
     return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
 
-class Reader:
+class Reader(ABC):
     """One database, read with SQL text. ``sqlite`` says how times are bound."""
 
     sqlite: bool
@@ -109,15 +110,15 @@ class Reader:
             return False
         return applied == head_revisions()
 
+    @abstractmethod
     def size(self) -> int | None:
         """Bytes the database takes on disk; None where that is not known."""
-        raise NotImplementedError
 
-    def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None: ...
 
-    def _execute(self, sql: str, params: dict[str, Any], batch: int) -> Iterator[Row]:
-        raise NotImplementedError
+    @abstractmethod
+    def _execute(self, sql: str, params: dict[str, Any], batch: int) -> Iterator[Row]: ...
 
     def __enter__(self) -> Reader:
         return self
@@ -139,10 +140,7 @@ class SqliteReader(Reader):
         self._conn.execute("PRAGMA query_only=ON")
 
     def _execute(self, sql: str, params: dict[str, Any], batch: int) -> Iterator[Row]:
-        cursor = self._conn.execute(sql, params)
-        if batch:
-            cursor.arraysize = batch
-        return iter(cursor)
+        return iter(self._conn.execute(sql, params))  # sqlite3 steps row by row: no batch
 
     def size(self) -> int | None:
         return sqlite_size(self.path)
