@@ -11,7 +11,7 @@ flight segmenter would, then times:
    a. positions: bounding-box prefilter in SQL joined to the watchlist, then shapely;
    b. flights: the precomputed ``flight_geofences`` table joined to the watchlist;
 3. the flights query of ``flightwatch flights --watched --airport UMMS --since 30d``
-   (``db.flights.query_flights``), target < 200 ms.
+   (``db.flight_queries.query_flights``), target < 200 ms.
 
 It prints times (first run and median of ``--repeat``) and never asserts them.
 Generating takes minutes; ``--keep DIR`` keeps the SQLite file (and remembers what
@@ -420,8 +420,8 @@ def watched_inside_by_positions(engine: Engine, fence: Any, since: datetime
     """icao -> (positions inside, first, last inside epoch): bbox in SQL, shape in shapely."""
     import shapely
 
+    from flightwatch.db.encoding import COORDINATE_SCALE
     from flightwatch.db.models import Position, WatchlistEntry
-    from flightwatch.db.types import COORDINATE_SCALE
 
     min_lon, min_lat, max_lon, max_lat = fence.bounds
     epoch = type_coerce(Position.time, BigInteger)  # raw seconds: no per-row datetime
@@ -481,7 +481,7 @@ def timed(run: Callable[[], Any], repeat: int) -> tuple[Any, float, float]:
 
 
 def run_queries(engine: Engine, fence: Any, repeat: int) -> dict[str, Any]:
-    from flightwatch.db.flights import query_flights
+    from flightwatch.db.flight_queries import query_flights
     from flightwatch.db.queries import history
 
     since = END - timedelta(days=30)

@@ -21,8 +21,6 @@ from flightwatch.decoder import Frame, Observation
 
 log = logging.getLogger(__name__)
 
-#: The ports dump1090 and readsb serve each format on.
-DEFAULT_PORTS: dict[str, int] = {"beast": 30005, "avr": 30002, "sbs": 30003}
 _RECV_BYTES = 64 * 1024
 
 

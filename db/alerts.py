@@ -1,4 +1,5 @@
-"""Alerts and their outbox: record once, query for ``flightwatch alerts``, hand out due work.
+"""Alerts and their outbox: record once, hand out due work (``flightwatch alerts`` reads them
+through :mod:`db.alert_queries`).
 
 An alert and one outbox row per notification channel are written in one
 transaction, so the alert is durable before any delivery is tried and a crash
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, Table, func, select, update
+from sqlalchemy import Engine, Table, func, select, update
 
+from flightwatch.db.alert_queries import ALERT_COLUMNS, PENDING, alert_from
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.models import AlertRecord, OutboxEntry
 from flightwatch.db.store import dialect_insert
@@ -22,15 +24,9 @@ from flightwatch.db.store import dialect_insert
 _ALERTS: Table = AlertRecord.__table__  # type: ignore[assignment]
 _OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
 
-PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 
-_ALERT_COLUMNS = (
-    "time", "icao", "kind", "registration", "callsign", "geofence", "airport", "lat", "lon",
-    "altitude_ft", "ground_speed_kt", "track_deg", "matched_by", "confidence", "evidence",
-    "retrospective",
-)
 _ERROR_CHARS = 2000
 
 
@@ -64,7 +60,7 @@ def record_alert(
     it is not the alert's time, which may be old when a capture is replayed.
     """
     created = now or datetime.now(UTC)
-    row = {name: getattr(alert, name) for name in _ALERT_COLUMNS}
+    row = {name: getattr(alert, name) for name in ALERT_COLUMNS}
     row["dedupe_key"] = dedupe_key(alert)
     row["sources"] = ",".join(alert.sources)
     row["details"] = json.dumps(alert.details, sort_keys=True, default=str)
@@ -86,33 +82,6 @@ def record_alert(
     return int(alert_id)
 
 
-def _alert_from_row(row: Row[Any]) -> Alert:
-    values = {name: getattr(row, name) for name in _ALERT_COLUMNS}
-    sources = tuple(s for s in row.sources.split(",") if s)
-    return Alert(**values, sources=sources, details=json.loads(row.details))
-
-
-def query_alerts(
-    engine: Engine,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    icao: str | None = None,
-    kind: str | None = None,
-) -> list[Alert]:
-    """Alerts in [since, until), oldest first, optionally for one aircraft or one kind."""
-    stmt = select(_ALERTS).order_by(_ALERTS.c.time, _ALERTS.c.id)
-    if since is not None:
-        stmt = stmt.where(_ALERTS.c.time >= since)
-    if until is not None:
-        stmt = stmt.where(_ALERTS.c.time < until)
-    if icao is not None:
-        stmt = stmt.where(_ALERTS.c.icao == icao.upper())
-    if kind is not None:
-        stmt = stmt.where(_ALERTS.c.kind == kind)
-    with engine.connect() as conn:
-        return [_alert_from_row(row) for row in conn.execute(stmt)]
-
-
 def due_outbox(
     engine: Engine, now: datetime, limit: int = 50, exclude_channels: Iterable[str] = ()
 ) -> list[OutboxItem]:
@@ -131,7 +100,8 @@ def due_outbox(
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return [
-        OutboxItem(row[0], row[1], row[2], row[3], row[4], _alert_from_row(row)) for row in rows
+        OutboxItem(row[0], row[1], row[2], row[3], row[4], alert_from(row._mapping))
+        for row in rows
     ]
 
 
@@ -181,13 +151,6 @@ def reschedule_pending(engine: Engine, now: datetime) -> int:
         return int(conn.execute(stmt).rowcount)
 
 
-def pending_count(engine: Engine) -> int:
-    """Notifications not yet delivered (for the status line)."""
-    stmt = select(func.count()).select_from(_OUTBOX).where(_OUTBOX.c.status == PENDING)
-    with engine.connect() as conn:
-        return int(conn.execute(stmt).scalar_one())
-
-
 def outbox_status(engine: Engine, alert_id: int) -> dict[str, tuple[str, int]]:
     """Channel -> (status, attempts) for one alert."""
     stmt = select(_OUTBOX.c.channel, _OUTBOX.c.status, _OUTBOX.c.attempts).where(
@@ -223,29 +186,3 @@ def alert_near(
     )
     with engine.connect() as conn:
         return conn.execute(query).first() is not None
-
-
-def pending_by_channel(engine: Engine) -> list[dict[str, Any]]:
-    """What waits per channel: how many, since when, the next try and the latest error."""
-    outbox = _OUTBOX.c
-    grouped = (
-        select(outbox.channel, func.count(), func.min(outbox.created_at),
-               func.min(outbox.next_attempt_at), func.max(outbox.attempts))
-        .where(outbox.status == PENDING)
-        .group_by(outbox.channel)
-        .order_by(outbox.channel)
-    )
-    latest_error = (
-        select(outbox.last_error)
-        .where(outbox.status == PENDING, outbox.last_error.is_not(None))
-        .order_by(outbox.id.desc())
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        return [
-            {"channel": channel, "pending": count, "oldest": oldest, "next_attempt": next_try,
-             "attempts": attempts,
-             "last_error": conn.execute(latest_error.where(outbox.channel == channel))
-             .scalar_one_or_none()}
-            for channel, count, oldest, next_try, attempts in conn.execute(grouped).all()
-        ]

@@ -6,10 +6,7 @@ behind: every command checks the applied revision with one query first.
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
-import re
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -20,23 +17,20 @@ from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
+from flightwatch.db.reader import sqlite_size
+from flightwatch.db.revisions import (
+    MIGRATIONS,
+    DatabaseConfigError,
+    DatabaseError,
+    head_revisions,
+)
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 CLOSE_WAIT_MS = 1000
-_REVISION = re.compile(r"^revision\b[^=]*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
-_DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=(.*)$", re.MULTILINE)
-
-
-class DatabaseError(Exception):
-    """The database cannot be opened or upgraded; the message says what to do."""
-
-
-class DatabaseConfigError(DatabaseError):
-    """``database.url`` itself is wrong (not a URL, a folder that does not exist)."""
 
 
 def redacted(url: str) -> str:
@@ -95,22 +89,6 @@ def _alembic_config(engine: Engine) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
-
-
-@functools.cache
-def head_revisions() -> frozenset[str]:
-    """The newest revision(s), read from the migration files without importing Alembic."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        revision = _REVISION.search(text)
-        down = _DOWN_REVISION.search(text)
-        if revision is None or down is None:
-            raise DatabaseError(f"{path} is not a migration: no revision or down_revision")
-        revisions.add(revision.group(1))
-        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
-    return frozenset(revisions - parents)
 
 
 def applied_revisions(engine: Engine) -> frozenset[str]:
@@ -221,11 +199,7 @@ def database_size(engine: Engine) -> int | None:
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             return None
-        return sum(
-            os.path.getsize(path)
-            for path in (url.database, f"{url.database}-wal")
-            if os.path.exists(path)
-        )
+        return sqlite_size(url.database)
     if url.get_backend_name() == "postgresql":
         with engine.connect() as conn:
             return int(conn.execute(select(func.pg_database_size(func.current_database())))

@@ -1,4 +1,5 @@
-"""Flights: each aircraft's stored positions cut into flights as they arrive, and queries.
+"""Flights: each aircraft's stored positions cut into flights as they arrive (read back by
+:mod:`db.flight_queries`).
 
 Segmentation, per aircraft, on the observation clock (so a replay cuts the same
 flights as the live run did):
@@ -40,13 +41,12 @@ from __future__ import annotations
 
 import logging
 import time
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, select
+from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
@@ -59,11 +59,9 @@ from flightwatch.db.landing import (
     inferred_departure,
 )
 from flightwatch.db.models import (
-    Aircraft,
     AirportRecord,
     FlightGeofence,
     FlightRecord,
-    WatchlistEntry,
 )
 from flightwatch.db.store import dialect_insert
 from flightwatch.decoder.tracker import Position
@@ -587,183 +585,3 @@ def stored_airports(engine: Engine) -> list[Airport]:
         )
         for r in rows
     ]
-
-
-# --- queries ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FlightRow:
-    """One flight; the first ten fields are the ``flights`` output contract.
-
-    ``turnaround_s``: seconds on the ground before this departure, from the same
-    aircraft's previous flight's arrival at the airport this one departed from.
-    """
-
-    icao: str
-    registration: str | None
-    callsign: str | None
-    departure_airport: str | None
-    departure_time: datetime | None
-    arrival_airport: str | None
-    arrival_time: datetime | None
-    first_seen: datetime
-    last_seen: datetime
-    max_altitude_ft: int | None
-    positions: int
-    geofence_seconds: tuple[str, ...]  # "belarus=1234": seconds inside each fence
-    departure_evidence: str | None = None  # observed | inferred
-    arrival_evidence: str | None = None
-    turnaround_s: int | None = None
-
-    @property
-    def key(self) -> str:
-        """Names the flight in track exports: ``157710-2024-05-01T09:40:00Z``."""
-        return f"{self.icao}-{self.first_seen.isoformat().replace('+00:00', 'Z')}"
-
-
-_IN_CHUNK = 500  # addresses per IN (...) list
-
-
-def query_flights(
-    engine: Engine,
-    *,
-    icaos: Sequence[str] | None = None,
-    callsign: str | None = None,
-    airport: str | None = None,
-    watched: bool = False,
-    geofence: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[FlightRow]:
-    """Flights, oldest first.
-
-    With ``airport``: flights that departed from or arrived at it, that departure or
-    arrival between ``since`` and ``until``. Without: flights in the air (or seen)
-    at some time between them. ``callsign`` takes ``*`` as a wildcard;
-    ``watched`` keeps aircraft on the watchlist; ``geofence`` keeps flights that
-    spent time inside that fence.
-    """
-    f = _FLIGHTS.c
-    conditions: list[Any] = []
-    if icaos is not None:
-        conditions.append(f.icao.in_(list(icaos)))
-    if callsign is not None:
-        pattern = callsign.strip().upper()
-        conditions.append(f.callsign.like(pattern.replace("*", "%")) if "*" in pattern
-                          else f.callsign == pattern)
-    if airport is not None:
-        code = airport.strip().upper()
-        conditions.append(or_(
-            and_(f.departure_airport == code, *_between(f.departure_time, since, until)),
-            and_(f.arrival_airport == code, *_between(f.arrival_time, since, until)),
-        ))
-    else:
-        if since is not None:
-            conditions.append(f.last_seen >= since)
-        if until is not None:
-            conditions.append(f.first_seen <= until)
-    if watched:
-        conditions.append(f.icao.in_(select(WatchlistEntry.icao)))
-    if geofence is not None:
-        inside = _FENCES.alias("inside")
-        conditions.append(exists().where(
-            inside.c.icao == f.icao, inside.c.first_seen == f.first_seen,
-            inside.c.geofence == geofence,
-        ))
-    registration = func.coalesce(
-        f.registration,
-        select(WatchlistEntry.registration).where(WatchlistEntry.icao == f.icao)
-        .scalar_subquery(),
-        select(Aircraft.registration).where(Aircraft.icao == f.icao)
-        .scalar_subquery(),
-    )
-    # No ORDER BY: it would tempt SQLite to walk the first_seen index instead of using
-    # the one the filters need; the rows are sorted here instead.
-    query = select(_FLIGHTS, registration.label("known_registration")).where(*conditions)
-    with engine.connect() as conn:
-        rows = sorted(conn.execute(query).all(), key=lambda r: (r.first_seen, r.icao))
-        fence_times = _fence_times(conn, rows) if rows else {}
-        turnarounds = _turnarounds(conn, rows)
-    return [
-        FlightRow(
-            icao=r.icao, registration=r.known_registration, callsign=r.callsign,
-            departure_airport=r.departure_airport, departure_time=r.departure_time,
-            arrival_airport=r.arrival_airport, arrival_time=r.arrival_time,
-            first_seen=r.first_seen, last_seen=r.last_seen, max_altitude_ft=r.max_altitude_ft,
-            positions=r.positions,
-            geofence_seconds=fence_times.get((r.icao, r.first_seen), ()),
-            departure_evidence=r.departure_evidence, arrival_evidence=r.arrival_evidence,
-            turnaround_s=turnarounds.get((r.icao, r.first_seen)),
-        )
-        for r in rows
-    ]
-
-
-def _between(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:
-    out = [column.is_not(None)]
-    if since is not None:
-        out.append(column >= since)
-    if until is not None:
-        out.append(column <= until)
-    return out
-
-
-def _fence_times(conn: Connection, rows: Sequence[Any]) -> dict[tuple[str, datetime],
-                                                                tuple[str, ...]]:
-    """``name=seconds`` per flight, looked up by the flights' own keys (by the primary
-    key's ``icao`` prefix; re-running the flight filters as a join was 40x slower)."""
-    wanted = {(r.icao, r.first_seen) for r in rows}
-    icaos = sorted({icao for icao, _first in wanted})
-    g = _FENCES.c
-    out: dict[tuple[str, datetime], list[str]] = {}
-    for start in range(0, len(icaos), _IN_CHUNK):
-        query = select(g.icao, g.first_seen, g.geofence, g.seconds).where(
-            g.icao.in_(icaos[start:start + _IN_CHUNK]))
-        for fr in conn.execute(query):
-            key = (fr.icao, fr.first_seen)
-            if key in wanted:
-                out.setdefault(key, []).append(f"{fr.geofence}={fr.seconds}")
-    return {k: tuple(sorted(v)) for k, v in out.items()}
-
-
-def _turnarounds(conn: Connection, rows: Sequence[Any]) -> dict[tuple[str, datetime], int]:
-    """Seconds on the ground before each departure that follows an arrival at the same
-    airport; the previous flights are read by the primary key's ``icao`` prefix."""
-    departing = [r for r in rows if r.departure_airport and r.departure_time is not None]
-    if not departing:
-        return {}
-    icaos = sorted({r.icao for r in departing})
-    latest = max(r.first_seen for r in departing)
-    f = _FLIGHTS.c
-    history: dict[str, list[Any]] = {}
-    for start in range(0, len(icaos), _IN_CHUNK):
-        query = select(f.icao, f.first_seen, f.arrival_airport, f.arrival_time).where(
-            f.icao.in_(icaos[start:start + _IN_CHUNK]), f.first_seen < latest)
-        for h in conn.execute(query):
-            history.setdefault(h.icao, []).append(h)
-    starts = {icao: sorted(h.first_seen for h in past) for icao, past in history.items()}
-    for past in history.values():
-        past.sort(key=lambda h: h.first_seen)
-    out: dict[tuple[str, datetime], int] = {}
-    for r in departing:
-        index = bisect_left(starts.get(r.icao, []), r.first_seen)
-        if index == 0:
-            continue
-        previous = history[r.icao][index - 1]
-        if (previous.arrival_airport == r.departure_airport
-                and previous.arrival_time is not None
-                and previous.arrival_time <= r.departure_time):
-            seconds = (r.departure_time - previous.arrival_time).total_seconds()
-            out[(r.icao, r.first_seen)] = round(seconds)
-    return out
-
-
-def airport_known(engine: Engine, code: str) -> bool:
-    """Whether the airports table has this ICAO code or OurAirports ident."""
-    wanted = code.strip().upper()
-    with engine.connect() as conn:
-        return conn.execute(
-            select(_AIRPORTS.c.ident)
-            .where(or_(_AIRPORTS.c.icao == wanted, _AIRPORTS.c.ident == wanted)).limit(1)
-        ).first() is not None

@@ -19,9 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from flightwatch.db.encoding import COORDINATE_DECIMALS, TRACK_DECIMALS
 from flightwatch.db.types import (
-    COORDINATE_DECIMALS,
-    TRACK_DECIMALS,
     EpochSeconds,
     IcaoAddress,
     ScaledInteger,

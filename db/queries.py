@@ -1,4 +1,7 @@
-"""Read-side queries: positions history by aircraft, registration, callsign and time."""
+"""Read-side queries: positions history by aircraft, registration, callsign and time.
+
+SQL text on a :class:`db.reader.Reader` (an engine works too): see that module for why.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,14 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, Float, Integer, cast, func, select, type_coerce
+from flightwatch.db.encoding import COORDINATE_SCALE, TRACK_SCALE, flag, seconds
+from flightwatch.db.reader import Reader, as_reader, where
 
-from flightwatch.db.models import Aircraft, CallsignPeriod, Position, Source, WatchlistEntry
-from flightwatch.db.types import COORDINATE_SCALE, TRACK_SCALE
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass(slots=True)
@@ -37,20 +41,19 @@ def normalise_registration(registration: str) -> str:
     return "".join(ch for ch in registration.upper() if ch.isalnum())
 
 
-def _registration_key(column: Any) -> Any:
-    return func.replace(func.replace(func.upper(column), "-", ""), " ", "")
+def _registration_key(column: str) -> str:
+    return f"REPLACE(REPLACE(UPPER({column}), '-', ''), ' ', '')"
 
 
-def icaos_for_registration(engine: Engine, registration: str) -> list[str]:
+def icaos_for_registration(source: Reader | Engine, registration: str) -> list[str]:
     """Addresses known for a registration, from the watchlist and from aggregator data."""
+    reader = as_reader(source)
     wanted = normalise_registration(registration)
     found: set[str] = set()
-    with engine.connect() as conn:
-        for model in (WatchlistEntry, Aircraft):
-            rows = conn.execute(
-                select(model.icao).where(_registration_key(model.registration) == wanted)
-            )
-            found.update(row[0] for row in rows)
+    for table in ("watchlist", "aircraft"):
+        rows = reader.rows(f"SELECT icao FROM {table} WHERE {_registration_key('registration')}"
+                           " = :wanted", {"wanted": wanted})
+        found.update(row[0] for row in rows)
     return sorted(found)
 
 
@@ -63,7 +66,7 @@ class CallsignSpan:
 
 
 def callsign_spans(
-    engine: Engine,
+    source: Reader | Engine,
     *,
     icaos: list[str] | None = None,
     callsign: str | None = None,
@@ -71,22 +74,30 @@ def callsign_spans(
     until: datetime | None = None,
 ) -> list[CallsignSpan]:
     """Periods during which aircraft flew under a callsign (``*`` is a wildcard)."""
-    query = select(CallsignPeriod)
+    conditions: list[str] = []
+    params: dict[str, object] = {}
     if icaos is not None:
-        query = query.where(CallsignPeriod.icao.in_(icaos))
+        conditions.append("icao IN (:icaos)")
+        params["icaos"] = icaos
     if callsign is not None:
         pattern = callsign.strip().upper()
         if "*" in pattern:
-            query = query.where(CallsignPeriod.callsign.like(pattern.replace("*", "%")))
+            conditions.append("callsign LIKE :callsign")
+            params["callsign"] = pattern.replace("*", "%")
         else:
-            query = query.where(CallsignPeriod.callsign == pattern)
+            conditions.append("callsign = :callsign")
+            params["callsign"] = pattern
     if since is not None:
-        query = query.where(CallsignPeriod.last_seen >= since)
+        conditions.append("last_seen >= :since")
+        params["since"] = seconds(since)
     if until is not None:
-        query = query.where(CallsignPeriod.first_seen <= until)
-    with engine.connect() as conn:
-        rows = conn.execute(query.order_by(CallsignPeriod.icao, CallsignPeriod.first_seen))
-        return [CallsignSpan(r.icao, r.callsign, r.first_seen, r.last_seen) for r in rows]
+        conditions.append("first_seen <= :until")
+        params["until"] = seconds(until)
+    rows = as_reader(source).rows(
+        f"SELECT icao, callsign, first_seen, last_seen FROM callsigns{where(conditions)}"
+        " ORDER BY icao, first_seen", params)
+    return [CallsignSpan(icao, name, datetime.fromtimestamp(first, UTC),
+                         datetime.fromtimestamp(last, UTC)) for icao, name, first, last in rows]
 
 
 class _CallsignIndex:
@@ -117,13 +128,13 @@ class _CallsignIndex:
         return self._names[icao][i] if i >= 0 else None
 
 
-def _unscaled(column: Any, scale: int) -> Any:
+def _unscaled(column: str, scale: int) -> str:
     """A ScaledInteger column's value as a float computed by the database."""
-    return (cast(type_coerce(column, Integer), Float) / float(scale)).label(column.key)
+    return f"CAST(p.{column} AS FLOAT) / {float(scale)!r}"
 
 
 def history(
-    engine: Engine,
+    source: Reader | Engine,
     *,
     icaos: list[str] | None = None,
     callsign: str | None = None,
@@ -137,58 +148,65 @@ def history(
     ``bbox`` is (min_lon, min_lat, max_lon, max_lat), a cheap pre-filter for
     geofence queries.
     """
-    conditions: list[Any] = []
+    reader = as_reader(source)
+    conditions: list[str] = []
+    params: dict[str, object] = {}
     if icaos is not None:
-        conditions.append(Position.icao.in_(icaos))
+        conditions.append("p.icao IN (:icaos)")
+        params["icaos"] = [int(icao, 16) for icao in icaos]
     if since is not None:
-        conditions.append(Position.time >= since)
+        conditions.append("p.time >= :since")
+        params["since"] = seconds(since)
     if until is not None:
-        conditions.append(Position.time <= until)
+        conditions.append("p.time <= :until")
+        params["until"] = seconds(until)
     if bbox is not None:
-        min_lon, min_lat, max_lon, max_lat = bbox
-        conditions.append(Position.lon.between(min_lon, max_lon))
-        conditions.append(Position.lat.between(min_lat, max_lat))
+        # Compared as stored (integers of 1e-5 degrees), as the bound values would be.
+        conditions.append("p.lon BETWEEN :min_lon AND :max_lon")
+        conditions.append("p.lat BETWEEN :min_lat AND :max_lat")
+        params.update(zip(("min_lon", "min_lat", "max_lon", "max_lat"),
+                          (round(value * COORDINATE_SCALE) for value in bbox), strict=True))
     spans = None
     flown: _CallsignIndex | None = None
     if callsign is not None:
-        spans = callsign_spans(engine, icaos=icaos, callsign=callsign, since=since, until=until)
+        spans = callsign_spans(reader, icaos=icaos, callsign=callsign, since=since, until=until)
         if not spans:
             return
         # The aircraft and the overall window in SQL; each span exactly in Python (one
         # OR term per span overflows SQLite's expression depth past ~1,000 spans).
-        conditions.append(Position.icao.in_(sorted({s.icao for s in spans})))
-        conditions.append(Position.time >= min(s.first_seen for s in spans))
-        conditions.append(Position.time <= max(s.last_seen for s in spans))
+        conditions.append("p.icao IN (:flown)")
+        params["flown"] = [int(icao, 16) for icao in sorted({s.icao for s in spans})]
+        conditions.append("p.time >= :flown_since AND p.time <= :flown_until")
+        params["flown_since"] = seconds(min(s.first_seen for s in spans))
+        params["flown_until"] = seconds(max(s.last_seen for s in spans))
         flown = _CallsignIndex(spans)
     # The address comes raw (an integer, see db/types.py) and is converted once per
     # aircraft in the loop below, the scaled columns are divided by the database (IEEE
     # division, as Python's): a converter call per value cost more than the query.
-    query = (
-        select(
-            type_coerce(Position.icao, Integer), Position.time,
-            _unscaled(Position.lat, COORDINATE_SCALE), _unscaled(Position.lon, COORDINATE_SCALE),
-            Position.altitude_ft, Position.ground_speed_kt,
-            _unscaled(Position.track_deg, TRACK_SCALE), Position.vertical_rate_fpm,
-            Position.on_ground, Source.name,
-        )
-        .outerjoin(Source, Source.id == Position.source_id)
-        .where(*conditions)
-        .order_by(Position.icao, Position.time)
+    sql = (
+        "SELECT p.icao, p.time, "
+        f"{_unscaled('lat', COORDINATE_SCALE)}, {_unscaled('lon', COORDINATE_SCALE)}, "
+        f"p.altitude_ft, p.ground_speed_kt, {_unscaled('track_deg', TRACK_SCALE)}, "
+        "p.vertical_rate_fpm, p.on_ground, s.name "
+        f"FROM positions p LEFT OUTER JOIN sources s ON s.id = p.source_id{where(conditions)}"
+        " ORDER BY p.icao, p.time"
     )
     if spans is None:
-        spans = callsign_spans(engine, icaos=icaos, since=since, until=until)
+        spans = callsign_spans(reader, icaos=icaos, since=since, until=until)
     names = _CallsignIndex(spans)
-    with engine.connect() as conn:
-        result = conn.execution_options(yield_per=batch).execute(query)
-        callsign_at = names.at
-        # Positional unpacking: attribute access on rows and keyword construction cost
-        # more than the SQL itself on a long history.
-        address = ""
-        previous = -1
-        for number, time, lat, lon, alt, speed, track, rate, on_ground, source in result:
-            if number != previous:  # rows come by aircraft: one conversion per track
-                address, previous = f"{number:06X}", number
-            if flown is not None and not flown.covers(address, time):
-                continue
-            yield HistoryRow(address, time, lat, lon, alt, speed, track, rate,
-                             callsign_at(address, time), on_ground, source)
+    callsign_at = names.at
+    # Positional unpacking: attribute access on rows and keyword construction cost
+    # more than the SQL itself on a long history.
+    address = ""
+    previous = -1
+    utc = UTC
+    from_seconds = datetime.fromtimestamp
+    for number, stamp, lat, lon, alt, speed, track, rate, on_ground, name in reader.rows(
+            sql, params, batch=batch):
+        if number != previous:  # rows come by aircraft: one conversion per track
+            address, previous = f"{number:06X}", number
+        time = from_seconds(stamp, utc)
+        if flown is not None and not flown.covers(address, time):
+            continue
+        yield HistoryRow(address, time, lat, lon, alt, speed, track, rate,
+                         callsign_at(address, time), flag(on_ground), name)

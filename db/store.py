@@ -18,9 +18,14 @@ from typing import Any
 from sqlalchemy import Engine, Table, case, func, select
 from sqlalchemy.exc import OperationalError
 
+from flightwatch.db.encoding import (
+    COORDINATE_DECIMALS,
+    COORDINATE_SCALE,
+    TRACK_DECIMALS,
+    TRACK_SCALE,
+)
 from flightwatch.db.failures import FailureStreak
 from flightwatch.db.models import Aircraft, CallsignPeriod, Position, Source
-from flightwatch.db.types import COORDINATE_DECIMALS, COORDINATE_SCALE, TRACK_DECIMALS, TRACK_SCALE
 from flightwatch.decoder.tracker import AircraftState
 from flightwatch.decoder.tracker import Position as TrackPosition
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
+
+from flightwatch.db.encoding import aware_utc, epoch, seconds, utc
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -19,20 +21,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: flightwatch stores UTC-aware times only")
-        return value.astimezone(UTC)
+        return None if value is None else aware_utc(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return utc(value)
 
 
 class EpochSeconds(TypeDecorator[datetime]):
@@ -46,16 +38,10 @@ class EpochSeconds(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: flightwatch stores UTC-aware times only")
-        return int(value.timestamp())
+        return None if value is None else seconds(value)
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return datetime.fromtimestamp(value, UTC)
+        return epoch(value)
 
 
 class IcaoAddress(TypeDecorator[str]):
@@ -96,12 +82,6 @@ class ScaledInteger(TypeDecorator[float]):
     def process_result_value(self, value: int | None, dialect: Dialect) -> float | None:
         return None if value is None else value / self._scale
 
-
-#: Decimals kept of positions' coordinates (1e-5 degrees: about a metre) and tracks.
-COORDINATE_DECIMALS = 5
-TRACK_DECIMALS = 1
-COORDINATE_SCALE = 10**COORDINATE_DECIMALS
-TRACK_SCALE = 10**TRACK_DECIMALS
 
 #: Types whose database value is a plain integer: bulk paths (copy, retention) move
 #: the raw integers instead of converting every row to Python values and back.

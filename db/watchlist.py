@@ -35,6 +35,7 @@ from flightwatch.db.watchlist_file import (
     merge_entries,
     read_watchlist,
 )
+from flightwatch.db.watchlist_queries import stored_entries
 from flightwatch.decoder import normalise_icao
 
 log = logging.getLogger(__name__)
@@ -64,20 +65,6 @@ _CHUNK = 1000
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(rows_written, rows_to_write)`` while a long write runs."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
-    """A watchlist row as stored: the entry plus where it came from and when it changed."""
-
-    icao: str
-    registration: str | None
-    operator: str | None
-    aircraft_type: str | None
-    category: str | None
-    group: str | None
-    origin: str | None
-    updated: datetime
 
 
 @dataclass(slots=True)
@@ -333,31 +320,6 @@ def remove(engine: Engine, icao: str) -> bool:
         return False
     with engine.begin() as conn:
         return bool(conn.execute(delete(_TABLE).where(_TABLE.c.icao == address)).rowcount)
-
-
-def _stored_entry(row: Any) -> StoredEntry:
-    return StoredEntry(
-        row.icao, row.registration, row.operator, row.aircraft_type, row.category,
-        row.group_name, row.origin, row.updated,
-    )
-
-
-def get(engine: Engine, icao: str) -> StoredEntry | None:
-    address = normalise_icao(icao)
-    if address is None:
-        return None
-    with engine.connect() as conn:
-        row = conn.execute(select(_TABLE).where(_TABLE.c.icao == address)).first()
-    return _stored_entry(row) if row is not None else None
-
-
-def stored_entries(engine: Engine, group: str | None = None) -> list[StoredEntry]:
-    """Rows by ICAO address, optionally of one group (case-insensitive), for listing."""
-    stmt = select(_TABLE).order_by(_TABLE.c.icao)
-    if group is not None:
-        stmt = stmt.where(func.upper(_TABLE.c.group_name) == group.upper())
-    with engine.connect() as conn:
-        return [_stored_entry(row) for row in conn.execute(stmt)]
 
 
 def entries(engine: Engine) -> list[WatchlistEntry]:

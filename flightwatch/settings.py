@@ -13,11 +13,10 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time as dt_time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from flightwatch.collector import DEFAULT_PORTS
+from flightwatch.collector.ports import DEFAULT_PORTS
 
 DATABASE_URL_ENV = "FLIGHTWATCH_DATABASE_URL"
 DEFAULT_TRACK_URL = "https://globe.adsbexchange.com/?icao={icao}&showTrace={date}"
@@ -32,8 +31,11 @@ class ConfigError(Exception):
 
 
 def bundled(relative: str) -> Path:
-    """A file shipped with flightwatch in its ``config/`` data folder."""
-    return Path(str(resources.files("flightwatch.config").joinpath(relative)))
+    """A file shipped with flightwatch in its ``config/`` data folder (found through the
+    package's own path: ``importlib.resources`` cost every command a few milliseconds)."""
+    import flightwatch.config
+
+    return Path(flightwatch.config.__file__).parent / relative
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$")

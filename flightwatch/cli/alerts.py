@@ -13,7 +13,7 @@ from flightwatch.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_config,
-    engine_for,
+    reader_for,
     settings_from,
     time_arg,
 )
@@ -44,7 +44,7 @@ def register(commands: Any) -> None:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from flightwatch.db.alerts import pending_by_channel, query_alerts
+    from flightwatch.db.alert_queries import pending_by_channel, query_alerts
     from flightwatch.decoder import normalise_icao
     from flightwatch.output.formats import write
 
@@ -55,10 +55,11 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             print(f"flightwatch: --icao {args.icao!r}: not a 24-bit ICAO address (6 hex digits)",
                   file=sys.stderr)
             return EXIT_USAGE
-    engine = engine_for(settings_from(args))
-    if args.pending:
-        write(pending_by_channel(engine), sys.stdout, args.format, PENDING_FIELDS)
-        return EXIT_OK
-    rows = query_alerts(engine, since=args.since, until=args.until, icao=icao, kind=args.kind)
+    with reader_for(settings_from(args)) as reader:
+        if args.pending:
+            write(pending_by_channel(reader), sys.stdout, args.format, PENDING_FIELDS)
+            return EXIT_OK
+        rows = query_alerts(reader, since=args.since, until=args.until, icao=icao,
+                            kind=args.kind)
     write(rows, sys.stdout, args.format, ALERT_FIELDS)
     return EXIT_OK

@@ -72,3 +72,11 @@ def engine_for(settings: Settings) -> Any:
     return connect(settings.database_url)
 
 
+def reader_for(settings: Settings) -> Any:
+    """What the query commands read through: no SQLAlchemy on a current SQLite database
+    (``db.reader``); a new or older one is created or upgraded as by ``engine_for``."""
+    from flightwatch.db.reader import open_reader
+
+    return open_reader(settings.database_url)
+
+

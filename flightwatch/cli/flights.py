@@ -14,8 +14,8 @@ from flightwatch.cli.common import (
     UsageError,
     add_config,
     add_output,
-    engine_for,
     output_to,
+    reader_for,
     settings_from,
     time_arg,
 )
@@ -54,7 +54,7 @@ def register(commands: Any) -> None:
 
 def cmd_flights(args: argparse.Namespace) -> int:
     from flightwatch.cli.selection import selected_icaos
-    from flightwatch.db.flights import airport_known, query_flights
+    from flightwatch.db.flight_queries import airport_known, query_flights
     from flightwatch.output.formats import TRACK_FORMATS, write
 
     settings = settings_from(args)
@@ -63,32 +63,32 @@ def cmd_flights(args: argparse.Namespace) -> int:
         if args.geofence not in known:
             raise UsageError(f"--geofence {args.geofence!r}: no such geofence in the "
                              f"configuration (known: {', '.join(known)})")
-    engine = engine_for(settings)
-    icaos = selected_icaos(args, engine)
-    flights = query_flights(
-        engine, icaos=icaos, callsign=args.callsign, airport=args.airport,
-        watched=args.watched, geofence=args.geofence, since=args.since, until=args.until,
-    )
-    if not flights and args.airport and not airport_known(engine, args.airport):
-        print(f"note: {args.airport} is not a known airport code "
-              "(see config/airports.csv; add more with `flightwatch airports import FILE`)",
-              file=sys.stderr)
-    with output_to(args.out) as out:
-        if args.format in TRACK_FORMATS:
-            write_tracks(engine, flights, out, args.format)
-        else:
-            write(flights, out, args.format, FLIGHT_FIELDS)
+    with reader_for(settings) as reader:
+        icaos = selected_icaos(args, reader)
+        flights = query_flights(
+            reader, icaos=icaos, callsign=args.callsign, airport=args.airport,
+            watched=args.watched, geofence=args.geofence, since=args.since, until=args.until,
+        )
+        if not flights and args.airport and not airport_known(reader, args.airport):
+            print(f"note: {args.airport} is not a known airport code "
+                  "(see config/airports.csv; add more with `flightwatch airports import FILE`)",
+                  file=sys.stderr)
+        with output_to(args.out) as out:
+            if args.format in TRACK_FORMATS:
+                write_tracks(reader, flights, out, args.format)
+            else:
+                write(flights, out, args.format, FLIGHT_FIELDS)
     return EXIT_OK
 
 
-def write_tracks(engine: Any, flights: list[Any], out: Any, fmt: str) -> int:
+def write_tracks(source: Any, flights: list[Any], out: Any, fmt: str) -> int:
     """One track per flight: its stored positions from first to last seen."""
     from flightwatch.db.queries import history
     from flightwatch.output.formats import write_geojson, write_kml
 
     def points() -> Iterator[dict[str, Any]]:
         for flight in flights:
-            for row in history(engine, icaos=[flight.icao], since=flight.first_seen,
+            for row in history(source, icaos=[flight.icao], since=flight.first_seen,
                                until=flight.last_seen):
                 point = asdict(row)
                 point["flight"] = flight.key

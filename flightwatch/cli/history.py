@@ -9,8 +9,8 @@ from flightwatch.cli.common import (
     EXIT_OK,
     add_config,
     add_output,
-    engine_for,
     output_to,
+    reader_for,
     settings_from,
 )
 from flightwatch.cli.selection import add_selection_arguments, selection_from
@@ -33,8 +33,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     from flightwatch.output.formats import write
 
     settings = settings_from(args)
-    engine = engine_for(settings)
-    rows = selection_from(args, settings, engine).positions(engine)
-    with output_to(args.out) as out:
-        write(rows, out, args.format, HISTORY_FIELDS)
+    with reader_for(settings) as reader:
+        rows = selection_from(args, settings, reader).positions(reader)
+        with output_to(args.out) as out:
+            write(rows, out, args.format, HISTORY_FIELDS)
     return EXIT_OK

@@ -30,7 +30,7 @@ def register(commands: Any) -> None:
 
 
 def _alerts_for(engine: Any, icaos: Iterable[str], selection: Selection) -> list[Any]:
-    from flightwatch.db.alerts import query_alerts
+    from flightwatch.db.alert_queries import query_alerts
 
     found = [
         alert for icao in sorted(icaos)

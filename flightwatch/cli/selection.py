@@ -40,14 +40,14 @@ class Selection:
     until: datetime | None
     fence: Any  # alerts.geofence.Geofence | None
 
-    def positions(self, engine: Any) -> Iterable[Any]:
+    def positions(self, source: Any) -> Iterable[Any]:
         """The stored positions chosen, ordered by aircraft then time, streamed."""
         from flightwatch.db.queries import history
 
         if self.icaos == []:
             return iter(())
         rows = history(
-            engine, icaos=self.icaos, callsign=self.callsign, since=self.since,
+            source, icaos=self.icaos, callsign=self.callsign, since=self.since,
             until=self.until, bbox=self.fence.bounds if self.fence is not None else None,
         )
         fence = self.fence
@@ -56,7 +56,7 @@ class Selection:
         return (row for row in rows if fence.contains(row.lat, row.lon))
 
 
-def selected_icaos(args: argparse.Namespace, engine: Any) -> list[str] | None:
+def selected_icaos(args: argparse.Namespace, source: Any) -> list[str] | None:
     """``--icao`` and ``--registration`` as addresses; None selects every aircraft and an
     empty list none (a registration nobody is known by)."""
     from flightwatch.db.queries import icaos_for_registration
@@ -71,7 +71,7 @@ def selected_icaos(args: argparse.Namespace, engine: Any) -> list[str] | None:
                 raise UsageError(f"--icao {value!r}: not a 24-bit ICAO address (6 hex digits)")
             icaos.append(icao)
     if args.registration:
-        found = icaos_for_registration(engine, args.registration)
+        found = icaos_for_registration(source, args.registration)
         if not found:
             print(f"no aircraft known with registration {args.registration}", file=sys.stderr)
         icaos = sorted(set(found) & set(icaos)) if icaos is not None else found
@@ -79,11 +79,11 @@ def selected_icaos(args: argparse.Namespace, engine: Any) -> list[str] | None:
 
 
 def selection_from(
-    args: argparse.Namespace, settings: Settings, engine: Any,
+    args: argparse.Namespace, settings: Settings, source: Any,
     fences: Sequence[Any] | None = None,
 ) -> Selection:
     """The arguments as a Selection; ``fences`` are the loaded geofences (else loaded here)."""
-    icaos = selected_icaos(args, engine)
+    icaos = selected_icaos(args, source)
     fence = None
     if args.geofence:
         if fences is None:

@@ -112,24 +112,19 @@ def fetch_endpoint(host: str, port: int) -> StatusSnapshot | None:
 
 
 def _from_database(settings: Settings, now: datetime) -> tuple[StatusSnapshot | None, str]:
-    from sqlalchemy.engine import make_url
-
     from flightwatch.daemon.status import database_status
-    from flightwatch.db.engine import open_engine, schema_is_current
+    from flightwatch.db.reader import SchemaNotCurrent, open_reader, sqlite_file
 
     url = settings.database_url
-    parsed = make_url(url)
-    database = parsed.database or ""
-    sqlite_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
-    if sqlite_file and not Path(database).is_file():
+    database = sqlite_file(url)
+    if database is not None and not Path(database).is_file():
         return None, f"no database at {database} yet"
-    engine = open_engine(url)
     try:
-        if not schema_is_current(engine):
-            return None, "the database schema is not current: run `flightwatch db upgrade`"
-        return database_status(engine, now), ""
-    finally:
-        engine.dispose()
+        reader = open_reader(url, upgrade=False)
+    except SchemaNotCurrent as exc:
+        return None, str(exc)
+    with reader:
+        return database_status(reader, now), ""
 
 
 def _number(value: float | None, suffix: str = "") -> str:

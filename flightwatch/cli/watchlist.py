@@ -22,6 +22,7 @@ from flightwatch.cli.common import (
     EXIT_USAGE,
     add_config,
     engine_for,
+    reader_for,
     settings_from,
 )
 
@@ -134,10 +135,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from flightwatch.db.watchlist import stored_entries
+    from flightwatch.db.watchlist_queries import stored_entries
     from flightwatch.output.formats import write
 
-    rows = stored_entries(engine_for(settings_from(args)), group=args.group)
+    with reader_for(settings_from(args)) as reader:
+        rows = stored_entries(reader, group=args.group)
     write(rows, sys.stdout, args.format, LIST_FIELDS)
     return EXIT_OK
 
@@ -164,7 +166,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
     icaos = _addresses(args.icaos)
     if isinstance(icaos, str):
         return _usage(icaos)
-    from flightwatch.db.watchlist import get, is_file_owned, remove
+    from flightwatch.db.watchlist import is_file_owned, remove
+    from flightwatch.db.watchlist_queries import get
 
     engine = engine_for(settings_from(args))
     missing = 0

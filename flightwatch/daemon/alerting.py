@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from flightwatch.alerts.notify import AlertSink, Backoff, OutboxWorker, build_notifiers
 from flightwatch.alerts.notify.phone import landmarks
 from flightwatch.db.airports import AirportIndex, read_airports
-from flightwatch.db.alerts import pending_count
+from flightwatch.db.alert_queries import pending_count
 from flightwatch.settings import Settings, bundled
 
 log = logging.getLogger(__name__)

@@ -21,16 +21,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
-
-from flightwatch.db.alerts import pending_count
-from flightwatch.db.engine import database_size
-from flightwatch.db.models import Aircraft, AlertRecord, Position
+from flightwatch.db.alert_queries import pending_count
+from flightwatch.db.encoding import epoch
+from flightwatch.db.reader import Reader, as_reader, sqlite_file
 from flightwatch.output.files import write_atomically
 from flightwatch.output.formats import format_size
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from flightwatch.daemon.pipeline import Pipeline
     from flightwatch.settings import Settings
 
@@ -150,33 +149,28 @@ class StatusSnapshot:
 
 # --- the database part ------------------------------------------------------------------
 
-def count_positions(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(Position)).scalar_one())
+def count_positions(source: Reader | Engine) -> int:
+    return int(as_reader(source).scalar("SELECT COUNT(*) FROM positions"))
 
 
 def database_status(
-    engine: Engine, now: datetime | None = None, *, positions_total: int | None = None
+    source: Reader | Engine, now: datetime | None = None, *, positions_total: int | None = None
 ) -> StatusSnapshot:
     """What the database alone says; ``positions_total`` skips the count when known."""
+    reader = as_reader(source)
     now = now or datetime.now(UTC)
-    since = now - DAY
-    with engine.connect() as conn:
-        last = conn.execute(select(func.max(Position.time))).scalar_one()
-        aircraft = conn.execute(
-            select(func.count()).select_from(Aircraft).where(Aircraft.last_seen >= since)
-        ).scalar_one()
-        alerts = conn.execute(
-            select(func.count()).select_from(AlertRecord).where(AlertRecord.time >= since)
-        ).scalar_one()
+    since = {"since": reader.time(now - DAY)}
+    last = reader.scalar("SELECT MAX(time) FROM positions")
+    aircraft = reader.scalar("SELECT COUNT(*) FROM aircraft WHERE last_seen >= :since", since)
+    alerts = reader.scalar("SELECT COUNT(*) FROM alerts WHERE time >= :since", since)
     return StatusSnapshot(
         time=now,
-        positions_total=count_positions(engine) if positions_total is None else positions_total,
-        last_position=last,
+        positions_total=count_positions(reader) if positions_total is None else positions_total,
+        last_position=epoch(last),
         aircraft_24h=int(aircraft),
         alerts_24h=int(alerts),
-        outbox_pending=pending_count(engine),
-        db_size_bytes=database_size(engine),
+        outbox_pending=pending_count(reader),
+        db_size_bytes=reader.size(),
     )
 
 
@@ -274,9 +268,9 @@ def snapshot_path(settings: Settings) -> Path:
     configured = settings["status"]["snapshot_file"]
     if configured is not None:
         return Path(configured)
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).with_name(SNAPSHOT_NAME)
+    database = sqlite_file(settings.database_url)
+    if database is not None:
+        return Path(database).with_name(SNAPSHOT_NAME)
     return settings.base / SNAPSHOT_NAME
 
 

@@ -31,8 +31,8 @@ from sqlalchemy import Engine, func, select
 
 from flightwatch.alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
 from flightwatch.alerts.notify.email import MAP_LINKS, fence_title, plain_mail
+from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.alert_record import Alert
-from flightwatch.db.alerts import query_alerts
 from flightwatch.db.engine import database_size
 from flightwatch.db.models import Aircraft, Position
 from flightwatch.db.queries import HistoryRow, history

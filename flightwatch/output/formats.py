@@ -12,7 +12,8 @@ import csv
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -36,8 +37,10 @@ def _plain(value: Any) -> Any:
 
 
 def as_mapping(row: Any) -> Mapping[str, Any]:
+    """A row's fields by name. Shallow: rows are flat records, and ``asdict``'s deep copy
+    took most of the time of printing a long history."""
     if is_dataclass(row) and not isinstance(row, type):
-        return asdict(row)
+        return {f.name: getattr(row, f.name) for f in dataclass_fields(row)}
     if isinstance(row, Mapping):
         return row
     raise TypeError(f"cannot format {type(row).__name__}")
@@ -89,10 +92,15 @@ def _cell(value: Any) -> str:
     return printable(str(_plain(value)))
 
 
+def _cells(row: Any, fields: Sequence[str]) -> list[str]:
+    data = as_mapping(row)
+    return [_cell(data.get(f)) for f in fields]
+
+
 def write_table(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
     """Aligned columns; widths come from the first 500 rows so output still streams."""
     iterator = iter(rows)
-    head = [[_cell(as_mapping(r).get(f)) for f in fields] for r in itertools.islice(iterator, 500)]
+    head = [_cells(r, fields) for r in itertools.islice(iterator, 500)]
     widths = [max([len(f)] + [len(cells[i]) for cells in head]) for i, f in enumerate(fields)]
 
     def line(cells: Sequence[str]) -> str:
@@ -100,8 +108,7 @@ def write_table(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
 
     out.write(line(list(fields)))
     count = 0
-    for cells in itertools.chain(head, ([_cell(as_mapping(r).get(f)) for f in fields]
-                                        for r in iterator)):
+    for cells in itertools.chain(head, (_cells(r, fields) for r in iterator)):
         out.write(line(cells))
         count += 1
     if count == 0:

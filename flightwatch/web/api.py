@@ -95,7 +95,7 @@ class Api:
         return JSONResponse([json_record(a, LIVE_FIELDS) for a in planes])
 
     def alerts(self, request: Request) -> Response:
-        from flightwatch.db.alerts import query_alerts
+        from flightwatch.db.alert_queries import query_alerts
 
         fmt = self._choice(request, "format", ("json", "csv"), "json")
         kind = request.query_params.get("kind") or None
@@ -132,7 +132,7 @@ class Api:
         return _rows(rows.positions(self.engine), fmt, HISTORY_FIELDS, "history")
 
     def flights(self, request: Request) -> Response:
-        from flightwatch.db.flights import query_flights
+        from flightwatch.db.flight_queries import query_flights
 
         fmt = self._choice(request, "format", ("json", "csv", *TRACK_FORMATS), "json")
         selection = self._selection(request)

@@ -11,7 +11,7 @@ import pytest
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
-from flightwatch.db.alerts import query_alerts
+from flightwatch.db.alert_queries import query_alerts
 from flightwatch.settings import load_settings
 from tools.capture_writer import write_tsv
 from tools.simulate import Flight, Rates, destination, frames
@@ -150,7 +150,7 @@ def test_a_restart_does_not_repeat_an_alert_within_its_cooldown(tmp_path: Path) 
                 break
             pipeline.feed(Frame(hex_, t, "beast"))
         assert pipeline.close()
-        from flightwatch.db.alerts import query_alerts
+        from flightwatch.db.alert_queries import query_alerts
 
         return [a.kind for a in query_alerts(engine)]
 

@@ -16,7 +16,8 @@ import pytest
 from cli_helpers import run
 
 from flightwatch.db import connect
-from flightwatch.db.watchlist import stored_entries, sync_files
+from flightwatch.db.watchlist import sync_files
+from flightwatch.db.watchlist_queries import stored_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")

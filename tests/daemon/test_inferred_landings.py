@@ -13,9 +13,9 @@ from flightwatch.daemon.alerting import build_alerting
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
+from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.alert_record import Alert
-from flightwatch.db.alerts import query_alerts
-from flightwatch.db.flights import FlightRow, query_flights
+from flightwatch.db.flight_queries import FlightRow, query_flights
 from flightwatch.decoder import Frame
 from flightwatch.settings import load_settings
 from tools.capture_writer import write_tsv

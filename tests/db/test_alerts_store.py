@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from flightwatch.db import connect
+from flightwatch.db.alert_queries import pending_count, query_alerts
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import (
     claim,
@@ -21,8 +22,6 @@ from flightwatch.db.alerts import (
     mark_retry,
     mark_sent,
     outbox_status,
-    pending_count,
-    query_alerts,
     record_alert,
     reschedule_pending,
 )

@@ -15,8 +15,9 @@ from sqlalchemy import Engine, select
 from flightwatch.cli import main
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import Store, connect
+from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.alert_record import Alert
-from flightwatch.db.alerts import mark_sent, outbox_status, query_alerts, record_alert
+from flightwatch.db.alerts import mark_sent, outbox_status, record_alert
 from flightwatch.db.copy import CopyError, TargetNotEmpty, copy_database
 from flightwatch.db.models import AlertRecord, Base, OutboxEntry, Position, Source
 from flightwatch.db.watchlist import add

@@ -21,7 +21,8 @@ from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
 from flightwatch.db.airports import AirportIndex, read_airports
-from flightwatch.db.flights import FlightRow, FlightRules, FlightSegmenter, query_flights
+from flightwatch.db.flight_queries import FlightRow, query_flights
+from flightwatch.db.flights import FlightRules, FlightSegmenter
 from flightwatch.db.watchlist import sync_files
 from flightwatch.decoder.tracker import Position
 from flightwatch.settings import load_settings

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
+from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.alert_record import Alert
-from flightwatch.db.alerts import query_alerts, record_alert
+from flightwatch.db.alerts import record_alert
 from flightwatch.db.imports import Finished, finished_members, record_finished
 from flightwatch.db.models import Aircraft
 from flightwatch.db.store import Store

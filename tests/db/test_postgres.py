@@ -22,20 +22,24 @@ from sqlalchemy import Engine, select, text
 
 from flightwatch.daemon.pipeline import Pipeline
 from flightwatch.daemon.replay import replay_files
+from flightwatch.daemon.status import database_status
 from flightwatch.db import Store, connect, open_engine
+from flightwatch.db.alert_queries import pending_by_channel, query_alerts
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import (
     claim,
     due_outbox,
     mark_sent,
     outbox_status,
-    query_alerts,
     record_alert,
 )
 from flightwatch.db.engine import _alembic_config, pending_migrations
-from flightwatch.db.models import Aircraft, Base, Position, Source
+from flightwatch.db.flight_queries import query_flights
+from flightwatch.db.models import Base, Position, Source
 from flightwatch.db.queries import callsign_spans, history, icaos_for_registration
-from flightwatch.db.watchlist import add, get, remove, stored_entries
+from flightwatch.db.reader import Reader, SqliteReader, open_reader
+from flightwatch.db.watchlist import add, remove
+from flightwatch.db.watchlist_queries import get, stored_entries
 from flightwatch.decoder.tracker import Position as TrackPosition
 from flightwatch.decoder.tracker import Tracker, TrackerConfig
 from flightwatch.settings import Settings, load_settings
@@ -84,9 +88,14 @@ def test_migrations_upgrade_one_by_one_and_match_the_models(pg_url: str) -> None
     engine.dispose()
 
 
-def history_views(engine: Engine) -> dict[str, Any]:
-    """Answers to the questions an investigator asks, for comparing two databases."""
-    everything = list(history(engine))
+T = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def history_views(source: Reader | Engine) -> dict[str, Any]:
+    """Answers to the questions an investigator asks, for comparing two databases: every
+    query of the query commands (``history``, ``flights``, ``alerts``, ``watchlist list``,
+    ``status``) through :mod:`db.reader`."""
+    everything = list(history(source))
     assert everything, "the replay stored no positions"
     first, last = everything[0].time, everything[-1].time
     middle = first + (last - first) / 2
@@ -94,15 +103,29 @@ def history_views(engine: Engine) -> dict[str, Any]:
     lons = sorted(r.lon for r in everything)
     bbox = (lons[len(lons) // 4], lats[len(lats) // 4], lons[-1], lats[-1])
     callsign = next(r.callsign for r in everything if r.callsign)
+    flights = query_flights(source)
+    assert flights, "the replay cut no flights"
+    status = database_status(source, T)
     return {
         "all": everything,
-        "window": list(history(engine, since=first + timedelta(minutes=1), until=middle)),
-        "bbox": list(history(engine, bbox=bbox)),
-        "callsign": list(history(engine, callsign=callsign[:3] + "*")),
-        "icao": list(history(engine, icaos=[everything[-1].icao], since=middle)),
-        "spans": callsign_spans(engine),
-        "aircraft": table_rows(engine, Aircraft, Aircraft.icao),
-        "alerts": query_alerts(engine),
+        "window": list(history(source, since=first + timedelta(minutes=1), until=middle)),
+        "bbox": list(history(source, bbox=bbox)),
+        "callsign": list(history(source, callsign=callsign[:3] + "*")),
+        "icao": list(history(source, icaos=[everything[-1].icao], since=middle)),
+        "spans": callsign_spans(source),
+        "registration": icaos_for_registration(source, "ra 96016"),
+        "alerts": query_alerts(source),
+        "alerts window": query_alerts(source, since=first + timedelta(minutes=1), until=middle),
+        "pending": pending_by_channel(source),
+        "flights": flights,
+        "flights window": query_flights(source, since=middle, callsign=callsign[:2] + "*"),
+        "flights airport": query_flights(source, airport="umms",
+                                         until=max(r.time for r in everything)),
+        "flights fence": query_flights(source, geofence="belarus", watched=True),
+        "watchlist": [(e.icao, e.registration, e.group, e.origin)
+                      for e in stored_entries(source, group="ru_state_transport_rsd")],
+        "status": (status.positions_total, status.last_position, status.aircraft_24h,
+                   status.alerts_24h, status.outbox_pending),
     }
 
 
@@ -110,23 +133,31 @@ def history_views(engine: Engine) -> dict[str, Any]:
 def test_a_replay_into_postgresql_answers_like_sqlite(
     name: str, fmt: str, pg_url: str, tmp_path: Path, capture: Callable[[str], Path]
 ) -> None:
+    """SQLite read by the query commands' way (sqlite3, no SQLAlchemy) and PostgreSQL
+    (SQLAlchemy) give the same answers to the same SQL."""
     path = DEMO if name == "demo" else capture(name)
     answers = []
     for label, url in (("sqlite", f"sqlite:///{tmp_path / 'fw.db'}"), ("postgresql", pg_url)):
         summary = replay_files(settings_for(tmp_path, url, label), [path], fmt=fmt)
         assert summary.positions_stored > 100
         engine = connect(url)
-        answers.append(history_views(engine))
+        first = history_views(engine)["all"][0]
+        record_alert(engine, Alert(time=first.time, icao=first.icao, kind="enter"),
+                     ["webhook", "email"], now=T)
+        with open_reader(url) as reader:
+            assert isinstance(reader, SqliteReader) == (label == "sqlite")
+            answers.append(history_views(reader))
         engine.dispose()
     sqlite, postgresql = answers
     for view in sqlite:
         assert postgresql[view] == sqlite[view], view
+    assert sqlite["pending"][0]["oldest"] == T
     if name == "demo":  # RA-96016 enters Belarus and lands at Minsk: alerts on both
         assert {a.kind for a in postgresql["alerts"]} >= {"enter", "landed"}
         assert len(postgresql["window"]) < len(postgresql["all"])
-
-
-T = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+        assert [f.arrival_airport for f in postgresql["flights airport"]] == ["UMMS"]
+        assert postgresql["registration"] == ["157710"]
+        assert [f.icao for f in postgresql["flights fence"]] == ["157710"]
 
 
 def test_alerts_outbox_and_watchlist_round_trip(pg_url: str) -> None:

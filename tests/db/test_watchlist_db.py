@@ -21,13 +21,12 @@ from flightwatch.db.watchlist import (
     MANUAL,
     add,
     entries,
-    get,
     import_file,
     remove,
-    stored_entries,
     sync_files,
 )
 from flightwatch.db.watchlist_file import WatchlistError, read_watchlist
+from flightwatch.db.watchlist_queries import get, stored_entries
 
 HEADER = "icao,registration,operator,type,category,group\n"
 HEX6 = re.compile(r"^[0-9A-Fa-f]{6}$")

@@ -16,7 +16,7 @@ from flightwatch.daemon.alerting import build_alerting
 from flightwatch.daemon.pipeline import Pipeline, build_pipeline
 from flightwatch.daemon.run import fences_union
 from flightwatch.db import connect
-from flightwatch.db.alerts import query_alerts
+from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.queries import history
 from flightwatch.decoder import Frame
 from flightwatch.settings import load_settings

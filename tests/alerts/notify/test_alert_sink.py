@@ -19,7 +19,8 @@ from flightwatch.alerts.notify import (
     build_notifiers,
 )
 from flightwatch.db import open_engine, upgrade
-from flightwatch.db.alerts import outbox_status, pending_count, query_alerts
+from flightwatch.db.alert_queries import pending_count, query_alerts
+from flightwatch.db.alerts import outbox_status
 from flightwatch.settings import load_settings
 
 

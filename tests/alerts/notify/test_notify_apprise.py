@@ -23,7 +23,8 @@ from flightwatch.alerts.notify import (
     build_notifiers,
 )
 from flightwatch.alerts.notify.chat import AppriseNotifier, channel_names, expand_env
-from flightwatch.db.alerts import outbox_status, pending_count, record_alert
+from flightwatch.db.alert_queries import pending_count
+from flightwatch.db.alerts import outbox_status, record_alert
 from flightwatch.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -161,7 +162,7 @@ urls = ["json://fw:${{FW_TEST_PASSWORD}}@{httpserver.host}:{httpserver.port}/hoo
 
     _problems, lines = check(settings)  # without the env: every URL names its variable
     shown += "\n".join(lines)
-    from flightwatch.db.alerts import pending_by_channel
+    from flightwatch.db.alert_queries import pending_by_channel
 
     errors = [row["last_error"] for row in pending_by_channel(engine)]
     assert all(errors), errors

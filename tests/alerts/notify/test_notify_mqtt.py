@@ -18,7 +18,8 @@ from flightwatch.alerts.notify import (
     OutboxWorker,
     PhoneFormat,
 )
-from flightwatch.db.alerts import dedupe_key, outbox_status, pending_count, record_alert
+from flightwatch.db.alert_queries import pending_count
+from flightwatch.db.alerts import dedupe_key, outbox_status, record_alert
 
 pytestmark = pytest.mark.integration
 

@@ -19,12 +19,12 @@ from flightwatch.alerts.notify import (
     WebhookNotifier,
 )
 from flightwatch.db import connect, open_engine, upgrade
+from flightwatch.db.alert_queries import pending_count
 from flightwatch.db.alerts import (
     claim,
     dedupe_key,
     due_outbox,
     outbox_status,
-    pending_count,
     record_alert,
 )
 
