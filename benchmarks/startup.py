@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from whole_process import run_process
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURE = REPO / "config" / "samples" / "demo_minsk.tsv"
@@ -40,14 +40,7 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS in MB) of one run of ``argv``."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("FLIGHTWATCH_DATABASE_URL", None)
-    began = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - began
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return run_process(argv, cwd, env)
 
 
 def main() -> int:

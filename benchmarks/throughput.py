@@ -31,9 +31,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from whole_process import run_process
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -70,33 +71,6 @@ def empty_database(path: Path) -> None:
                    check=True, cwd=REPO)
 
 
-# Runs a command and prints its (wall s, CPU s, peak RSS kB) as seen by a parent that is
-# itself small: a child's peak RSS counts its parent's at the fork, so measured straight
-# from this process (or pytest's) every command would weigh at least as much as it.
-_LAUNCHER = """
-import os, sys, time
-began = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    os.execv(sys.argv[1], sys.argv[1:])
-_pid, status, usage = os.wait4(pid, 0)
-print(time.perf_counter() - began, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
-      os.waitstatus_to_exitcode(status))
-"""
-
-
-def run(argv: list[str], cwd: Path) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak RSS in MB) of one whole process."""
-    done = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, *argv], cwd=cwd,
-                          capture_output=True, text=True, check=False)
-    *figures, code = done.stdout.split() or ("0", "0", "0", "-1")
-    if done.returncode != 0 or code != "0":
-        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
-    seconds, cpu, rss_kb = map(float, figures)
-    return seconds, cpu, rss_kb / 1024
-
-
 def positions_bytes(path: Path) -> tuple[int, int]:
     """(stored positions, bytes of the positions table and its index in SQLite's dbstat,
     free space in their pages included)."""
@@ -126,7 +100,7 @@ def measure(capture: Path, workdir: Path, name: str, extra_config: str,
         for stale in workdir.glob(f"{slug}.db*"):
             stale.unlink()
         shutil.copyfile(template, db)
-        pairs.append((run(replay, REPO), run(bare, REPO)))
+        pairs.append((run_process(replay, REPO), run_process(bare, REPO)))
     positions, size = positions_bytes(db)
     wal = db.with_name(db.name + "-wal")
     ratios = [b[0] / e[0] for e, b in pairs]
