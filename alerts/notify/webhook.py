@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import requests
+from typing import TYPE_CHECKING
 
 from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
 from flightwatch.db.alert_record import Alert
@@ -11,6 +11,9 @@ from flightwatch.db.alerts import dedupe_key
 # Answers that reject this payload itself, so sending it again cannot help. Others
 # (401, 404, 5xx, ...) are usually the endpoint or its settings and may be fixed.
 _PAYLOAD_REJECTED = frozenset({400, 413, 415, 422})
+
+if TYPE_CHECKING:
+    import requests
 
 
 class WebhookNotifier:
@@ -24,11 +27,15 @@ class WebhookNotifier:
 
     def __init__(self, url: str, timeout: float = 10.0,
                  session: requests.Session | None = None) -> None:
+        import requests  # only with a webhook configured: 16 MB a Pi need not load
+
         self.url = url
         self.timeout = timeout
         self._session = session or requests.Session()
 
     def send(self, alert: Alert) -> None:
+        import requests
+
         try:
             response = self._session.post(
                 self.url,

@@ -12,8 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
-from tqdm import tqdm
-
 from flightwatch.collector import ReplaySource, open_capture
 from flightwatch.daemon.alerting import Alerting, build_alerting
 from flightwatch.daemon.pipeline import Pipeline, build_pipeline, freeze_startup_objects
@@ -90,6 +88,8 @@ def _with_progress(source: ReplaySource, show: bool) -> Iterator[object]:
     if not show:
         yield from source
         return
+    from tqdm import tqdm
+
     with tqdm(total=source.total_bytes, unit="B", unit_scale=True, desc=source.path.name,
               leave=False) as bar:
         last = 0
