@@ -264,10 +264,15 @@ class AlertRules:
     def follows(self, state: AircraftState) -> bool:
         """Every position of a watched aircraft is judged (a fence crossed between two
         stored positions still raises its alert on time); so is every position of an
-        aircraft not matched yet against the current watchlist."""
+        aircraft not matched yet against the current watchlist, of one whose callsign is
+        not known yet (it may reveal an identity anomaly, reported where it was heard),
+        and of one squawking a code alerted on (inside a fence, any aircraft)."""
         tracked = state.extra.get(_EXTRA_KEY)
-        return (not isinstance(tracked, _Tracked) or tracked.match is not None
-                or tracked.generation != self._generation)
+        if (not isinstance(tracked, _Tracked) or tracked.match is not None
+                or tracked.generation != self._generation or state.callsign is None):
+            return True
+        return (self._squawks is not None and state.squawk is not None
+                and bool(self._squawks.get(state.squawk)))
 
     def on_unverified(self, obs: Observation) -> None:
         if obs.icao not in self.watchlist:

@@ -12,7 +12,9 @@ velocity and identification squitters arriving within a set interval of the last
 one decoded, and airborne positions its caller says it does not want (the tracker
 would not store them and nobody follows the aircraft closely). pyModeS goes on decoding
 such an aircraft's positions against its last decoded one (local CPR), so the positions
-that are decoded come out the same. DF4/5/20/21 replies whose address (recovered from
+that are decoded come out the same; after a silence that would leave pyModeS without a
+recent enough reference, the newest skipped position is decoded first, as it would have
+been. DF4/5/20/21 replies whose address (recovered from
 their parity, the cheap part of pyModeS' ``Message``) the caller does not want, an
 aircraft not tracked and not watched, are not decoded either.
 """
@@ -89,6 +91,7 @@ class ModeSDecoder:
         self._position_wanted = position_wanted
         self._reply_wanted = reply_wanted
         self._decoded_at: dict[str, float] = {}  # address + kind -> time last decoded
+        self._last_skipped: dict[str, Frame] = {}  # address -> newest position skipped
         self._forget_at = 0.0
 
     def decode(self, frame: Frame) -> Observation | None:
@@ -110,8 +113,11 @@ class ModeSDecoder:
                     fixed = self._decoded_at.get(key)
                     if (fixed is not None and 0 <= frame.time - fixed < _SKIP_WITHIN_S
                             and not self._position_wanted(address, _utc(frame.time, UTC))):
+                        self._last_skipped[address] = frame
                         stats.skipped += 1
                         return None
+                    if self._last_skipped:
+                        self._refresh_reference(address, fixed, frame.time)
             elif kind is not None and self._skip_repeats:
                 key = message[2:8] + kind
                 last = self._decoded_at.get(key)
@@ -130,6 +136,16 @@ class ModeSDecoder:
         if obs is not None and key is not None and (obs.lat is not None or key[-1] != _POSITION):
             self._note_decoded(key, frame.time)
         return obs
+
+    def _refresh_reference(self, address: str, fixed: float | None, now: float) -> None:
+        """Before decoding a position heard after a silence: if pyModeS' reference (the
+        last position decoded) is too old for local CPR but the newest skipped position
+        is not, decode that one first (its result unused), so this position decodes as
+        it would have with every frame decoded."""
+        skipped = self._last_skipped.pop(address, None)
+        if (skipped is not None and fixed is not None
+                and now - skipped.time < _LOCAL_REFERENCE_S <= now - fixed):
+            self._pipe.decode(skipped.hex, timestamp=skipped.time)
 
     def _decode(self, frame: Frame) -> Observation | None:
         stats = self.stats
@@ -160,6 +176,9 @@ class ModeSDecoder:
             self._forget_at = when + _FORGET_EVERY_S
             for old in [k for k, t in decoded_at.items() if when - t > _FORGET_EVERY_S]:
                 del decoded_at[old]
+            skipped = self._last_skipped
+            for gone in [a for a, f in skipped.items() if when - f.time > _FORGET_EVERY_S]:
+                del skipped[gone]
 
     @property
     def pipe_stats(self) -> dict[str, int]:

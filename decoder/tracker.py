@@ -246,18 +246,16 @@ class Tracker:
         """Whether an airborne position of this aircraft heard at ``time`` would be stored,
         known before the frame is decoded: a position takes its kinematics from the
         aircraft's state, so only the time and "airborne" are new. Also True while the
-        aircraft has no position, or is rejecting positions (its anchor may move)."""
+        aircraft has no position, is rejecting positions (its anchor may move), or has
+        been heard in nothing decoded for half the silence that loses it (a frame left
+        undecoded may be a corrupted one, so only decoded frames say it is still there)."""
         stored = state.stored
         if stored is None or state.position is None or state.rejected_in_row:
             return True
+        if time - state.last_seen >= self._expire_after / 2:
+            return True
         return self._changed_since(stored, time, False, state.vertical_rate_fpm,
                                    state.track_deg)
-
-    @staticmethod
-    def heard(state: AircraftState, time: datetime) -> None:
-        """The aircraft was heard at ``time`` in a frame left undecoded: it is not silent."""
-        if time > state.last_seen:
-            state.last_seen = time
 
 
 

@@ -44,7 +44,10 @@ class FlightTracker:
         self.segmenter = segmenter
         # Below this an aircraft may be landing (the highest airport's thresholds): every
         # position of it is decoded, so its touchdown and where it was lost are as heard.
-        highest = max((a.elevation_ft or 0.0 for a in segmenter.airports), default=0.0)
+        airports = segmenter.airports
+        highest = max((elevation or 0.0 for a in airports for elevation in (
+            a.elevation_ft, *(end.elevation_ft for end in airports.runway_ends(a)))),
+            default=0.0)
         rules = segmenter.rules
         self.near_ground_ft = (highest + max(rules.landed_below_ft, rules.inferred_below_ft)
                                + BAROMETRIC_MARGIN_FT)

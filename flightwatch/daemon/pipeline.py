@@ -153,16 +153,11 @@ class Pipeline:
     def _position_wanted(self, icao: str, time: datetime) -> bool:
         """Whether an airborne position heard at ``time`` is worth decoding: for an
         aircraft not tracked yet, one whose position the tracker would store, and one a
-        listener follows closely. Otherwise the aircraft is only marked heard."""
-        tracker = self.tracker
-        state = tracker.get(icao)
-        if state is None or tracker.would_store_airborne(state, time):
+        listener follows closely."""
+        state = self.tracker.get(icao)
+        if state is None or self.tracker.would_store_airborne(state, time):
             return True
-        for listener in self.listeners:
-            if listener.follows(state):
-                return True
-        tracker.heard(state, time)
-        return False
+        return any(listener.follows(state) for listener in self.listeners)
 
     def _advance_clock(self, now: datetime) -> None:
         if self._clock is None or now > self._clock:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +14,23 @@ import pytest
 from landing_scenarios import INFERRED, merged, scenarios
 
 from flightwatch.daemon.alerting import build_alerting
+from flightwatch.daemon.flights import FlightTracker
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
+from flightwatch.db.airports import Airport, AirportIndex
+from flightwatch.db.flights import FlightSegmenter
+from flightwatch.db.runways import RunwayEnd
+from flightwatch.decoder.tracker import AircraftState
 from flightwatch.settings import load_settings
 from tools.capture_writer import write_tsv
-from tools.simulate import synthetic_traffic
+from tools.simulate import Flight, Rates, frames, synthetic_traffic
 
 TABLES = {
     "positions": "SELECT * FROM positions",
     "flights": "SELECT * FROM flights",
     "flight_geofences": "SELECT * FROM flight_geofences",
-    "aircraft": "SELECT icao, registration, callsign, first_seen, last_seen FROM aircraft",
+    "aircraft": "SELECT icao, registration, callsign, first_seen FROM aircraft",
     "alerts": "SELECT time, icao, kind, geofence, airport, lat, lon, altitude_ft, evidence,"
               " details FROM alerts",
 }
@@ -46,16 +52,30 @@ def replayed(capture: Path, folder: Path, *, skip: bool, alerts: bool,
     engine.dispose()
     with sqlite3.connect(db) as conn:
         rows = {name: set(conn.execute(query)) for name, query in TABLES.items()}
-    return rows, pipeline.decode_stats
+    return rows, {**pipeline.decode_stats, "aircraft_lost": pipeline.stats.aircraft_lost}
 
 
 def assert_same(capture: Path, folder: Path, *, alerts: bool) -> dict[str, int]:
     """The tables with and without skipping; returns the skipping run's counters."""
     everything, _ = replayed(capture, folder, skip=False, alerts=alerts)
     skipping, stats = replayed(capture, folder, skip=True, alerts=alerts)
+    kind = "alerts" if alerts else "plain"
     for table in TABLES:
         assert skipping[table] == everything[table], table
+    # Only decoded frames say an aircraft is still there (a skipped one may be corrupted):
+    # its last one is a velocity at most a velocity_interval (1 s) after the last heard.
+    last_seen, skipping_last_seen = (last_seen_of(folder / f"{run}-{kind}.db")
+                                     for run in ("all", "skip"))
+    assert last_seen.keys() == skipping_last_seen.keys()
+    assert all(0 <= (last_seen[icao] - skipping_last_seen[icao]).total_seconds() < 1.5
+               for icao in last_seen)
     return stats
+
+
+def last_seen_of(db: Path) -> dict[str, datetime]:
+    with sqlite3.connect(db) as conn:
+        return {icao: datetime.fromisoformat(text)
+                for icao, text in conn.execute("SELECT icao, last_seen FROM aircraft")}
 
 
 @pytest.fixture(scope="module")
@@ -139,13 +159,100 @@ def test_an_aircraft_heard_only_in_undecoded_positions_is_not_lost(
     tmp_path: Path,
 ) -> None:
     """Positions only (no velocity to decode) and a store interval longer than the silence
-    that loses an aircraft: undecoded positions still count as hearing it, so its flight
-    is one, not one per store interval."""
+    that loses an aircraft: a position is decoded once the aircraft has been heard in
+    nothing decoded for half that silence, so its flight is one, not one per interval."""
     path = tmp_path / "positions.tsv"
     with path.open("w", encoding="ascii", newline="\n") as out:
         write_tsv([f for f in synthetic_traffic(n_aircraft=3, n_frames=6_000, seed=2)
                    if 9 <= int(f[1][8:10], 16) >> 3 <= 18], out)
     rows, stats = replayed(path, tmp_path, skip=True, alerts=False,
-                           extra_config="\n[tracker]\nstore_interval = 120\nexpire_after = 60\n")
+                           extra_config="\n[tracker]\nstore_interval = 120\nexpire_after = 15\n")
     assert stats["skipped"] > 2000
+    assert stats["aircraft_lost"] == 3  # at the end of the capture, not along the way
     assert len(rows["flights"]) == 3
+
+
+@pytest.mark.parametrize("gap_s", [27.0, 29.0])
+def test_a_silence_just_under_the_local_cpr_window_decodes_as_before(
+    gap_s: float, tmp_path: Path
+) -> None:
+    """pyModeS places a lone position against the aircraft's last one for 30 s. After a
+    silence of 27-29 s the last one decoded may be older than that; the newest skipped
+    one is decoded first, so the first position after the silence is placed as before."""
+    timed = list(synthetic_traffic(n_aircraft=5, n_frames=8000, seed=7))
+    t0 = timed[0][0]
+    path = tmp_path / "gap.tsv"
+    with path.open("w", encoding="ascii", newline="\n") as out:
+        write_tsv([f for f in timed if not t0 + 100 <= f[0] < t0 + 100 + gap_s], out)
+    assert assert_same(path, tmp_path, alerts=False)["skipped"] > 1000
+
+
+def test_squawk_alerts_for_unwatched_aircraft_come_when_and_where_they_did(
+    tmp_path: Path,
+) -> None:
+    """``squawks`` applies to any aircraft inside a fence: one squawking 7700 is followed,
+    so the alert comes at its first position inside Belarus, not up to 5 s later."""
+    flight = Flight("4CA2D1", "EIN123", [(52.1, 22.6, 35000, 450), (52.1, 24.6, 35000, 450)],
+                    datetime(2024, 5, 1, 10, 0, tzinfo=UTC), squawk="7700")
+    path = tmp_path / "squawk.tsv"
+    with path.open("w", encoding="ascii", newline="\n") as out:
+        write_tsv(frames([flight], Rates(surveillance_s=2.0), seed=1), out)
+    extra = '\n[alerts]\nsquawks = ["7700"]\n'
+    everything, _ = replayed(path, tmp_path, skip=False, alerts=True, extra_config=extra)
+    skipping, _ = replayed(path, tmp_path, skip=True, alerts=True, extra_config=extra)
+    assert [a[2] for a in skipping["alerts"]] == ["squawk"]
+    assert skipping["alerts"] == everything["alerts"]
+
+
+def test_identity_anomalies_are_reported_where_they_were_heard(tmp_path: Path) -> None:
+    """A watched registration's callsign from addresses not on the watchlist: the alert
+    is raised as the callsign arrives, at the position heard then (an aircraft is
+    followed until its callsign is known)."""
+    watchlist = tmp_path / "watchlist.csv"
+    watchlist.write_text("icao,registration,operator,type,category,group\n"
+                         "140759,RA-01881,Moscow Government,BK117,Governments,RU\n",
+                         encoding="utf-8")
+    flights = [Flight(f"4CA2{i:02X}", "RA01881",
+                      [(53.9, 26.0 + i * 0.1, 20000, 300), (53.9, 28.0, 20000, 300)],
+                      datetime(2024, 5, 1, 10, 0, i, tzinfo=UTC)) for i in range(6)]
+    path = tmp_path / "identity.tsv"
+    with path.open("w", encoding="ascii", newline="\n") as out:
+        write_tsv(frames(flights, Rates(), seed=3), out)
+    extra = f'\n[watchlist]\nfiles = ["{watchlist}"]\n\n[alerts]\ncooldown = 1\n'
+    everything, _ = replayed(path, tmp_path, skip=False, alerts=True, extra_config=extra)
+    skipping, _ = replayed(path, tmp_path, skip=True, alerts=True, extra_config=extra)
+    assert sum(a[2] == "identity_anomaly" for a in skipping["alerts"]) == 6
+    assert skipping["alerts"] == everything["alerts"]
+
+
+def test_a_corrupted_frame_left_undecoded_does_not_keep_an_aircraft_alive(
+    tmp_path: Path,
+) -> None:
+    """Frames after the aircraft's last good one that carry its address but fail the CRC:
+    undecoded, they say nothing of the aircraft, as decoded they fail."""
+    timed = list(synthetic_traffic(n_aircraft=1, n_frames=400, seed=2))
+    end = timed[-1][0]
+    good = [h for _, h in timed if 9 <= int(h[8:10], 16) >> 3 <= 18][-1]
+    corrupted = good[:14] + ("0" if good[14] != "0" else "1") + good[15:]
+    path = tmp_path / "corrupted.tsv"
+    with path.open("w", encoding="ascii", newline="\n") as out:
+        write_tsv([*timed, *((end + 1 + n, corrupted) for n in range(12))], out)
+    everything, _ = replayed(path, tmp_path, skip=False, alerts=False)
+    skipping, _ = replayed(path, tmp_path, skip=True, alerts=False)
+    (last_heard,) = last_seen_of(tmp_path / "skip-plain.db").values()
+    assert last_heard.replace(tzinfo=UTC).timestamp() <= end
+    assert skipping == everything
+
+
+def test_near_the_ground_means_near_the_highest_runway(tmp_path: Path) -> None:
+    """El Alto's runway ends are at 13,300 ft; its airport row gives no elevation. An
+    aircraft at 15,000 ft may be on final there: followed. At 17,000 ft it is not."""
+    engine = connect(f"sqlite:///{tmp_path / 'fw.db'}")
+    airport = Airport("SLLP", "SLLP", "El Alto", "large_airport", -16.513, -68.192)
+    end = RunwayEnd("SLLP", "10", -16.5097, -68.2167, 97.0, 13_300.0)
+    flights = FlightTracker(FlightSegmenter(engine, AirportIndex([airport], [end])))
+    assert flights.near_ground_ft == 13_300 + 1_500 + 1_500  # landing threshold, margin
+    t = datetime(2024, 5, 1, tzinfo=UTC)
+    assert flights.follows(AircraftState("E80123", t, t, altitude_ft=15_000.0))
+    assert not flights.follows(AircraftState("E80123", t, t, altitude_ft=17_000.0))
+    engine.dispose()
