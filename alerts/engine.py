@@ -25,7 +25,7 @@ from flightwatch.alerts.watchlist import (
     read_callsign_prefixes,
 )
 from flightwatch.db.airports import AirportIndex, read_airports
-from flightwatch.db.alerts import alert_near, latest_alerts
+from flightwatch.db.alerts import alert_near, latest_alerts, open_inferred_landing
 from flightwatch.db.runways import read_runways
 from flightwatch.db.watchlist import entries, sync_files
 
@@ -147,6 +147,7 @@ def build_rule_engine(
         rule_config(alerts, settings["flights"]["gap"]),
         receiver=settings["receiver"]["name"],
         recorded=partial(alert_near, db),
+        landings=partial(open_inferred_landing, db),
     )
     rules.remember(latest_alerts(db))
     return rules

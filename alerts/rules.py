@@ -24,6 +24,8 @@ Why each guard exists:
   it, airborne and not climbing, the aircraft had only dropped below coverage, and a
   ``landing_retracted`` alert corrects the one sent (the flights segmenter undoes the
   arrival on the same test). The landing's cooldown is lifted, so its real landing alerts.
+  An aircraft first heard within a gap of the process's start asks the database, via
+  ``landings``, for such a landing raised before a restart (once per aircraft).
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ _INFERRED_LANDINGS_AT_MOST = 1024  # remembered for a retraction; more within a 
 # (icao, fence or None, kinds, time, cooldown) -> whether such an alert is stored
 # within the cooldown of that time (``db.alerts.alert_near`` bound to an engine).
 RecordedLookup = Callable[[str, str | None, tuple[str, ...], datetime, timedelta], bool]
+# (icao, time, gap) -> the inferred landed alerts stored before this process that an
+# aircraft heard again at that time may retract (``db.alerts.open_inferred_landing``).
+LandingLookup = Callable[[str, datetime, timedelta], list[Alert]]
 
 
 class AlertSinkLike(Protocol):
@@ -224,11 +229,13 @@ class AlertRules:
         *,
         receiver: str | None = None,
         recorded: RecordedLookup | None = None,
+        landings: LandingLookup | None = None,
     ) -> None:
         self.config = config or RuleConfig()
         self.receiver = receiver  # alerts name their sources as positions do
         self.sink = sink
         self.recorded = recorded
+        self.landings = landings
         self.watchlist = watchlist
         self.fences = list(fences)
         self.airports = airports
@@ -245,6 +252,8 @@ class AlertRules:
         self._replies: dict[str, deque[tuple[datetime, str, int | None]]] = {}
         self._gap = timedelta(seconds=cfg.flights_gap_s)
         self._inferred: dict[str, _InferredLanding] = {}  # icao -> landing to retract
+        self._lookups_until: datetime | None = None  # a gap after the first position judged
+        self._looked_up: set[str] = set()
         self.alerts_raised = 0
 
     def remember(self, raised: Iterable[tuple[str, str | None, str, datetime]]) -> None:
@@ -380,6 +389,8 @@ class AlertRules:
         time = position.time
         if tracked.last_time is not None and time <= tracked.last_time:
             return  # older than what was judged already: a delayed second source
+        if tracked.last_time is None and self.landings is not None:
+            self._stored_landing(state.icao, time, tracked.match)
         tracked.last_time = time
         if len(tracked.fences) != len(self.fences):
             tracked.fences = [_Latch() for _ in self.fences]
@@ -458,6 +469,32 @@ class AlertRules:
         if len(self._inferred) >= _INFERRED_LANDINGS_AT_MOST:
             del self._inferred[next(iter(self._inferred))]  # the oldest remembered
         self._inferred[icao] = landing
+
+    def _stored_landing(self, icao: str, time: datetime, match: Match | None) -> None:
+        """A new track, within a gap of this process's start: an inferred landing raised
+        before it (a restart, an earlier replay) may be retracted too. Once per aircraft."""
+        if self._lookups_until is None:
+            self._lookups_until = time + self._gap
+        if time > self._lookups_until:
+            self._looked_up.clear()
+            return
+        if (icao in self._looked_up or icao in self._inferred
+                or "landing_retracted" not in self._events or self.landings is None):
+            return
+        self._looked_up.add(icao)
+        try:
+            stored = self.landings(icao, time, self._gap)
+        except Exception:  # the database is down: nothing to retract, decoding goes on
+            log.exception("could not look up %s's last inferred landing", icao)
+            return
+        airport = self.airports.get(stored[0].airport or "") if stored and self.airports else None
+        last_heard = stored[0].details.get("last_heard") if stored else None
+        if airport is None or not isinstance(last_heard, str):
+            return
+        self._remember_landing(icao, _InferredLanding(
+            stored[0].time, datetime.fromisoformat(last_heard), airport,
+            stored[0].details.get("runway"), tuple(a.geofence for a in stored if a.geofence),
+            match))
 
     def _judge_reacquired(
         self, state: AircraftState, tracked: _Tracked, position: Position

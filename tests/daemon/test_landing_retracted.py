@@ -207,3 +207,43 @@ def test_the_digest_says_which_landing_was_wrong(replayed: Replayed) -> None:
     observed = lands_alerts[3]
     assert (f"Landed:   UMMS (Minsk National Airport) at {observed.time:%Y-%m-%d %H:%M} UTC\n"
             in text)
+
+
+@pytest.mark.parametrize(("story", "expected"), [
+    ("reheard", ["first_seen_inside", "landed", "landing_retracted", "went_silent"]),
+    ("quick_turnaround", ["first_seen_inside", "landed", "took_off", "went_silent"]),
+])
+def test_a_restart_between_the_loss_and_hearing_it_again(
+    tmp_path: Path, story: str, expected: list[str],
+) -> None:
+    """The loss in one replay, the rest of the capture in the next (a daemon restarted in
+    the silence): the landing raised before the restart is retracted all the same, and a
+    turnaround is still none."""
+    truth = retraction_scenarios()[story]
+    assert truth.last_heard is not None
+    config = write_config(tmp_path)
+    before = tmp_path / "before.tsv"
+    after = tmp_path / "after.tsv"
+    for path, frames in ((before, [f for f in truth.timed if f[0] <= truth.last_heard]),
+                         (after, [f for f in truth.timed if f[0] > truth.last_heard])):
+        with path.open("w", encoding="ascii", newline="\n") as out:
+            write_tsv(frames, out)
+    replay_files(load_settings(config), [before])
+    replay_files(load_settings(config), [after])
+    engine = connect(load_settings(config).database_url)
+    try:
+        flights = query_flights(engine)
+        alerts = query_alerts(engine)
+    finally:
+        engine.dispose()
+    assert kinds(alerts) == expected
+    if story == "quick_turnaround":
+        assert [f.departure_evidence for f in flights] == [None, "inferred"]
+        return
+    (flight,) = flights
+    assert flight.arrival_airport is None
+    landed, retracted = alerts[1], alerts[2]
+    assert datetime.fromisoformat(retracted.details["landed_at"]) == landed.time
+    assert retracted.airport == "UMMS"
+    first_heard = at(truth.first_heard)
+    assert first_heard <= retracted.time <= first_heard + timedelta(seconds=FIRST_POSITION_S)
