@@ -25,7 +25,7 @@ from flightwatch.alerts.watchlist import (
     read_callsign_prefixes,
 )
 from flightwatch.db.airports import AirportIndex, read_airports
-from flightwatch.db.alerts import alert_near, latest_alerts
+from flightwatch.db.alerts import alert_near, latest_alerts, open_inferred_landing
 from flightwatch.db.runways import read_runways
 from flightwatch.db.watchlist import entries, sync_files
 
@@ -42,9 +42,11 @@ class SettingsLike(Protocol):
     def __getitem__(self, section: str) -> Mapping[str, Any]: ...
 
 
-def rule_config(alerts: Mapping[str, Any]) -> RuleConfig:
-    """``[alerts]`` as rule tuning."""
+def rule_config(alerts: Mapping[str, Any], flights_gap_s: float) -> RuleConfig:
+    """``[alerts]`` as rule tuning; ``flights_gap_s`` is ``flights.gap``, within which an
+    inferred landing heard again on the approach is retracted."""
     return RuleConfig(
+        flights_gap_s=flights_gap_s,
         cooldown_s=alerts["cooldown"],
         events=frozenset(alerts["events"]) & frozenset(KINDS),
         approach_within_s=alerts["approach_within"],
@@ -142,9 +144,10 @@ def build_rule_engine(
         sink,
         load_airports(alerts["airports"] or [default_airports],
                       alerts["runways"] or ([default_runways] if default_runways else [])),
-        rule_config(alerts),
+        rule_config(alerts, settings["flights"]["gap"]),
         receiver=settings["receiver"]["name"],
         recorded=partial(alert_near, db),
+        landings=partial(open_inferred_landing, db),
     )
     rules.remember(latest_alerts(db))
     return rules

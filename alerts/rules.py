@@ -19,6 +19,13 @@ Why each guard exists:
   observation clock, so a replay alerts exactly as the live run would have. Memory
   holds the newest alert per key; an alert older than that (an import of history)
   asks the database, via ``recorded``, whether a stored one is within its cooldown.
+- *Retraction.* A ``landed`` alert inferred at a track's loss is remembered (apart from
+  the tracker's state, which goes with the loss) for ``flights_gap_s``: heard again within
+  it, airborne and not climbing, the aircraft had only dropped below coverage, and a
+  ``landing_retracted`` alert corrects the one sent (the flights segmenter undoes the
+  arrival on the same test). The landing's cooldown is lifted, so its real landing alerts.
+  An aircraft first heard within a gap of the process's start asks the database, via
+  ``landings``, for such a landing raised before a restart (once per aircraft).
 """
 
 from __future__ import annotations
@@ -36,7 +43,13 @@ from flightwatch.alerts.geofence import Geofence
 from flightwatch.alerts.watchlist import Match, Watchlist
 from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
 from flightwatch.db.alert_record import Alert
-from flightwatch.db.landing import INFERRED, OBSERVED, inferred_arrival, inferred_departure
+from flightwatch.db.landing import (
+    INFERRED,
+    OBSERVED,
+    inferred_arrival,
+    inferred_departure,
+    not_climbing,
+)
 from flightwatch.db.store import source_name
 from flightwatch.decoder import Observation
 from flightwatch.decoder.geodesy import destination
@@ -53,7 +66,7 @@ _NO_AIRPORTS = AirportIndex(())
 
 KINDS = (
     "enter", "first_seen_inside", "landed", "took_off", "exit", "went_silent",
-    "approaching", "heard_nearby", "squawk", "identity_anomaly",
+    "approaching", "heard_nearby", "squawk", "identity_anomaly", "landing_retracted",
 )  # fmt: skip
 _FAMILY_KINDS = {
     family: tuple(k for k in KINDS if _COOLDOWN_FAMILY.get(k, k) == family)
@@ -66,10 +79,14 @@ _APPROACH_STEP_NM = 1.0  # fences are tested every nautical mile along the proje
 _APPROACH_MAX_STEPS = 240
 _APPROACH_MIN_SPEED_KT = 30.0  # slower than this, a projection says nothing
 _PRUNE_COOLDOWNS_AT = 4096
+_INFERRED_LANDINGS_AT_MOST = 1024  # remembered for a retraction; more within a gap is absurd
 
 # (icao, fence or None, kinds, time, cooldown) -> whether such an alert is stored
 # within the cooldown of that time (``db.alerts.alert_near`` bound to an engine).
 RecordedLookup = Callable[[str, str | None, tuple[str, ...], datetime, timedelta], bool]
+# (icao, time, gap) -> the inferred landed alerts stored before this process that an
+# aircraft heard again at that time may retract (``db.alerts.open_inferred_landing``).
+LandingLookup = Callable[[str, datetime, timedelta], list[Alert]]
 
 
 class AlertSinkLike(Protocol):
@@ -98,6 +115,19 @@ class RuleConfig:
     approach_km: float = 10.0
     approach_deg: float = 20.0
     approach_slower_kt: float = 200.0
+    flights_gap_s: float = 30 * 60.0  # ``flights.gap``: an inferred landing retracted within
+
+
+@dataclass(frozen=True, slots=True)
+class _InferredLanding:
+    """A ``landed`` alert inferred at a track's loss, which hearing it again may retract."""
+
+    alert_time: datetime
+    last_heard: datetime
+    airport: Airport
+    runway: str | None
+    fences: tuple[str, ...]  # the fences it was raised in
+    match: Match | None
 
 
 @dataclass(slots=True)
@@ -199,11 +229,13 @@ class AlertRules:
         *,
         receiver: str | None = None,
         recorded: RecordedLookup | None = None,
+        landings: LandingLookup | None = None,
     ) -> None:
         self.config = config or RuleConfig()
         self.receiver = receiver  # alerts name their sources as positions do
         self.sink = sink
         self.recorded = recorded
+        self.landings = landings
         self.watchlist = watchlist
         self.fences = list(fences)
         self.airports = airports
@@ -218,6 +250,10 @@ class AlertRules:
         self._newest: dict[tuple[str, str, str, str], datetime] = {}  # stored or raised
         self._forgotten: datetime | None = None  # the newest alert pruned from _newest
         self._replies: dict[str, deque[tuple[datetime, str, int | None]]] = {}
+        self._gap = timedelta(seconds=cfg.flights_gap_s)
+        self._inferred: dict[str, _InferredLanding] = {}  # icao -> landing to retract
+        self._lookups_until: datetime | None = None  # a gap after the first position judged
+        self._looked_up: set[str] = set()
         self.alerts_raised = 0
 
     def remember(self, raised: Iterable[tuple[str, str | None, str, datetime]]) -> None:
@@ -297,8 +333,12 @@ class AlertRules:
                        "last_heard": position.time.isoformat()}
             if arrival.runway:
                 details["runway"] = arrival.runway
-            self._raise_at_airport("landed", arrival.time, state, tracked, arrival.airport,
-                                   INFERRED, details, position)
+            fences = self._raise_at_airport("landed", arrival.time, state, tracked,
+                                            arrival.airport, INFERRED, details, position)
+            if fences and "landing_retracted" in self._events:
+                self._remember_landing(state.icao, _InferredLanding(
+                    arrival.time, position.time, arrival.airport, arrival.runway, fences,
+                    tracked.match))
             return
         for fence, latch in zip(self.fences, tracked.fences, strict=False):
             if latch.value:
@@ -349,10 +389,14 @@ class AlertRules:
         time = position.time
         if tracked.last_time is not None and time <= tracked.last_time:
             return  # older than what was judged already: a delayed second source
+        if tracked.last_time is None and self.landings is not None:
+            self._stored_landing(state.icao, time, tracked.match)
         tracked.last_time = time
         if len(tracked.fences) != len(self.fences):
             tracked.fences = [_Latch() for _ in self.fences]
         self._judge_fences(state, tracked, position)
+        if self._inferred:
+            self._judge_reacquired(state, tracked, position)
         self._judge_ground(state, tracked, position)
         if self._approach and not tracked.ground.value:
             self._judge_approach(state, tracked, position)
@@ -404,15 +448,94 @@ class AlertRules:
         self, kind: str, time: datetime, state: AircraftState, tracked: _Tracked,
         place: Airport | Position, evidence: str, details: dict[str, Any],
         position: Position | None,
+    ) -> tuple[str, ...]:
+        """A landing or takeoff, once per fence the airport (or the position) is in; the
+        fences it was raised in (none: kind off, or in its cooldown)."""
+        return tuple(
+            fence.name for fence in self.fences
+            if fence.contains(place.lat, place.lon) and self._raise(
+                kind, time, state.icao, tracked.match, fence=fence.name,
+                airport=place.code if isinstance(place, Airport) else None,
+                details=details, evidence=evidence, **_state_fields(state, position),
+            )
+        )
+
+    # --- retracting an inferred landing -------------------------------------------
+
+    def _remember_landing(self, icao: str, landing: _InferredLanding) -> None:
+        """Keep ``landing`` for the gap (the tracker's state of the aircraft is gone)."""
+        cutoff = landing.last_heard - self._gap
+        self._inferred = {k: v for k, v in self._inferred.items() if v.last_heard >= cutoff}
+        if len(self._inferred) >= _INFERRED_LANDINGS_AT_MOST:
+            del self._inferred[next(iter(self._inferred))]  # the oldest remembered
+        self._inferred[icao] = landing
+
+    def _stored_landing(self, icao: str, time: datetime, match: Match | None) -> None:
+        """A new track, within a gap of this process's start: an inferred landing raised
+        before it (a restart, an earlier replay) may be retracted too. Once per aircraft."""
+        if self._lookups_until is None:
+            self._lookups_until = time + self._gap
+        if time > self._lookups_until:
+            self._looked_up.clear()
+            return
+        if (icao in self._looked_up or icao in self._inferred
+                or "landing_retracted" not in self._events or self.landings is None):
+            return
+        self._looked_up.add(icao)
+        try:
+            stored = self.landings(icao, time, self._gap)
+        except Exception:  # the database is down: nothing to retract, decoding goes on
+            log.exception("could not look up %s's last inferred landing", icao)
+            return
+        airport = self.airports.get(stored[0].airport or "") if stored and self.airports else None
+        last_heard = stored[0].details.get("last_heard") if stored else None
+        if airport is None or not isinstance(last_heard, str):
+            return
+        self._remember_landing(icao, _InferredLanding(
+            stored[0].time, datetime.fromisoformat(last_heard), airport,
+            stored[0].details.get("runway"), tuple(a.geofence for a in stored if a.geofence),
+            match))
+
+    def _judge_reacquired(
+        self, state: AircraftState, tracked: _Tracked, position: Position
     ) -> None:
-        """A landing or takeoff, once per fence the airport (or the position) is in."""
-        for fence in self.fences:
-            if fence.contains(place.lat, place.lon):
-                self._raise(
-                    kind, time, state.icao, tracked.match, fence=fence.name,
-                    airport=place.code if isinstance(place, Airport) else None,
-                    details=details, evidence=evidence, **_state_fields(state, position),
-                )
+        """Heard again after a landing inferred at its loss: airborne and not climbing (the
+        flights segmenter's test), it had not landed. Its first ground judgement (or the
+        end of the gap) settles the question either way."""
+        landing = self._inferred.get(state.icao)
+        if landing is None:
+            return
+        silent = position.time - landing.last_heard
+        if tracked.ground.value is not None or not timedelta(0) < silent <= self._gap:
+            del self._inferred[state.icao]  # settled, too late, or older history (an import)
+            return
+        down, _airport = self._on_the_ground(position)
+        if down or not not_climbing(position):
+            return
+        del self._inferred[state.icao]
+        details = {
+            "airport_name": landing.airport.name,
+            "landed_at": landing.alert_time.isoformat(),
+            "last_heard": landing.last_heard.isoformat(),
+            "heard_again": position.time.isoformat(),
+            "silent_for_s": round(silent.total_seconds()),
+        }
+        if landing.runway:
+            details["runway"] = landing.runway
+        for fence in landing.fences:
+            self._raise(
+                "landing_retracted", position.time, state.icao, landing.match, fence=fence,
+                airport=landing.airport.code, key_extra=landing.alert_time.isoformat(),
+                details=details, **_state_fields(state, position),
+            )
+            self._lift_cooldown((state.icao, fence, "landed", ""), landing.alert_time)
+
+    def _lift_cooldown(self, key: tuple[str, str, str, str], time: datetime) -> None:
+        """Forget the alert of ``key`` raised at ``time``: it was wrong, the next may come."""
+        if self._last_alert.get(key) == time:
+            del self._last_alert[key]
+        if self._newest.get(key) == time:
+            del self._newest[key]
 
     def _on_the_ground(self, position: Position) -> tuple[bool, Airport | None]:
         """On the ground (surface messages), or low and slow near an airport (aggregators)."""
@@ -501,17 +624,18 @@ class AlertRules:
         details: dict[str, Any] | None = None,
         key_extra: str = "",
         **fields: Any,
-    ) -> None:
-        """Hand one alert to the sink unless its kind is off or its cooldown runs."""
+    ) -> bool:
+        """Hand one alert to the sink unless its kind is off or its cooldown runs; whether
+        it was handed."""
         if kind not in self._events:
-            return
+            return False
         key = (icao, fence or "", _COOLDOWN_FAMILY.get(kind, kind), key_extra)
         last = self._last_alert.get(key)
         # Both ways: an import of older history must not repeat what was raised later.
         if last is not None and abs(time - last) < self._cooldown:
-            return
+            return False
         if self._stored_near(key, time):
-            return
+            return False
         self._remember(key, time)
         if fields.get("registration") is None and match is not None:
             fields["registration"] = match.entry.registration or None
@@ -529,6 +653,7 @@ class AlertRules:
             self.sink.raise_alert(alert)
         except Exception:  # a failing sink must not stop decoding; the sink logs its own
             log.exception("could not hand over the %s alert for %s", kind, icao)
+        return True
 
     def _stored_near(self, key: tuple[str, str, str, str], time: datetime) -> bool:
         """Whether a stored or raised alert of ``key`` is within the cooldown of ``time``

@@ -52,11 +52,11 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
 from flightwatch.db.failures import FailureStreak
 from flightwatch.db.landing import (
-    CLIMBING_FPM,
     INFERRED,
     OBSERVED,
     inferred_arrival,
     inferred_departure,
+    not_climbing,
 )
 from flightwatch.db.models import (
     AirportRecord,
@@ -73,11 +73,6 @@ _FENCES: Table = FlightGeofence.__table__  # type: ignore[assignment]
 _AIRPORTS: Table = AirportRecord.__table__  # type: ignore[assignment]
 _SWEEP_EVERY = timedelta(minutes=1)
 _DEPARTURE_WINDOW = timedelta(minutes=1)
-
-
-def _not_climbing(position: Position) -> bool:
-    rate = position.vertical_rate_fpm
-    return rate is not None and rate < CLIMBING_FPM
 
 
 class FenceLike(Protocol):
@@ -222,7 +217,7 @@ class FlightSegmenter:
                 aircraft.pending.clear()
         aircraft.last_time = now
         down, airport = on_the_ground(position, self.airports, self.rules)
-        if aircraft.ground_inferred and not down and _not_climbing(position):
+        if aircraft.ground_inferred and not down and not_climbing(position):
             self._reacquired(aircraft)
         if aircraft.ground is None:  # first judgement: nothing to confirm against
             aircraft.ground = down

@@ -131,6 +131,15 @@ def inferred_arrival(
     return None
 
 
+def not_climbing(position: MovingPosition) -> bool:
+    """Descending or level, as far as a known vertical rate says. Heard again so, airborne,
+    after a landing inferred at its loss, the aircraft had only dropped below coverage
+    on the approach (the flights undo the arrival, the alert rules retract the alert);
+    heard again climbing, it had landed and took off again."""
+    rate = position.vertical_rate_fpm
+    return rate is not None and rate < CLIMBING_FPM
+
+
 def inferred_departure(
     position: MovingPosition, airports: AirportIndex, rules: InferenceThresholds
 ) -> Airport | None:

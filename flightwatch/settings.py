@@ -213,7 +213,7 @@ SOURCE_TYPES = LOCAL_SOURCE_TYPES + AGGREGATOR_SOURCE_TYPES
 
 ALERT_KINDS = (
     "enter", "first_seen_inside", "landed", "took_off", "exit", "went_silent",
-    "approaching", "heard_nearby", "squawk", "identity_anomaly",
+    "approaching", "heard_nearby", "squawk", "identity_anomaly", "landing_retracted",
 )
 
 # The settings table: section -> key -> (parser, default, help). README's
@@ -346,7 +346,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "flights": {
         "gap": _k(_duration, 30 * 60.0,
-                  "start a new flight after this long without a position"),
+                  "start a new flight after this long without a position; an inferred "
+                  "landing heard again on the approach within it is undone (and its alert "
+                  "retracted)"),
     },
     "opensky_history": {
         "host": _k(_str, "trino.opensky-network.org",

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tools.simulate import Flight, Rates, TimedFrame, destination, frames
+from tools.simulate import Flight, Rates, TimedFrame, Waypoint, destination, frames
 
 T31L = (53.87016677856445, 28.048967361450195)  # threshold of 31L, 669 ft
 T13R = (53.89476013183594, 28.012470245361328)  # threshold of 13R, 639 ft
@@ -30,6 +30,10 @@ GO_AROUND = "14FA3A"
 OVERFLIGHT = "14FC05"
 CRUISE = "14FC08"
 DEPARTURE = "14FC0A"
+REHEARD = "14FC0C"  # lost at ~300 ft on final, heard again 90 s later still descending
+QUICK_TURNAROUND = "14FC0E"  # lost on final, heard climbing out 10 min later
+LATE = "14FC10"  # lost on final, heard again descending after the flights gap (30 min)
+REHEARD_LANDS = "14FC12"  # lost on final, heard again 90 s later, then heard landing
 
 
 def final(nm: float) -> tuple[float, float]:
@@ -122,6 +126,39 @@ def scenarios(start: datetime = START) -> dict[str, Scenario]:
     out["departure"] = Scenario(DEPARTURE, frames_of([departure]),
                                 first_heard=departure.start_time)
     return out
+
+
+def _lost_on_final(icao: str, start: datetime, silent_s: float,
+                   again: list[Waypoint], lands: bool = False) -> Scenario:
+    """Heard down to ~300 ft on final into 31L, silent ``silent_s``, then flying ``again``
+    (and landing at its end when ``lands``)."""
+    lost = _approach(icao, start, (*final(1.0), FIELD_FT + 300, 140))
+    before = frames_of([lost])
+    back = Flight(icao, "RSD" + icao[-3:], again, _at(max(t for t, _ in before) + silent_s),
+                  on_ground_at_end=lands)
+    story = Scenario(icao, before + frames_of([back]))
+    story.last_heard = max(t for t, _ in before)
+    story.first_heard = back.start_time
+    return story
+
+
+def retraction_scenarios(start: datetime = START) -> dict[str, Scenario]:
+    """Inferred landings heard again: on the approach within the flights gap (retracted),
+    climbing out (a turnaround), on the approach after the gap (a new flight)."""
+    step = timedelta(minutes=4)
+    # 3 and 2 NM out, 1,000 then 750 ft above the field: it is lost again above the
+    # inferred-landing height at the capture's end, so nothing infers a landing again.
+    on_final = [(*final(3.0), FIELD_FT + 1000, 150), (*final(2.0), FIELD_FT + 750, 140)]
+    climbing = [(*climb_out(2.0), FIELD_FT + 800, 150), (*climb_out(25), 9000, 280)]
+    landing = [*on_final, (*destination(*T31L, HEADING, 0.3), FIELD_FT, 135)]
+    return {
+        "reheard": _lost_on_final(REHEARD, start, 90.0, on_final),
+        "reheard_lands": _lost_on_final(REHEARD_LANDS, start + 4 * step, 90.0, landing,
+                                        lands=True),
+        "quick_turnaround": _lost_on_final(QUICK_TURNAROUND, start + step, 600.0, climbing),
+        "late": _lost_on_final(LATE, start + 2 * step, 31 * 60.0, on_final),
+        "turnaround": scenarios(start + 3 * step)["inferred"],
+    }
 
 
 def merged(chosen: dict[str, Scenario]) -> list[TimedFrame]:

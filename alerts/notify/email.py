@@ -55,6 +55,7 @@ def what_happened(alert: Alert) -> str:
         "heard_nearby": "heard nearby (Mode S only, lower confidence)",
         "squawk": f"squawking {squawk} over {fence}" if squawk else f"squawking over {fence}",
         "identity_anomaly": f"heard from an unexpected address ({alert.icao})",
+        "landing_retracted": f"did not land at {airport} ({fence}): the landed alert was wrong",
         "test": "test message: this channel works",
     }
     phrase = phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
@@ -70,6 +71,29 @@ _EVIDENCE = {
     "inferred": "not heard on the ground: signal lost on a runway approach, or first heard "
                 "climbing out",
 }
+
+
+def correction(alert: Alert) -> str | None:
+    """For a ``landing_retracted`` alert, which earlier alert was wrong and why; else None."""
+    if alert.kind != "landing_retracted":
+        return None
+    d = alert.details
+    landed_at = _utc(d.get("landed_at"))
+    heard_again = _utc(d.get("heard_again")) or f"{alert.time:%Y-%m-%d %H:%M:%S} UTC"
+    silent = d.get("silent_for_s")
+    after = f", {silent} s after it fell silent" if silent is not None else ""
+    return (f"Correction: the alert \"landed at {alert.airport or 'an airport'} (inferred)\" "
+            f"of {landed_at or 'earlier'} was wrong. The aircraft was heard again at "
+            f"{heard_again}{after}, in the air and not climbing: it had only dropped below "
+            f"the receiver's coverage on the approach (or went around).")
+
+
+def _utc(iso: Any) -> str | None:
+    """``2024-05-01 08:05:26 UTC`` from an ISO 8601 time in an alert's details."""
+    try:
+        return f"{datetime.fromisoformat(str(iso)):%Y-%m-%d %H:%M:%S} UTC" if iso else None
+    except ValueError:
+        return str(iso)
 
 
 def aircraft_title(alert: Alert) -> str:
@@ -95,9 +119,11 @@ def body(alert: Alert) -> str:
         "unknown" if alert.lat is None or alert.lon is None
         else f"{alert.lat:.4f}, {alert.lon:.4f}"
     )
-    lines = [
-        f"{aircraft_title(alert)} {what_happened(alert)}.",
-        "",
+    lines = [f"{aircraft_title(alert)} {what_happened(alert)}.", ""]
+    corrected = correction(alert)
+    if corrected:
+        lines += [corrected, ""]
+    lines += [
         f"Time (UTC):    {alert.time.strftime('%Y-%m-%d %H:%M:%S')}",
         f"Position:      {position}",
         f"Altitude:      {_number(alert.altitude_ft, 'ft')}",

@@ -35,6 +35,7 @@ def alert_line(alert: Alert) -> str:
         f"matched_by={alert.matched_by}" if alert.matched_by else None,
         f"confidence={alert.confidence}" if alert.confidence != "high" else None,
         f"evidence={alert.evidence}" if alert.evidence else None,
+        f"retracts=landed@{details['landed_at']}" if details.get("landed_at") else None,
         f"sources={','.join(alert.sources)}" if alert.sources else None,
         "retrospective" if alert.retrospective else None,
     ]

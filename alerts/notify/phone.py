@@ -13,7 +13,12 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flightwatch.alerts.notify.email import aircraft_title, fence_title, what_happened
+from flightwatch.alerts.notify.email import (
+    aircraft_title,
+    correction,
+    fence_title,
+    what_happened,
+)
 from flightwatch.db.airports import Airport, AirportIndex, haversine_km
 from flightwatch.db.alert_record import Alert
 from flightwatch.decoder.geodesy import bearing_deg
@@ -72,7 +77,9 @@ class PhoneFormat:
     def where(self, alert: Alert) -> str:
         """``Belarus, 42 km SW of UMMS Minsk National (53.9012, 27.5500)``."""
         located = alert.lat is not None and alert.lon is not None
-        near = f"at {self._airport_name(alert.airport)}" if alert.airport else None
+        # A retraction's airport is where it did not land: say where it was heard instead.
+        airport = alert.airport if alert.kind != "landing_retracted" else None
+        near = f"at {self._airport_name(airport)}" if airport else None
         if near is None and alert.lat is not None and alert.lon is not None:
             near = self._nearest_airport(alert.lat, alert.lon)
         place = ", ".join(p for p in (fence_title(alert.geofence) if alert.geofence else None,
@@ -89,6 +96,9 @@ class PhoneFormat:
             f"ICAO {alert.icao}",
         ]
         lines = [f"When: {self.when(alert)}"]
+        corrected = correction(alert)
+        if corrected:
+            lines.insert(0, corrected)
         where = self.where(alert)
         if where:
             lines.append(f"Where: {where}")

@@ -93,10 +93,11 @@ def fence_reloader(flights: FlightTracker, settings: Settings) -> Callable[[], N
 def flight_rules(settings: Settings) -> FlightRules:
     """``[flights]`` and the airport thresholds of ``[alerts]`` (landed/took_off mean the same):
     every ``FlightRules`` field the alert rules also have takes their configured value."""
-    alerts = rule_config(settings["alerts"])
+    gap = settings["flights"]["gap"]
+    alerts = rule_config(settings["alerts"], gap)
     shared = {f.name: getattr(alerts, f.name) for f in fields(FlightRules)
               if hasattr(alerts, f.name)}
-    return FlightRules(gap_s=settings["flights"]["gap"], **shared)
+    return FlightRules(gap_s=gap, **shared)
 
 
 def load_airport_index(settings: Settings, engine: Engine) -> AirportIndex:

@@ -5,7 +5,8 @@ table, which the daemon syncs from the configured files, plus the configured
 callsign prefixes and address blocks) or one an alert was raised for. For
 each: who it is, first and last seen, time spent inside each geofence (from
 its stored positions, with gaps over :data:`MAX_GAP` not counted), and the
-airports of its ``landed``/``took_off`` alerts.
+airports of its ``landed``/``took_off`` alerts (a landing a ``landing_retracted`` alert
+withdrew says so).
 
 The mail goes out through the alert channels' own SMTP client or mail folder
 (``alerts.email`` or ``alerts.outbox_dir``). A failed send is retried with the
@@ -71,6 +72,7 @@ class AirportEvent:
     name: str | None
     time: datetime
     evidence: str | None = None  # observed | inferred
+    retracted_at: datetime | None = None  # heard again in the air: it had not landed
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,10 @@ def _aircraft_digest(
     if first is None and seen_bounds is not None:
         first, last = seen_bounds
     visits = [v for v in (_visit(fence, track, alerts) for fence in fences) if v is not None]
+    retracted = _retracted_landings(alerts)
     airports = tuple(
-        AirportEvent(a.kind, a.airport, a.details.get("airport_name"), a.time, a.evidence)
+        AirportEvent(a.kind, a.airport, a.details.get("airport_name"), a.time, a.evidence,
+                     retracted.get(a.time) if a.kind == "landed" else None)
         for a in alerts if a.kind in AIRPORT_KINDS and a.airport
     )
     return AircraftDigest(  # received texts made safe to show: this is a mail
@@ -212,6 +216,21 @@ def _aircraft_digest(
         first_seen=first, last_seen=last, positions=len(track), fences=tuple(visits),
         airports=airports, alert_kinds=dict(Counter(a.kind for a in alerts)),
     )
+
+
+def _retracted_landings(alerts: list[Alert]) -> dict[datetime, datetime]:
+    """The time of each landed alert a ``landing_retracted`` withdrew -> when it was heard
+    again in the air."""
+    out: dict[datetime, datetime] = {}
+    for alert in alerts:
+        landed_at = alert.details.get("landed_at") if alert.kind == "landing_retracted" else None
+        if landed_at:
+            try:
+                out[datetime.fromisoformat(str(landed_at))] = alert.time
+            except ValueError:
+                log.warning("digest: %s's retraction names no landing time: %r", alert.icao,
+                            landed_at)
+    return out
 
 
 def _visit(fence: Geofence, track: list[HistoryRow], alerts: list[Alert]) -> FenceVisit | None:
@@ -292,6 +311,9 @@ def body(digest: Digest) -> str:
             verb = "Landed:" if event.kind == "landed" else "Took off:"
             name = f" ({event.name})" if event.name else ""
             how = " (inferred: not heard on the ground)" if event.evidence == "inferred" else ""
+            if event.retracted_at is not None:
+                how += (f", wrong: heard again in the air at "
+                        f"{event.retracted_at.astimezone(UTC):%H:%M} UTC")
             lines.append(f"  {verb:<9} {event.airport}{name} at {_time(event.time)} UTC{how}")
         if a.alert_kinds:
             kinds = ", ".join(f"{kind} x{n}" if n > 1 else kind

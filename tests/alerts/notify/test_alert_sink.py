@@ -39,6 +39,17 @@ def test_log_line_without_registration_position_or_altitude(make_alert):
     assert alert_line(alert) == "ALERT heard_nearby 157710 matched_by=address_block confidence=low"
 
 
+def test_log_line_of_a_retracted_landing_names_the_landing(make_alert):
+    alert = make_alert(kind="landing_retracted", airport="UMMS", callsign=None, lat=53.8334,
+                       lon=28.1032, altitude_ft=1650.0, details={
+                           "landed_at": "2026-11-25T10:14:04+00:00", "silent_for_s": 92})
+    assert alert_line(alert) == (
+        "ALERT landing_retracted RA-96016 (157710) belarus airport=UMMS 53.8334,28.1032 "
+        "FL016 matched_by=icao retracts=landed@2026-11-25T10:14:04+00:00 "
+        "sources=beast:127.0.0.1:30005"
+    )
+
+
 def test_raise_alert_logs_and_stores_once(engine, make_alert, caplog):
     caplog.set_level(logging.INFO, logger="flightwatch.alerts.notify")
     sink = AlertSink(engine, ["email", "webhook"])

@@ -49,6 +49,29 @@ def test_the_local_date_is_shown_when_it_differs(make_alert, airports):
     assert "Track" not in phone.body(late)
 
 
+def test_a_retracted_landing_says_which_alert_was_wrong(make_alert, airports):
+    """Where it was heard again, not "at UMMS": 6.08 km S and 4.15 km E of UMMS's
+    reference point, 7.4 km bearing 146 degrees (SE)."""
+    phone = PhoneFormat("", MINSK, airports)
+    alert = make_alert(
+        kind="landing_retracted", airport="UMMS", lat=53.8334, lon=28.1032, altitude_ft=1650.0,
+        ground_speed_kt=149.0, details={**make_alert().details,
+                                        "landed_at": "2026-11-25T10:14:04.365957+00:00",
+                                        "heard_again": "2026-11-25T10:15:30+00:00",
+                                        "silent_for_s": 92})
+    assert phone.title(alert) == ("RA-96016 Il-96-300PU (Rossiya) did not land at UMMS "
+                                  "(Belarus): the landed alert was wrong")
+    assert phone.body(alert).splitlines() == [
+        'Correction: the alert "landed at UMMS (inferred)" of 2026-11-25 10:14:04 UTC was '
+        "wrong. The aircraft was heard again at 2026-11-25 10:15:30 UTC, 92 s after it fell "
+        "silent, in the air and not climbing: it had only dropped below the receiver's "
+        "coverage on the approach (or went around).",
+        "When: 2026-11-25 10:15 UTC (13:15 Minsk)",
+        "Where: Belarus, 7 km SE of UMMS Minsk National Airport (53.8334, 28.1032)",
+        "FL016, 149 kt, callsign RSD016, ICAO 157710",
+    ]
+
+
 def test_what_is_unknown_is_left_out(make_alert):
     phone = PhoneFormat()
     alert = make_alert(geofence=None, lat=None, lon=None, altitude_ft=None,
