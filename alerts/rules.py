@@ -290,8 +290,9 @@ class AlertRules:
                 self._judge_position(state, tracked, position)
             elif not obs.verified and state.position is None:
                 self._heard(obs, tracked.match)
-        if self._squawks is not None and state.squawk is not None and state.position is not None:
-            self._check_squawk(state, tracked, obs.time)
+        code = self._alerted_squawk(state)
+        if code is not None and state.position is not None:
+            self._check_squawk(state, tracked, code, obs.time)
 
     def wants_replies(self, icao: str) -> bool:
         """Replies of a watched address, to tell that it is heard nearby."""
@@ -307,8 +308,14 @@ class AlertRules:
         if (not isinstance(tracked, _Tracked) or tracked.match is not None
                 or tracked.generation != self._generation or state.callsign is None):
             return True
-        return (self._squawks is not None and state.squawk is not None
-                and bool(self._squawks.get(state.squawk)))
+        return self._alerted_squawk(state) is not None
+
+    def _alerted_squawk(self, state: AircraftState) -> str | None:
+        """The aircraft's squawk when ``alerts.squawks`` alerts on it, else None."""
+        code = state.squawk
+        if code is None or self._squawks is None or not self._squawks.get(code):
+            return None
+        return code
 
     def on_unverified(self, obs: Observation) -> None:
         if obs.icao not in self.watchlist:
@@ -597,11 +604,10 @@ class AlertRules:
             sources=tuple(sorted({source for _, source, _ in window})),
         )
 
-    def _check_squawk(self, state: AircraftState, tracked: _Tracked, time: datetime) -> None:
-        assert self._squawks is not None and state.position is not None
-        code = state.squawk
-        if code is None or not self._squawks.get(code):
-            return
+    def _check_squawk(
+        self, state: AircraftState, tracked: _Tracked, code: str, time: datetime
+    ) -> None:
+        assert state.position is not None
         for fence in self.fences:
             if fence.contains(state.position.lat, state.position.lon):
                 self._raise(

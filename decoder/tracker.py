@@ -258,7 +258,6 @@ class Tracker:
                                    state.track_deg)
 
 
-
 def _merge_fields(state: AircraftState, obs: Observation) -> bool:
     """Copy the fields an observation carries onto the state; True if the callsign changed."""
     if obs.altitude_ft is not None:
