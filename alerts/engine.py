@@ -24,9 +24,7 @@ from flightwatch.alerts.watchlist import (
     default_prefixes,
     read_callsign_prefixes,
 )
-from flightwatch.db.airports import AirportIndex, read_airports
-from flightwatch.db.alerts import alert_near, latest_alerts, open_inferred_landing
-from flightwatch.db.runways import read_runways
+from flightwatch.db.alerts import alert_near, latest_alerts
 from flightwatch.db.watchlist import entries, sync_files
 
 log = logging.getLogger(__name__)
@@ -42,11 +40,9 @@ class SettingsLike(Protocol):
     def __getitem__(self, section: str) -> Mapping[str, Any]: ...
 
 
-def rule_config(alerts: Mapping[str, Any], flights_gap_s: float) -> RuleConfig:
-    """``[alerts]`` as rule tuning; ``flights_gap_s`` is ``flights.gap``, within which an
-    inferred landing heard again on the approach is retracted."""
+def rule_config(alerts: Mapping[str, Any]) -> RuleConfig:
+    """``[alerts]`` as rule tuning."""
     return RuleConfig(
-        flights_gap_s=flights_gap_s,
         cooldown_s=alerts["cooldown"],
         events=frozenset(alerts["events"]) & frozenset(KINDS),
         approach_within_s=alerts["approach_within"],
@@ -55,13 +51,6 @@ def rule_config(alerts: Mapping[str, Any], flights_gap_s: float) -> RuleConfig:
         border_hold_s=alerts["border_hold"],
         heard_nearby_replies=alerts["heard_nearby_replies"],
         heard_nearby_window_s=alerts["heard_nearby_window"],
-        airport_radius_km=alerts["airport_radius_km"],
-        landed_below_ft=alerts["landed_below_ft"],
-        landed_slower_kt=alerts["landed_slower_kt"],
-        inferred_below_ft=alerts["inferred_below_ft"],
-        approach_km=alerts["approach_km"],
-        approach_deg=alerts["approach_deg"],
-        approach_slower_kt=alerts["approach_slower_kt"],
     )
 
 
@@ -115,39 +104,27 @@ def load_fences(specs: Iterable[Mapping[str, Any]]) -> list[Geofence]:
     return [Geofence.from_file(s["file"], s["name"], s["buffer_km"]) for s in specs]
 
 
-def load_airports(paths: Iterable[Path], runways: Iterable[Path] = ()) -> AirportIndex:
-    """Airports with the runway ends of the ``runways`` files."""
-    return AirportIndex((a for path in paths for a in read_airports(path)),
-                        (end for path in runways for end in read_runways(path)))
-
-
 def build_rule_engine(
     settings: SettingsLike,
     db: Engine,
     *,
-    default_airports: Path,
-    default_runways: Path | None = None,
     prefix_table: Path,
     sink: AlertSinkLike,
+    receiver: str | None,
 ) -> AlertRules:
     """The rules a configuration describes, raising into ``sink``.
 
     ``sink`` is the process's one ``AlertSink`` (it holds alerts a locked database
-    delayed). ``default_airports`` (``default_runways``) is used when ``alerts.airports``
-    (``alerts.runways``) is not set;
-    ``prefix_table`` is the shipped callsign-prefix table.
+    delayed); ``prefix_table`` is the shipped callsign-prefix table; ``receiver`` names
+    the sources of what this process hears (None: history imported from elsewhere).
     """
-    alerts = settings["alerts"]
     rules = AlertRules(
         load_configured_watchlist(db, settings["watchlist"], prefix_table),
         load_fences(settings.geofences),
         sink,
-        load_airports(alerts["airports"] or [default_airports],
-                      alerts["runways"] or ([default_runways] if default_runways else [])),
-        rule_config(alerts, settings["flights"]["gap"]),
-        receiver=settings["receiver"]["name"],
+        rule_config(settings["alerts"]),
+        receiver=receiver,
         recorded=partial(alert_near, db),
-        landings=partial(open_inferred_landing, db),
     )
     rules.remember(latest_alerts(db))
     return rules

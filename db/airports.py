@@ -15,7 +15,6 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from flightwatch.db.runways import RunwayEnd
 from flightwatch.decoder.geodesy import central_angle
@@ -245,46 +244,3 @@ def _cell_index(degrees: float) -> int:
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:
     return _cell_index(lat), (_cell_index(lon) + 180) % 360 - 180
-
-
-class PositionLike(Protocol):
-    """What judging "on the ground" reads of a position (``decoder.tracker.Position``)."""
-
-    lat: float
-    lon: float
-    altitude_ft: float | None
-    ground_speed_kt: float | None
-    on_ground: bool | None
-
-
-class GroundThresholds(Protocol):
-    """What "on the ground" needs: ``FlightRules``, or the alert rules' ``RuleConfig``."""
-
-    @property
-    def airport_radius_km(self) -> float: ...
-
-    @property
-    def landed_below_ft(self) -> float: ...
-
-    @property
-    def landed_slower_kt(self) -> float: ...
-
-
-def on_the_ground(
-    position: PositionLike, airports: AirportIndex, rules: GroundThresholds
-) -> tuple[bool, Airport | None]:
-    """On the ground (surface messages), or low and slow near an airport; and which airport.
-
-    Low and slow counts even when ``on_ground`` says airborne: many transponders
-    never switch to surface messages.
-    """
-    speed = position.ground_speed_kt
-    if position.on_ground is not True and (speed is None or speed >= rules.landed_slower_kt):
-        return False, None
-    airport = airports.nearest(position.lat, position.lon, rules.airport_radius_km)
-    if position.on_ground:
-        return True, airport
-    if airport is None or position.altitude_ft is None:
-        return False, None
-    height_ft = position.altitude_ft - (airport.elevation_ft or 0.0)
-    return height_ft < rules.landed_below_ft, airport

@@ -18,7 +18,6 @@ from sqlalchemy import Engine, Table, func, select, update
 
 from flightwatch.db.alert_queries import ALERT_COLUMNS, PENDING, alert_from
 from flightwatch.db.alert_record import Alert
-from flightwatch.db.landing import INFERRED
 from flightwatch.db.models import AlertRecord, FlightRecord, OutboxEntry
 from flightwatch.db.store import dialect_insert
 
@@ -170,34 +169,6 @@ def latest_alerts(engine: Engine) -> list[tuple[str, str | None, str, datetime]]
         table.icao, table.geofence, table.kind)
     with engine.connect() as conn:
         return [(icao, fence, kind, time) for icao, fence, kind, time in conn.execute(query)]
-
-
-def open_inferred_landing(
-    engine: Engine, icao: str, time: datetime, within: timedelta
-) -> list[Alert]:
-    """The inferred ``landed`` alerts (one per fence) that an aircraft heard again at ``time``
-    may still retract, raised before this process started: its latest flight ended in an
-    inferred arrival, last heard less than ``within`` before ``time``, and no takeoff,
-    landing or retraction of it was raised since. Empty otherwise."""
-    flights = _FLIGHTS.c
-    with engine.connect() as conn:
-        flight = conn.execute(
-            select(flights.last_seen, flights.arrival_evidence)
-            .where(flights.icao == icao, flights.first_seen <= time)
-            .order_by(flights.first_seen.desc()).limit(1)
-        ).first()
-        if (flight is None or flight.arrival_evidence != INFERRED
-                or not time - within <= flight.last_seen < time):
-            return []
-        table = _ALERTS.c
-        rows = conn.execute(
-            select(_ALERTS).where(table.icao == icao, table.kind.in_(_LANDING_KINDS),
-                                  table.time >= flight.last_seen, table.time <= time)
-        ).all()
-    alerts = [alert_from(row._mapping) for row in rows]
-    if any(a.kind != "landed" or a.evidence != INFERRED for a in alerts):
-        return []
-    return alerts
 
 
 def alert_near(

@@ -5,28 +5,17 @@ Segmentation, per aircraft, on the observation clock (so a replay cuts the same
 flights as the live run did):
 
 - A **gap** longer than ``gap_s`` (30 min) without a position ends the flight;
-  the next airborne position starts a new one.
-- **On the ground** means surface messages (``on_ground``), or low and slow near an
-  airport: below ``landed_below_ft`` above the field, slower than
-  ``landed_slower_kt``, within ``airport_radius_km`` (aggregators without a ground
-  flag, and transponders that never switch to surface messages). A change of
-  ground state counts once it held for ``confirm_positions`` positions; its time
-  is the first of them.
-- **Landing** (air -> ground) sets the arrival airport and time. The flight keeps
-  the roll-out, taxi and parked positions that follow (``last_seen`` grows) until
-  the aircraft takes off again or goes silent for ``gap_s``.
-- **Takeoff** (ground -> air) starts a new flight: ``departure_time`` is the first
-  airborne position and the departure airport the one it stood on. Ground
-  positions with no flight before them (first seen parked) start no flight.
-- A flight first seen airborne and **climbing below** ``landed_below_ft`` near an
-  airport (or on a runway's climb-out) departed from it (the takeoff itself was
-  not heard): departure airport set, ``departure_time`` is ``first_seen``,
-  ``departure_evidence`` ``inferred`` (see :mod:`db.landing`).
-- An airborne aircraft whose track is **lost** (``lost``) low on a runway's approach
-  landed there: arrival airport and estimated time, ``arrival_evidence``
-  ``inferred``. If it is heard again climbing out within the gap, that is a takeoff
-  from the same airport, ``inferred`` too (nobody heard it on the ground); heard again
-  descending or level, it had only dropped below coverage: the arrival is undone.
+  the next airborne position starts a new one. Positions on the ground with no
+  flight before them (first seen parked) start no flight.
+- Where a flight began and ended is judged elsewhere (:mod:`flightwatch.alerts.detect`,
+  which tells it through the daemon's flight listener): an **arrival** sets the
+  flight's arrival (airport, estimated time, grade, uncertainty, reason, candidates);
+  the flight keeps the roll-out, taxi and parked positions that follow until a
+  **departure** that starts a new flight (a take-off after the ground) or a gap. A
+  departure judged from the first positions heard (first heard climbing) belongs to
+  the flight they began. A **confirmed** arrival (a turnaround) upgrades the flight
+  the aircraft was lost with; a **withdrawn** one clears its arrival and keeps the
+  reason why.
 - **Time inside a geofence** adds up the intervals between consecutive positions
   of the flight that are both inside.
 
@@ -34,7 +23,8 @@ A flight is keyed by ``(icao, first_seen)`` and written with absolute values, so
 retried batch or a replay of the same capture updates rows instead of adding
 copies. The segmenter writes in batches (``flush``), never per position. An
 aircraft it has no memory of (after a restart) resumes its latest flight from the
-database when that flight is recent enough.
+database when that flight is recent enough; a judgement about an earlier flight
+that is no longer in memory is written as an update of that row.
 """
 
 from __future__ import annotations
@@ -46,18 +36,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, and_, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
-from flightwatch.db.failures import FailureStreak
-from flightwatch.db.landing import (
+from flightwatch.db.airports import Airport
+from flightwatch.db.evidence import (
     INFERRED,
-    OBSERVED,
-    inferred_arrival,
-    inferred_departure,
-    not_climbing,
+    PROBABLE,
+    AirportFix,
+    LostFlight,
+    parse_candidates,
 )
+from flightwatch.db.failures import FailureStreak
 from flightwatch.db.models import (
     AirportRecord,
     FlightGeofence,
@@ -72,7 +62,8 @@ _FLIGHTS: Table = FlightRecord.__table__  # type: ignore[assignment]
 _FENCES: Table = FlightGeofence.__table__  # type: ignore[assignment]
 _AIRPORTS: Table = AirportRecord.__table__  # type: ignore[assignment]
 _SWEEP_EVERY = timedelta(minutes=1)
-_DEPARTURE_WINDOW = timedelta(minutes=1)
+_DEPARTURE_WINDOW = timedelta(minutes=3)  # a first-heard departure annotates a young flight
+_ENDS = ("departure", "arrival")
 
 
 class FenceLike(Protocol):
@@ -91,21 +82,6 @@ def _whole_second(p: Position) -> Position:
                     p.callsign, p.source)
 
 
-@dataclass(frozen=True, slots=True)
-class FlightRules:
-    """Segmentation tuning; the airport thresholds mean what ``[alerts]``'s keys mean."""
-
-    gap_s: float = 30 * 60.0
-    airport_radius_km: float = 5.0
-    landed_below_ft: float = 1500.0  # above field elevation
-    landed_slower_kt: float = 80.0
-    confirm_positions: int = 2
-    inferred_below_ft: float = 700.0  # above field elevation
-    approach_km: float = 10.0
-    approach_deg: float = 20.0
-    approach_slower_kt: float = 200.0
-
-
 @dataclass(slots=True)
 class _FenceTime:
     seconds: float
@@ -120,12 +96,9 @@ class _Flight:
     last_seen: datetime
     callsign: str | None = None
     registration: str | None = None
-    departure_airport: str | None = None
-    departure_time: datetime | None = None
-    arrival_airport: str | None = None
-    arrival_time: datetime | None = None
-    departure_evidence: str | None = None  # observed | inferred
-    arrival_evidence: str | None = None
+    departure: AirportFix | None = None
+    arrival: AirportFix | None = None
+    withdrawn: str | None = None  # why an arrival judged at a loss was withdrawn
     max_altitude_ft: float | None = None
     positions: int = 0
     fences: dict[str, _FenceTime] = field(default_factory=dict)
@@ -136,14 +109,34 @@ class _Flight:
         return {
             "icao": self.icao, "first_seen": self.first_seen, "last_seen": self.last_seen,
             "callsign": self.callsign, "registration": self.registration,
-            "departure_airport": self.departure_airport, "departure_time": self.departure_time,
-            "arrival_airport": self.arrival_airport, "arrival_time": self.arrival_time,
-            "departure_evidence": self.departure_evidence,
-            "arrival_evidence": self.arrival_evidence,
+            **fix_columns("departure", self.departure),
+            **fix_columns("arrival", self.arrival, self.withdrawn),
             "max_altitude_ft": None if self.max_altitude_ft is None
             else round(self.max_altitude_ft),
             "positions": self.positions,
         }
+
+
+def fix_columns(end: str, fix: AirportFix | None, withdrawn: str | None = None,
+                ) -> dict[str, Any]:
+    """The six columns of one end of a flight (``departure`` or ``arrival``)."""
+    if fix is None:
+        return {f"{end}_airport": None, f"{end}_time": None, f"{end}_evidence": None,
+                f"{end}_uncertainty_s": None, f"{end}_reason": withdrawn,
+                f"{end}_candidates": None}
+    return {f"{end}_airport": fix.airport, f"{end}_time": fix.time.replace(microsecond=0),
+            f"{end}_evidence": fix.evidence, f"{end}_uncertainty_s": fix.uncertainty_s,
+            f"{end}_reason": fix.reason, f"{end}_candidates": fix.candidates_text}
+
+
+def _fix_from_row(row: Any, end: str) -> AirportFix | None:
+    when = getattr(row, f"{end}_time")
+    evidence = getattr(row, f"{end}_evidence")
+    if when is None or evidence is None:
+        return None
+    return AirportFix(getattr(row, f"{end}_airport"), when, evidence,
+                      getattr(row, f"{end}_uncertainty_s") or 0, getattr(row, f"{end}_reason"),
+                      parse_candidates(getattr(row, f"{end}_candidates")))
 
 
 @dataclass(slots=True, eq=False)
@@ -151,43 +144,39 @@ class _Aircraft:
     """The segmenter's memory of one aircraft."""
 
     flight: _Flight | None = None
+    previous: _Flight | None = None  # the flight before (a turnaround may confirm its end)
     last_time: datetime | None = None
-    ground: bool | None = None  # settled ground state; None: not judged since a gap
-    ground_inferred: bool = False  # ``ground`` comes from a landing inferred at a loss
-    ground_airport: Airport | None = None  # where it stands (or last stood)
-    pending: list[tuple[Position, bool, Airport | None]] = field(default_factory=list)
 
 
 class FlightSegmenter:
     """Cuts stored positions into flights and keeps the ``flights`` table up to date.
 
-    Feed it every stored position (``add``) in time order per aircraft; call
-    ``maybe_flush`` often and ``flush`` at the end. Not thread-safe: the
-    pipeline's thread owns it.
+    Feed it every stored position (``add``) in time order per aircraft, and the
+    judgements about where flights began and ended (``arrived``, ``departed``,
+    ``confirm_arrival``, ``withdraw_arrival``); call ``maybe_flush`` often and
+    ``flush`` at the end. Not thread-safe: the pipeline's thread owns it.
     """
 
     def __init__(
         self,
         engine: Engine,
-        airports: AirportIndex,
         fences: Sequence[FenceLike] = (),
-        rules: FlightRules | None = None,
         *,
+        gap_s: float = 30 * 60.0,
         batch_seconds: float = 5.0,
         batch_flights: int = 500,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
-        self.airports = airports
         self.fences = list(fences)
-        self.rules = rules or FlightRules()
         self.batch_seconds = batch_seconds
         self.batch_flights = batch_flights
         self._clock = clock
         self._last_write = clock()
-        self._gap = timedelta(seconds=self.rules.gap_s)
+        self._gap = timedelta(seconds=gap_s)
         self._aircraft: dict[str, _Aircraft] = {}
         self._dirty: dict[tuple[str, datetime], _Flight] = {}
+        self._updates: list[tuple[str, datetime, dict[str, Any]]] = []  # flights not in memory
         self._next_sweep: datetime | None = None
         self._resumable_since: datetime | None = None
         self._resumable_icaos: set[str] = set()
@@ -196,152 +185,106 @@ class FlightSegmenter:
 
     # --- segmentation -----------------------------------------------------------------
 
-    def add(self, position: Position, registration: str | None = None) -> None:
-        """One stored position of one aircraft."""
+    def add(self, position: Position, registration: str | None = None,
+            airborne: bool = True) -> None:
+        """One stored position of one aircraft; ``airborne`` as the detector judged it."""
         if position.time.microsecond:
             # Whole seconds, as the positions table keeps them (a second position in the
             # same second is not stored), so a resumed flight skips exactly what it counted.
             position = _whole_second(position)
         icao, now = position.icao, position.time
-        aircraft = self._aircraft.get(icao)
-        if aircraft is None:
-            aircraft = self._resume(icao, now)
-            self._aircraft[icao] = aircraft
+        aircraft = self._memory(icao, now)
         if aircraft.last_time is not None:
             if now <= aircraft.last_time:
                 return  # late or repeated (a second source, a replay of stored data)
             if now - aircraft.last_time > self._gap:
                 self._end_flight(aircraft)
-                aircraft.ground, aircraft.ground_airport = None, None
-                aircraft.ground_inferred = False
-                aircraft.pending.clear()
         aircraft.last_time = now
-        down, airport = on_the_ground(position, self.airports, self.rules)
-        if aircraft.ground_inferred and not down and not_climbing(position):
-            self._reacquired(aircraft)
-        if aircraft.ground is None:  # first judgement: nothing to confirm against
-            aircraft.ground = down
-            aircraft.ground_airport = airport if down else None
-            if not down:
-                departed = inferred_departure(position, self.airports, self.rules)
-                flight = self._start_flight(aircraft, position, departed,
-                                            now if departed else None)
-                flight.departure_evidence = INFERRED if departed else None
-            self._assign(aircraft, position, registration)
-        elif down == aircraft.ground:
-            for held, _, _ in aircraft.pending:  # a blip: the held positions were not a change
-                self._assign(aircraft, held, registration)
-            aircraft.pending.clear()
-            if down and airport is not None:
-                aircraft.ground_airport = airport
-            if not down:
-                self._maybe_departed(aircraft, position)
-            self._assign(aircraft, position, registration)
-        else:
-            aircraft.pending.append((position, down, airport))
-            if len(aircraft.pending) >= self.rules.confirm_positions:
-                self._change(aircraft, registration)
+        if aircraft.flight is None:
+            if not airborne:
+                return  # first seen on the ground: no flight until it takes off
+            self._start_flight(aircraft, position)
+        self._assign(aircraft, position, registration)
         self._sweep(now)
 
-    def _change(self, aircraft: _Aircraft, registration: str | None) -> None:
-        """The held positions confirmed a change of ground state: takeoff or landing."""
-        held = aircraft.pending
-        first, down, airport = held[0]
-        aircraft.pending = []
-        aircraft.ground = down
-        if down:  # landing
-            flight = aircraft.flight
-            if flight is None:  # not airborne in a flight we know of (resumed, odd data)
-                flight = self._start_flight(aircraft, first, None, None)
-            touchdown = airport or next((a for _, _, a in held if a is not None), None)
-            flight.arrival_airport = touchdown.code if touchdown else None
-            flight.arrival_time = first.time
-            flight.arrival_evidence = OBSERVED
-            aircraft.ground_airport = touchdown
-        else:  # takeoff
+    def arrived(self, icao: str, fix: AirportFix, position: Position) -> None:
+        """The current flight ended at ``fix`` (``position``: its touchdown, or the last
+        position heard)."""
+        if position.time.microsecond:
+            position = _whole_second(position)
+        aircraft = self._memory(icao, position.time)
+        flight = aircraft.flight
+        if flight is None:  # not airborne in a flight we know of (resumed, odd data)
+            flight = self._start_flight(aircraft, position)
+        flight.arrival, flight.withdrawn = fix, None
+        self._touch(flight)
+
+    def departed(self, icao: str, fix: AirportFix, first: Position,
+                 starts_flight: bool) -> None:
+        """A departure: a new flight from ``first`` on (``starts_flight``), or the current
+        flight, first heard at ``first``, began at ``fix``."""
+        if first.time.microsecond:
+            first = _whole_second(first)
+        aircraft = self._memory(icao, first.time)
+        flight = aircraft.flight
+        if starts_flight or flight is None:
             self._end_flight(aircraft)
-            origin = aircraft.ground_airport or self.airports.nearest(
-                first.lat, first.lon, self.rules.airport_radius_km
-            )
-            flight = self._start_flight(aircraft, first, origin, first.time)
-            flight.departure_evidence = INFERRED if aircraft.ground_inferred else OBSERVED
-            aircraft.ground_airport = None
-        aircraft.ground_inferred = False
-        for position, _, _ in held:
-            self._assign(aircraft, position, registration)
+            flight = self._start_flight(aircraft, first)
+        elif (flight.departure is not None or flight.arrival is not None
+              or first.time - flight.first_seen > _DEPARTURE_WINDOW):
+            return
+        flight.departure = fix
+        self._touch(flight)
 
-    def _maybe_departed(self, aircraft: _Aircraft, position: Position) -> None:
-        """A flight's first positions may come before its first velocity message (no
-        vertical rate yet): a climb-out is looked for during its first minute."""
-        flight = aircraft.flight
-        if (flight is None or flight.departure_time is not None
-                or flight.arrival_time is not None
-                or position.time - flight.first_seen > _DEPARTURE_WINDOW):
-            return
-        departed = inferred_departure(position, self.airports, self.rules)
-        if departed is not None:
-            flight.departure_airport, flight.departure_time = departed.code, flight.first_seen
-            flight.departure_evidence = INFERRED
+    def confirm_arrival(self, icao: str, lost_at: datetime, fix: AirportFix) -> None:
+        """A turnaround confirmed the arrival of the flight lost at ``lost_at``."""
+        self._judge_earlier(icao, lost_at, fix, None)
 
-    def _reacquired(self, aircraft: _Aircraft) -> None:
-        """Heard again, airborne and not climbing, after a landing inferred at its loss: it
-        had only dropped below coverage on the approach. The flight goes on."""
-        flight = aircraft.flight
-        if flight is not None:
-            flight.arrival_airport, flight.arrival_time, flight.arrival_evidence = None, None, None
-            flight.dirty = True
-            self._dirty[(flight.icao, flight.first_seen)] = flight
-        aircraft.ground, aircraft.ground_inferred, aircraft.ground_airport = False, False, None
+    def withdraw_arrival(self, icao: str, lost_at: datetime, why: str) -> None:
+        """The arrival judged when the flight was lost at ``lost_at`` did not happen."""
+        self._judge_earlier(icao, lost_at, None, why)
 
-    def lost(self, position: Position | None) -> None:
-        """The tracker lost the aircraft whose latest position this is: if it was on a
-        runway's approach, it landed there (``inferred``)."""
-        if position is None:
-            return
-        aircraft = self._aircraft.get(position.icao)
-        if aircraft is None or aircraft.ground is not False or aircraft.flight is None:
-            return
-        arrival = inferred_arrival(position, self.airports, self.rules)
-        if arrival is None:
-            return
-        flight = aircraft.flight
-        flight.arrival_airport = arrival.airport.code
-        flight.arrival_time = arrival.time.replace(microsecond=0)
-        flight.arrival_evidence = INFERRED
+    def _judge_earlier(self, icao: str, lost_at: datetime, fix: AirportFix | None,
+                       withdrawn: str | None) -> None:
+        aircraft = self._memory(icao, lost_at)
+        lost_at = lost_at.replace(microsecond=0)
+        for flight in (aircraft.flight, aircraft.previous):
+            if flight is not None and flight.first_seen <= lost_at:
+                flight.arrival, flight.withdrawn = fix, withdrawn
+                self._touch(flight)
+                return
+        self._updates.append((icao, lost_at, fix_columns("arrival", fix, withdrawn)))
+
+    def _memory(self, icao: str, now: datetime) -> _Aircraft:
+        aircraft = self._aircraft.get(icao)
+        if aircraft is None:
+            aircraft = self._aircraft[icao] = self._resume(icao, now)
+        return aircraft
+
+    def _touch(self, flight: _Flight) -> None:
         flight.dirty = True
         self._dirty[(flight.icao, flight.first_seen)] = flight
-        aircraft.ground, aircraft.ground_inferred = True, True
-        aircraft.ground_airport = arrival.airport
-        aircraft.pending.clear()
 
-    def _start_flight(
-        self,
-        aircraft: _Aircraft,
-        position: Position,
-        departure: Airport | None,
-        departure_time: datetime | None,
-    ) -> _Flight:
-        flight = _Flight(
-            icao=position.icao, first_seen=position.time, last_seen=position.time,
-            departure_airport=departure.code if departure else None,
-            departure_time=departure_time,
-        )
+    def _start_flight(self, aircraft: _Aircraft, position: Position) -> _Flight:
+        flight = _Flight(icao=position.icao, first_seen=position.time, last_seen=position.time)
         aircraft.flight = flight
+        self._touch(flight)
         return flight
 
     def _end_flight(self, aircraft: _Aircraft) -> None:
+        if aircraft.flight is not None:
+            aircraft.previous = aircraft.flight
         aircraft.flight = None
 
     def _assign(self, aircraft: _Aircraft, position: Position, registration: str | None) -> None:
-        """Add a position to the aircraft's current flight (none when it stands on the ground
-        without having been seen to land)."""
+        """Add a position to the aircraft's current flight."""
         flight = aircraft.flight
         if flight is None:
             return
         previous = flight.last_seen
-        flight.last_seen = position.time
+        flight.last_seen = max(previous, position.time)
         flight.positions += 1
-        if position.callsign and flight.arrival_time is None:
+        if position.callsign and flight.arrival is None:
             # The latest airborne one: a crew may set the new callsign only after takeoff.
             flight.callsign = position.callsign
         if registration and flight.registration is None:
@@ -363,8 +306,7 @@ class FlightSegmenter:
                     spent.seconds += (position.time - previous).total_seconds()
                 spent.last_inside = position.time
             flight.inside = inside
-        flight.dirty = True
-        self._dirty[(flight.icao, flight.first_seen)] = flight
+        self._touch(flight)
 
     def _sweep(self, now: datetime) -> None:
         """Forget aircraft silent for longer than the gap whose flight is written."""
@@ -376,6 +318,7 @@ class FlightSegmenter:
             icao for icao, a in self._aircraft.items()
             if a.last_time is not None and a.last_time < cutoff
             and (a.flight is None or not a.flight.dirty)
+            and (a.previous is None or not a.previous.dirty)
         ]
         for icao in stale:
             del self._aircraft[icao]
@@ -428,9 +371,8 @@ class FlightSegmenter:
         flight = _Flight(
             icao=icao, first_seen=row.first_seen, last_seen=row.last_seen,
             callsign=row.callsign, registration=row.registration,
-            departure_airport=row.departure_airport, departure_time=row.departure_time,
-            arrival_airport=row.arrival_airport, arrival_time=row.arrival_time,
-            departure_evidence=row.departure_evidence, arrival_evidence=row.arrival_evidence,
+            departure=_fix_from_row(row, "departure"), arrival=_fix_from_row(row, "arrival"),
+            withdrawn=row.arrival_reason if row.arrival_evidence is None else None,
             max_altitude_ft=row.max_altitude_ft, positions=row.positions,
             fences={f.geofence: _FenceTime(f.seconds, f.first_inside, f.last_inside)
                     for f in fences},
@@ -438,22 +380,28 @@ class FlightSegmenter:
         )
         aircraft.flight = flight
         aircraft.last_time = row.last_seen
-        aircraft.ground = row.arrival_time is not None
-        aircraft.ground_inferred = row.arrival_evidence == INFERRED
-        if aircraft.ground and row.arrival_airport:
-            aircraft.ground_airport = self.airports.get(row.arrival_airport)
         return aircraft
 
     # --- batched writes ---------------------------------------------------------------
 
     @property
     def pending(self) -> int:
-        return len(self._dirty)
+        return len(self._dirty) + len(self._updates)
 
     def write(self, conn: Connection) -> None:
-        """Upsert the changed flights and their geofence times (inside a transaction)."""
-        if not self._dirty:
-            return
+        """Upsert the changed flights and their geofence times, then judgements about flights
+        no longer in memory (inside a transaction)."""
+        if self._dirty:
+            self._write_flights(conn)
+        for icao, lost_at, values in self._updates:
+            latest = (select(func.max(_FLIGHTS.c.first_seen))
+                      .where(_FLIGHTS.c.icao == icao, _FLIGHTS.c.first_seen <= lost_at)
+                      .scalar_subquery())
+            conn.execute(_FLIGHTS.update()
+                         .where(and_(_FLIGHTS.c.icao == icao, _FLIGHTS.c.first_seen == latest))
+                         .values(**values))
+
+    def _write_flights(self, conn: Connection) -> None:
         flights = [self._dirty[key] for key in sorted(self._dirty)]
         stmt = dialect_insert(self.engine, _FLIGHTS)
         keys = ("icao", "first_seen")
@@ -492,6 +440,7 @@ class FlightSegmenter:
         for flight in self._dirty.values():
             flight.dirty = False
         self._dirty.clear()
+        self._updates.clear()
         for icao in self._forget:
             if self._aircraft.pop(icao, None) is not None:
                 self._resumable_icaos.add(icao)
@@ -499,9 +448,9 @@ class FlightSegmenter:
         self._last_write = self._clock()
 
     def due(self) -> bool:
-        if len(self._dirty) >= self.batch_flights:
+        if self.pending >= self.batch_flights:
             return True
-        return bool(self._dirty) and self._clock() - self._last_write >= self.batch_seconds
+        return bool(self.pending) and self._clock() - self._last_write >= self.batch_seconds
 
     def maybe_flush(self) -> None:
         if self.due():
@@ -509,7 +458,7 @@ class FlightSegmenter:
 
     def flush(self) -> bool:
         """Write every changed flight in one transaction; False (and keep them) on failure."""
-        if not self._dirty:
+        if not self.pending:
             self.written()  # nothing to write: forgotten aircraft can go now
             return True
         try:
@@ -522,6 +471,23 @@ class FlightSegmenter:
         self._writes.succeeded()
         self.written()
         return True
+
+
+def open_arrival(engine: Engine, icao: str, time: datetime,
+                 within: timedelta) -> LostFlight | None:
+    """The latest flight of ``icao`` before ``time``, if it was lost less than ``within``
+    before it with an arrival judged at the loss and nothing since."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(_FLIGHTS).where(_FLIGHTS.c.icao == icao, _FLIGHTS.c.first_seen < time)
+            .order_by(_FLIGHTS.c.first_seen.desc()).limit(1)
+        ).first()
+    if row is None or not timedelta(0) < time - row.last_seen <= within:
+        return None
+    if row.arrival_evidence not in (INFERRED, PROBABLE):
+        return None
+    arrival = _fix_from_row(row, "arrival")
+    return LostFlight(row.last_seen, arrival) if arrival is not None else None
 
 
 # --- airports ---------------------------------------------------------------------------

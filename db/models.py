@@ -128,7 +128,7 @@ class AlertRecord(Base):
     confidence: Mapped[str] = mapped_column(String(16))
     sources: Mapped[str] = mapped_column(Text)  # comma-separated source names
     details: Mapped[str] = mapped_column(Text)  # JSON object
-    evidence: Mapped[str | None] = mapped_column(String(8))  # landed/took_off: how known
+    evidence: Mapped[str | None] = mapped_column(String(16))  # landed/took_off: the grade
     # Raised by ``flightwatch import`` from historical data, not seen live.
     retrospective: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
@@ -177,8 +177,17 @@ class FlightRecord(Base):
     departure_time: Mapped[datetime | None] = mapped_column(EpochSeconds)
     arrival_airport: Mapped[str | None] = mapped_column(String(16))
     arrival_time: Mapped[datetime | None] = mapped_column(EpochSeconds)
-    departure_evidence: Mapped[str | None] = mapped_column(String(8))  # observed | inferred
-    arrival_evidence: Mapped[str | None] = mapped_column(String(8))
+    # How each end is known (db/evidence.py): observed | inferred | probable | confirmed,
+    # the estimate's plus-or-minus, one quotable reason, and the airports that fit alike
+    # when no single one is named (codes separated by spaces).
+    departure_evidence: Mapped[str | None] = mapped_column(String(16))
+    arrival_evidence: Mapped[str | None] = mapped_column(String(16))
+    departure_uncertainty_s: Mapped[int | None] = mapped_column(Integer)
+    arrival_uncertainty_s: Mapped[int | None] = mapped_column(Integer)
+    departure_reason: Mapped[str | None] = mapped_column(Text)
+    arrival_reason: Mapped[str | None] = mapped_column(Text)
+    departure_candidates: Mapped[str | None] = mapped_column(String(200))
+    arrival_candidates: Mapped[str | None] = mapped_column(String(200))
     max_altitude_ft: Mapped[int | None] = mapped_column(Integer)
     positions: Mapped[int] = mapped_column(Integer)
 
@@ -238,3 +247,27 @@ class ImportedMember(Base):
     alerts: Mapped[str] = mapped_column(String(8))  # none | store | notify
     positions: Mapped[int] = mapped_column(Integer)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReceiverRecord(Base):
+    """A receiver of ours: where it is, for its coverage outline."""
+
+    __tablename__ = "receivers"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    coverage_updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CoverageCell(Base):
+    """The farthest distance a receiver heard an aircraft in one 10-degree bearing sector
+    and one altitude band (db/coverage.py), and from how many positions."""
+
+    __tablename__ = "coverage"
+
+    receiver: Mapped[str] = mapped_column(String(80), primary_key=True)
+    sector: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    range_km: Mapped[float] = mapped_column(Float)
+    positions: Mapped[int] = mapped_column(Integer)

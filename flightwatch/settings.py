@@ -16,6 +16,8 @@ from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
+from flightwatch.alerts.detect.config import DetectionConfig
+from flightwatch.alerts.kinds import KINDS
 from flightwatch.collector.ports import DEFAULT_PORTS
 
 DATABASE_URL_ENV = "FLIGHTWATCH_DATABASE_URL"
@@ -211,9 +213,77 @@ LOCAL_SOURCE_TYPES = ("beast", "avr", "sbs", "rtl_adsb")
 AGGREGATOR_SOURCE_TYPES = ("opensky", "adsbx", "aircraft_json")
 SOURCE_TYPES = LOCAL_SOURCE_TYPES + AGGREGATOR_SOURCE_TYPES
 
-ALERT_KINDS = (
-    "enter", "first_seen_inside", "landed", "took_off", "exit", "went_silent",
-    "approaching", "heard_nearby", "squawk", "identity_anomaly", "landing_retracted",
+ALERT_KINDS = KINDS  # declared once, in flightwatch.alerts.kinds
+
+_D = DetectionConfig()
+
+# Where a landing, a take-off or a loss happened, and how sure that is: one section,
+# read by the detector, the flights and the alert rules alike.
+DETECTION_KEYS: dict[str, Key] = {
+    "airports": _k(_path_list, None,
+                   "airports CSVs (flightwatch or OurAirports format) that add to or override "
+                   "the bundled airports (by ident or ICAO code)"),
+    "runways": _k(_path_list, None,
+                  "runway CSVs (OurAirports runways.csv format) that add to the bundled runway "
+                  "ends; a threshold tells an approach from an overflight"),
+    "airport_radius_km": _k(_within(0, 50, "km"), _D.airport_radius_km,
+                            "observed landing/take-off: at most this far from an airport"),
+    "landed_below_ft": _k(_within(0, 5000, "ft"), _D.landed_below_ft,
+                          "observed landing without surface messages: below this height above "
+                          "the field and slower than landed_slower_kt"),
+    "landed_slower_kt": _k(_within(0, 250, "kt"), _D.landed_slower_kt,
+                           "observed landing without surface messages: ground speed below"),
+    "inferred_below_ft": _k(_within(0, 3000, "ft"), _D.inferred_below_ft,
+                            "inferred landing: a track lost below this height above the field "
+                            "on a runway's approach landed there"),
+    "approach_km": _k(_within(0, 50, "km"), _D.approach_km,
+                      "inferred landing/take-off: a runway's approach (or climb-out) reaches "
+                      "this far from its threshold"),
+    "approach_deg": _k(_within(0, 90, "degrees"), _D.approach_deg,
+                       "inferred landing/take-off: track within this of the runway heading "
+                       "(the approach widens by half of it)"),
+    "approach_slower_kt": _k(_within(0, 400, "kt"), _D.approach_slower_kt,
+                             "inferred landing: last ground speed below this"),
+    "overhead_below_ft": _k(_within(0, 3000, "ft"), _D.overhead_below_ft,
+                            "inferred landing: lost below this height above the field within "
+                            "overhead_km of it, whatever the heading"),
+    "overhead_km": _k(_within(0, 20, "km"), _D.overhead_km, "see overhead_below_ft"),
+    "probable_below_ft": _k(_within(0, 45000, "ft"), _D.probable_below_ft,
+                            "probable landing: lost descending below this height above the "
+                            "field, on a path that reaches it"),
+    "descending_fpm": _k(_within(0, 6000, "fpm"), _D.descending_fpm,
+                         "probable landing: descending at least this fast (averaged over the "
+                         "last minutes), unless low, slow and near a field"),
+    "climbing_fpm": _k(_within(0, 6000, "fpm"), _D.climbing_fpm,
+                       "probable take-off: first heard climbing at least this fast"),
+    "glide_min_deg": _k(_within(0, 10, "degrees"), _D.glide_min_deg,
+                        "probable landing: the shallowest plausible descent path"),
+    "glide_max_deg": _k(_within(0, 20, "degrees"), _D.glide_max_deg,
+                        "probable landing: the steepest plausible descent path"),
+    "detour_km": _k(_within(0, 200, "km"), _D.detour_km,
+                    "probable landing: the most an arrival's turns add to the direct distance"),
+    "alike": _k(_within(0, 2, ""), _D.alike,
+                "airports whose misfits differ by less fit alike and are all reported"),
+    "turnaround": _k(_duration, _D.turnaround_s,
+                     "a silence that begins descending towards an airport and ends climbing "
+                     "away from it within this is a turnaround (the landing confirmed)"),
+    "dark_after": _k(_duration, _D.dark_after_s,
+                     "went_dark: still silent this long after a loss inside coverage"),
+    "dark_inside": _k(_within(0, 1, "of the range"), _D.dark_inside,
+                      "went_dark: lost closer than this fraction of the farthest distance "
+                      "the receiver hears at that height in that direction"),
+    "coverage_edge": _k(_within(0, 2, "of the range"), _D.coverage_edge,
+                        "went_silent: lost beyond this fraction of that distance, it left "
+                        "coverage"),
+    "coverage_min_positions": _k(_int, _D.coverage_min_positions,
+                                 "a coverage cell (10 degrees x altitude band) says nothing "
+                                 "before this many positions were heard in it"),
+}
+
+# Keys of [alerts] that moved to [detection]: still read from [alerts] when set there.
+MOVED_TO_DETECTION = (
+    "airports", "runways", "airport_radius_km", "landed_below_ft", "landed_slower_kt",
+    "inferred_below_ft", "approach_km", "approach_deg", "approach_slower_kt",
 )
 
 # The settings table: section -> key -> (parser, default, help). README's
@@ -257,31 +327,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "retry_first": _k(_duration, 30.0, "first retry of a failed notification after"),
         "retry_max": _k(_duration, 3600.0, "longest wait between notification retries"),
         "give_up_after": _k(_duration, 7 * 86400.0, "drop an undeliverable notification after"),
-        "airports": _k(_path_list, None,
-                       "airports CSVs (flightwatch or OurAirports format) for landed/took_off; "
-                       "default the shipped config/airports.csv"),
-        "runways": _k(_path_list, None,
-                      "runway CSVs (OurAirports runways.csv format) whose thresholds tell an "
-                      "approach from an overflight; default the shipped config/runways.csv"),
-        "airport_radius_km": _k(_within(0, 50, "km"), 5.0,
-                                "landed/took_off: at most this far from an airport"),
-        "landed_below_ft": _k(_within(0, 5000, "ft"), 1500.0,
-                              "landed without surface messages: below this height above the "
-                              "field and slower than landed_slower_kt; an aircraft first heard "
-                              "climbing below it near an airport took off there (inferred)"),
-        "landed_slower_kt": _k(_within(0, 250, "kt"), 80.0,
-                               "landed without surface messages: ground speed below"),
-        "inferred_below_ft": _k(_within(0, 3000, "ft"), 700.0,
-                                "inferred landing: a track lost below this height above the "
-                                "field on a runway's approach landed there"),
-        "approach_km": _k(_within(0, 50, "km"), 10.0,
-                          "inferred landing/takeoff: a runway's approach (or climb-out) "
-                          "reaches this far from its threshold"),
-        "approach_deg": _k(_within(0, 90, "degrees"), 20.0,
-                           "inferred landing/takeoff: track within this of the runway heading "
-                           "(the approach widens by half of it)"),
-        "approach_slower_kt": _k(_within(0, 400, "kt"), 200.0,
-                                 "inferred landing: last ground speed below this"),
+        **{name: _k(DETECTION_KEYS[name].parse, None,
+                    f"deprecated: [detection] {name} (read there when this is set)")
+           for name in MOVED_TO_DETECTION},
         "border_margin_km": _k(_float, 0.5,
                                "enter/exit: count a side change at once when this far past the "
                                "border (after two positions)"),
@@ -295,6 +343,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
                         "link to the track in chat and MQTT alerts; {icao} (lower-case hex) "
                         "and {date} (UTC, YYYY-MM-DD) are filled in; empty for none"),
     },
+    "detection": DETECTION_KEYS,
     "alerts.apprise": {
         "urls": _k(_str_list, [],
                    "Apprise URLs (tgram://, signal://, ntfy://, matrix://, discord://, "
@@ -591,6 +640,10 @@ def _fill_defaults(
     names = [f["name"] for f in arrays["geofences"]]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"geofences: name {name!r} used twice")
+    detection, alerts = sections["detection"], sections["alerts"]
+    for name in MOVED_TO_DETECTION:
+        if alerts[name] is not None and detection[name] == DETECTION_KEYS[name].default:
+            detection[name] = alerts[name]
     unknown_kinds = set(sections["alerts"]["events"]) - set(ALERT_KINDS)
     if unknown_kinds:
         problems.append(

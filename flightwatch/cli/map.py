@@ -40,7 +40,8 @@ def _alerts_for(engine: Any, icaos: Iterable[str], selection: Selection) -> list
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from flightwatch.alerts.engine import load_airports, load_fences
+    from flightwatch.alerts.engine import load_fences
+    from flightwatch.db.airports import read_airports
     from flightwatch.output.map import render_map
 
     settings = settings_from(args)
@@ -50,7 +51,8 @@ def cmd_map(args: argparse.Namespace) -> int:
     positions = list(selection.positions(engine))
     drawn = {row.icao for row in positions}
     alerts = _alerts_for(engine, drawn, selection)
-    airports = list(load_airports(settings["alerts"]["airports"] or [bundled("airports.csv")]))
+    paths = settings["detection"]["airports"] or [bundled("airports.csv")]
+    airports = [airport for path in paths for airport in read_airports(path)]
     page = render_map(positions, fences=fences, airports=airports, alerts=alerts)
     args.out.write_text(page, encoding="utf-8")
     if not positions:

@@ -1,129 +1,177 @@
-"""The pipeline listener that keeps the ``flights`` table up to date as positions are stored.
+"""Detection wired into the pipeline: the detector, the flights it keeps up to date, and
+the receiver's coverage it learns.
 
-It feeds :class:`db.flights.FlightSegmenter` with exactly the positions the store
-keeps (``update.store``), so a flight's track is its stored positions, and lets
-the segmenter write its own batches (every ``database.batch_seconds``), never
-one transaction per position. Call :meth:`FlightTracker.flush` once the pipeline
-is closed so the last batch is written.
+:func:`build_detection` makes the :class:`~flightwatch.alerts.detect.Detector` (a
+pipeline listener) with its first subscriber, :class:`FlightRecorder`, which feeds
+:class:`db.flights.FlightSegmenter` with exactly the positions the store keeps and the
+detector's judgements about where flights began and ended. The segmenter writes its
+own batches (every ``database.batch_seconds``), never one transaction per position;
+the learned coverage is written every ten minutes when it grew. Call
+:meth:`Detection.flush` once the pipeline is closed so the last batch is written.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import fields
-from datetime import datetime
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from functools import partial
+from typing import Any
 
 from sqlalchemy import Engine
 
-from flightwatch.alerts.engine import load_fences, rule_config
+from flightwatch.alerts.detect import (
+    Arrival,
+    Confirmation,
+    CoverageMap,
+    Departure,
+    DetectionConfig,
+    DetectionEvent,
+    Detector,
+    Retraction,
+)
+from flightwatch.alerts.engine import load_fences
 from flightwatch.db.airports import AirportIndex, read_airports
+from flightwatch.db.coverage import load_cells, save_coverage
 from flightwatch.db.flights import (
-    FlightRules,
     FlightSegmenter,
+    open_arrival,
     stored_airports,
     sync_configured_airports,
 )
 from flightwatch.db.runways import read_runways
-from flightwatch.decoder import Observation
-from flightwatch.decoder.tracker import AircraftState, TrackUpdate
-from flightwatch.settings import Settings, bundled
+from flightwatch.decoder.tracker import Position
+from flightwatch.settings import LOCAL_SOURCE_TYPES, Settings, bundled
 
 log = logging.getLogger(__name__)
 
-# Pressure altitude strays from height above sea level by up to about 1,000 ft with the
-# weather: the margin over the airport thresholds within which an aircraft counts as
-# near the ground.
-BAROMETRIC_MARGIN_FT = 1500.0
+_COVERAGE_EVERY_S = 600.0
 
 
-class FlightTracker:
-    """A ``TrackListener``: stored positions in, flights out."""
+class FlightRecorder:
+    """A detection subscriber: stored positions and judgements in, flights out."""
 
     def __init__(self, segmenter: FlightSegmenter) -> None:
         self.segmenter = segmenter
-        # Below this an aircraft may be landing (the highest airport's thresholds): every
-        # position of it is decoded, so its touchdown and where it was lost are as heard.
-        airports = segmenter.airports
-        highest = max((elevation or 0.0 for a in airports for elevation in (
-            a.elevation_ft, *(end.elevation_ft for end in airports.runway_ends(a)))),
-            default=0.0)
-        rules = segmenter.rules
-        self.near_ground_ft = (highest + max(rules.landed_below_ft, rules.inferred_below_ft)
-                               + BAROMETRIC_MARGIN_FT)
 
-    def on_update(self, update: TrackUpdate, obs: Observation) -> None:
-        if update.store and update.position is not None:
-            self.segmenter.add(update.position, update.state.registration)
-            self.segmenter.maybe_flush()
-
-    def on_unverified(self, obs: Observation) -> None:
-        return None
-
-    def wants_replies(self, icao: str) -> bool:
-        return False  # an aircraft's replies add no position
-
-    def follows(self, state: AircraftState) -> bool:
-        """Flights are made of stored positions, but where one ends (a landing, heard or
-        inferred) is judged from every position near the ground."""
-        return state.altitude_ft is None or state.altitude_ft < self.near_ground_ft
-
-    def on_lost(self, state: AircraftState, now: datetime) -> None:
-        # Lost on an approach: landed (inferred). Otherwise its flight stays open: it may
-        # come back within the gap.
-        self.segmenter.lost(state.position)
+    def on_position(self, position: Position, registration: str | None, airborne: bool) -> None:
+        self.segmenter.add(position, registration, airborne)
         self.segmenter.maybe_flush()
+
+    def on_event(self, event: DetectionEvent) -> None:
+        segmenter, icao = self.segmenter, event.state.icao
+        if isinstance(event, Arrival) and event.position is not None:
+            segmenter.arrived(icao, event.fix, event.position)
+        elif isinstance(event, Departure):
+            segmenter.departed(icao, event.fix, event.position, event.starts_flight)
+        elif isinstance(event, Confirmation) and event.arrival.last_heard is not None:
+            segmenter.confirm_arrival(icao, event.arrival.last_heard, event.arrival.fix)
+        elif isinstance(event, Retraction):
+            segmenter.withdraw_arrival(icao, event.lost_at, event.reason)
+
+
+@dataclass
+class Detection:
+    """The detector and what it keeps: flights, and (with a receiver position) coverage."""
+
+    detector: Detector
+    recorder: FlightRecorder
+    engine: Engine
+    clock: Callable[[], float] = time.monotonic
+    _coverage_saved: float = 0.0
+
+    @property
+    def segmenter(self) -> FlightSegmenter:
+        return self.recorder.segmenter
 
     def flush(self) -> bool:
         """Write what is buffered; False when the database refused (it is kept)."""
-        return self.segmenter.flush()
+        ok = self.segmenter.flush()
+        coverage = self.detector.coverage
+        now = self.clock()
+        if coverage is not None and coverage.changed and (
+                now - self._coverage_saved >= _COVERAGE_EVERY_S or not self._coverage_saved):
+            try:
+                save_coverage(self.engine, coverage)
+            except Exception:  # coverage is learned again; flights and positions come first
+                log.exception("could not store the receiver's coverage")
+                return ok
+            coverage.changed = False
+            self._coverage_saved = now
+        return ok
+
+    def close(self) -> bool:
+        """The data ended: settle what waits for more (dark candidates), write everything."""
+        self.detector.close()
+        self._coverage_saved = 0.0
+        return self.flush()
 
 
-def fence_reloader(flights: FlightTracker, settings: Settings) -> Callable[[], None]:
+def detection_config(settings: Settings) -> DetectionConfig:
+    """``[detection]`` (and ``flights.gap``) as the detector's thresholds: each field is the
+    key of its name (durations drop the ``_s`` of their field)."""
+    section: Mapping[str, Any] = settings["detection"]
+    values = {f.name: section[f.name.removesuffix("_s")] for f in fields(DetectionConfig)
+              if f.name.removesuffix("_s") in section}
+    return DetectionConfig(**values, flights_gap_s=settings["flights"]["gap"])
+
+
+def fence_reloader(detection: Detection, settings: Settings) -> Callable[[], None]:
     """For SIGHUP: the geofence files behind the flights' time-inside figures, read again.
     Time already counted for a fence stays with its flight."""
 
     def reload() -> None:
-        flights.segmenter.fences = list(load_fences(settings.geofences))
+        detection.segmenter.fences = list(load_fences(settings.geofences))
         log.info("flights: geofences reloaded")
 
     return reload
 
 
-def flight_rules(settings: Settings) -> FlightRules:
-    """``[flights]`` and the airport thresholds of ``[alerts]`` (landed/took_off mean the same):
-    every ``FlightRules`` field the alert rules also have takes their configured value."""
-    gap = settings["flights"]["gap"]
-    alerts = rule_config(settings["alerts"], gap)
-    shared = {f.name: getattr(alerts, f.name) for f in fields(FlightRules)
-              if hasattr(alerts, f.name)}
-    return FlightRules(gap_s=gap, **shared)
-
-
 def load_airport_index(settings: Settings, engine: Engine) -> AirportIndex:
     """The configured airports files synced into the ``airports`` table, plus imports."""
-    paths = settings["alerts"]["airports"] or [bundled("airports.csv")]
+    detection = settings["detection"]
+    paths = detection["airports"] or [bundled("airports.csv")]
     configured = [a for path in paths for a in read_airports(path)]
     sync_configured_airports(engine, configured)
-    runways = settings["alerts"]["runways"] or [bundled("runways.csv")]
+    runways = detection["runways"] or [bundled("runways.csv")]
     ends = [end for path in runways for end in read_runways(path)]
     index = AirportIndex(stored_airports(engine), ends)
-    log.info("flights: %d airports (%d runway ends) for takeoff and landing detection",
-             len(index), len(ends))
+    log.info("detection: %d airports (%d runway ends)", len(index), len(ends))
     return index
 
 
-def build_flight_tracker(settings: Settings, engine: Engine) -> FlightTracker:
-    """The flight listener a configuration describes (fences, airports, thresholds)."""
+def local_sources(settings: Settings) -> Callable[[str], bool]:
+    """Whether a source name is one of this receiver's own (its positions teach the
+    coverage): the configured receiver feeds, and captures replayed from it."""
+    names = frozenset(s["name"] for s in settings.enabled_sources(LOCAL_SOURCE_TYPES))
+    return lambda name: name in names or name.startswith("replay:")
+
+
+def build_detection(settings: Settings, engine: Engine, *, local: bool = True) -> Detection:
+    """The detector and the flights a configuration describes. ``local``: the data is this
+    receiver's (run, replay), so it learns the coverage; an import of someone else's
+    history is not."""
+    receiver = settings["receiver"]
+    coverage = None
+    if local and receiver["lat"] is not None:
+        coverage = CoverageMap(receiver["name"], receiver["lat"], receiver["lon"],
+                               settings["detection"]["coverage_min_positions"])
+        coverage.load(load_cells(engine, receiver["name"]))
+    config = detection_config(settings)
+    detector = Detector(
+        load_airport_index(settings, engine), config, coverage=coverage,
+        is_local=local_sources(settings) if local else (lambda _name: False),
+        remembered=partial(open_arrival, engine),
+    )
     segmenter = FlightSegmenter(
-        engine,
-        load_airport_index(settings, engine),
-        load_fences(settings.geofences),
-        flight_rules(settings),
+        engine, load_fences(settings.geofences), gap_s=config.flights_gap_s,
         # At most one changed flight per tracked aircraft is buffered, so the commit
         # cadence of positions suits flights too; 500 meant a commit every few seconds
         # with a thousand aircraft in range (SD-card writes, and 8 % of replay time).
         batch_seconds=settings["database"]["batch_seconds"],
         batch_flights=settings["database"]["batch_rows"],
     )
-    return FlightTracker(segmenter)
+    recorder = FlightRecorder(segmenter)
+    detector.subscribers.append(recorder)
+    return Detection(detector, recorder, engine)

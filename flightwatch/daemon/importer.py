@@ -34,7 +34,6 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from flightwatch.alerts.notify import AlertSink
-from flightwatch.alerts.rules import AlertRules
 from flightwatch.collector.archive import READ_ERRORS, Member, input_name, members
 from flightwatch.collector.history import (
     MEMBER_ERRORS,
@@ -53,7 +52,6 @@ from flightwatch.collector.opensky_history import (
 )
 from flightwatch.collector.trace import TraceError, read_trace
 from flightwatch.daemon.alerting import Alerting, build_alerting
-from flightwatch.daemon.flights import FlightTracker
 from flightwatch.daemon.pipeline import (
     Pipeline,
     add_alert_rules,
@@ -175,14 +173,13 @@ class Importer:
         self.checkpoint_s = checkpoint_s  # commit and record finished members this often
         self.summary = ImportSummary()
         self.window = window_key(since, until)
-        self._flights = [x for x in pipeline.listeners if isinstance(x, FlightTracker)]
+        self._segmenters = [pipeline.detection.segmenter] if pipeline.detection else []
         # An import buffers as fast as it reads: its commits are capped to stay within
         # 150 MB (benchmarks/import_speed.py: 20,000 rows, 111 MB peak on traces).
         store = pipeline.store
         store.batch_rows = min(store.batch_rows, MAX_BATCH_ROWS)
-        for flights in self._flights:
-            flights.segmenter.batch_flights = min(flights.segmenter.batch_flights,
-                                                  MAX_BATCH_ROWS)
+        for segmenter in self._segmenters:
+            segmenter.batch_flights = min(segmenter.batch_flights, MAX_BATCH_ROWS)
         self._expiry = pipeline.tracker.expire_after
         self._bar: tqdm | None = None
         self._last_snapshot: float | None = None
@@ -377,8 +374,8 @@ class Importer:
         if previous is not None:
             midnight = (previous + _DAY).replace(hour=0, minute=0, second=0, microsecond=0)
             pipeline.end_tracks(announce=midnight - previous > self._expiry)
-            for flights in self._flights:
-                flights.segmenter.forget(observations[0].icao)
+            for segmenter in self._segmenters:
+                segmenter.forget(observations[0].icao)
         return True
 
     def _feed_stream(self, records: Iterable[Frame | Observation]) -> bool:
@@ -507,7 +504,9 @@ def _import_into(
     engine: Engine, settings: Settings, alerts: str, run: Callable[[Importer], ImportSummary],
     options: dict[str, Any],
 ) -> ImportSummary:
-    pipeline = build_pipeline(settings, engine)
+    # History from an archive was not heard by this receiver: its sources are
+    # ``import/<name>``, not ``<receiver>/import/<name>``, and it says nothing of coverage.
+    pipeline = build_pipeline(settings, engine, local=False)
     alerting: Alerting | None = None
     sink: RetrospectiveSink | None = None
     if alerts == "notify":
@@ -517,12 +516,6 @@ def _import_into(
         sink = RetrospectiveSink(AlertSink(engine, ()))  # no channel: nothing is sent
     if sink is not None:
         add_alert_rules(pipeline, settings, engine, sink)
-    # History from an archive was not heard by this receiver: its sources are
-    # ``import/<name>``, not ``<receiver>/import/<name>``.
-    pipeline.store.receiver = None
-    for listener in pipeline.listeners:
-        if isinstance(listener, AlertRules):
-            listener.receiver = None
     freeze_startup_objects()
     with StopOnSignal() as stopper:
         importer = Importer(pipeline, engine, alerts=alerts, sink=sink, stopper=stopper,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
-from flightwatch.daemon.flights import build_flight_tracker, fence_reloader
+from flightwatch.daemon.flights import Detection, build_detection, fence_reloader
 from flightwatch.db.store import Store
 from flightwatch.decoder import Frame, Observation
 from flightwatch.decoder.modes import ModeSDecoder
@@ -23,7 +23,7 @@ from flightwatch.decoder.tracker import AircraftState, Tracker, TrackerConfig, T
 from flightwatch.settings import Settings
 
 if TYPE_CHECKING:
-    from flightwatch.alerts.rules import AlertSinkLike
+    from flightwatch.alerts.rules import AlertRules, AlertSinkLike
     from flightwatch.daemon.alerting import Alerting
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class Pipeline:
         self.store = store
         self.tracker = tracker if tracker is not None else Tracker()  # an empty Tracker is falsy
         self.listeners = list(listeners)
+        self.detection: Detection | None = None  # arrivals, departures, flights, coverage
         self.reloaders: list[Callable[[], None]] = []  # what SIGHUP re-reads
         self.flushers: list[Callable[[], bool]] = []  # listeners' own batched writes
         self.stats = PipelineStats()
@@ -222,9 +223,12 @@ class Pipeline:
         return ok
 
     def close(self, *, expire_all: bool = False) -> bool:
-        """Flush everything; with ``expire_all`` treat every tracked aircraft as lost."""
+        """Flush everything; with ``expire_all`` the data ended (a replay's last frame):
+        every tracked aircraft is lost, and judgements waiting for more data are settled."""
         if expire_all and self._clock is not None:
             self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
+            if self.detection is not None:
+                self.detection.detector.close()
         return self.flush()
 
 
@@ -240,9 +244,13 @@ def freeze_startup_objects() -> None:
 
 
 def build_pipeline(
-    settings: Settings, engine: Engine, *, alerting: Alerting | None = None
+    settings: Settings, engine: Engine, *, alerting: Alerting | None = None,
+    local: bool = True,
 ) -> Pipeline:
-    """The pipeline a configuration describes: tracker tuning, batching, receiver, alerts."""
+    """The pipeline a configuration describes: tracker tuning, batching, receiver, detection
+    and flights, alerts. ``local``: what it is fed is this receiver's (run, replay); an
+    import of history heard elsewhere is not (its sources carry no receiver name, and
+    it teaches the coverage nothing)."""
     tracker_cfg = settings["tracker"]
     tracker = Tracker(
         TrackerConfig(
@@ -256,7 +264,7 @@ def build_pipeline(
     receiver = settings["receiver"]
     store = Store(
         engine, batch_rows=database["batch_rows"], batch_seconds=database["batch_seconds"],
-        receiver=receiver["name"],
+        receiver=receiver["name"] if local else None,
     )
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
     # Frames nothing would use go undecoded: a callsign is read once per store interval,
@@ -269,10 +277,10 @@ def build_pipeline(
         identification_every_s=tracker_cfg["store_interval"],
         skip_unused=True,
     )
-    flights = build_flight_tracker(settings, engine)
-    pipeline.listeners.append(flights)
-    pipeline.flushers.append(flights.flush)
-    pipeline.reloaders.append(fence_reloader(flights, settings))
+    detection = pipeline.detection = build_detection(settings, engine, local=local)
+    pipeline.listeners.append(detection.detector)
+    pipeline.flushers.append(detection.flush)
+    pipeline.reloaders.append(fence_reloader(detection, settings))
     if alerting is not None:
         add_alert_rules(pipeline, settings, engine, alerting.sink)
     return pipeline
@@ -280,16 +288,17 @@ def build_pipeline(
 
 def add_alert_rules(
     pipeline: Pipeline, settings: Settings, engine: Engine, sink: AlertSinkLike
-) -> None:
-    """Listen with the alert rules; SIGHUP reloads their watchlist and fences."""
+) -> AlertRules:
+    """Listen with the alert rules (and hear the detector); SIGHUP reloads their watchlist
+    and fences."""
     from flightwatch.alerts.engine import build_rule_engine, reloader
     from flightwatch.settings import bundled
 
     prefixes = bundled("callsign_prefixes.csv")
-    rules = build_rule_engine(
-        settings, engine, default_airports=bundled("airports.csv"),
-        default_runways=bundled("runways.csv"), prefix_table=prefixes,
-        sink=sink,
-    )
+    rules = build_rule_engine(settings, engine, prefix_table=prefixes, sink=sink,
+                              receiver=pipeline.store.receiver)
     pipeline.listeners.append(rules)
+    if pipeline.detection is not None:
+        pipeline.detection.detector.subscribers.append(rules)
     pipeline.reloaders.append(reloader(rules, settings, engine, prefixes))
+    return rules

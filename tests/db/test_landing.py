@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from flightwatch.db.landing import inferred_arrival, inferred_departure
 from landing_scenarios import FIELD_FT, HEADING, UMMS, climb_out, final
 
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.flights import FlightRules
-from flightwatch.db.landing import inferred_arrival, inferred_departure
 from flightwatch.db.runways import read_runways
 from flightwatch.decoder.tracker import Position
 from tools.simulate import destination
