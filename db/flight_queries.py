@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flightwatch.db.encoding import epoch, seconds
+from flightwatch.db.evidence import parse_candidates
 from flightwatch.db.reader import Reader, as_reader, where
 
 if TYPE_CHECKING:
@@ -36,9 +37,15 @@ class FlightRow:
     max_altitude_ft: int | None
     positions: int
     geofence_seconds: tuple[str, ...]  # "belarus=1234": seconds inside each fence
-    departure_evidence: str | None = None  # observed | inferred
+    departure_evidence: str | None = None  # observed | inferred | probable | confirmed
     arrival_evidence: str | None = None
     turnaround_s: int | None = None
+    departure_uncertainty_s: int | None = None  # plus or minus, of departure_time
+    arrival_uncertainty_s: int | None = None
+    departure_reason: str | None = None  # one quotable line: how the end is known
+    arrival_reason: str | None = None
+    departure_candidates: tuple[str, ...] = ()  # airports that fit alike (none named)
+    arrival_candidates: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -51,7 +58,9 @@ _TIMES = ("first_seen", "last_seen", "departure_time", "arrival_time")  # EpochS
 _COLUMNS = (
     "icao", "callsign", "departure_airport", "departure_time", "arrival_airport",
     "arrival_time", "first_seen", "last_seen", "max_altitude_ft", "positions",
-    "departure_evidence", "arrival_evidence",
+    "departure_evidence", "arrival_evidence", "departure_uncertainty_s",
+    "arrival_uncertainty_s", "departure_reason", "arrival_reason", "departure_candidates",
+    "arrival_candidates",
 )
 # The registration the flight was seen with, else the watchlist's, else an aggregator's.
 _REGISTRATION = (
@@ -97,6 +106,7 @@ def query_flights(
         params["until"] = seconds(until)
     if airport is not None:
         params["airport"] = airport.strip().upper()
+        params["among"] = f"% {params['airport']} %"
         conditions.append(f"(({_at_airport('departure', since, until)})"
                           f" OR ({_at_airport('arrival', since, until)}))")
     else:
@@ -120,6 +130,8 @@ def query_flights(
         values = dict(zip(_COLUMNS, row, strict=False))
         for name in _TIMES:
             values[name] = epoch(values[name])
+        for name in ("departure_candidates", "arrival_candidates"):
+            values[name] = parse_candidates(values[name])
         values["registration"] = row[-1]
         rows.append(values)
     rows.sort(key=lambda r: (r["first_seen"], r["icao"]))
@@ -133,13 +145,18 @@ def query_flights(
 
 
 def _at_airport(event: str, since: datetime | None, until: datetime | None) -> str:
-    """Departed from (``event`` departure) or arrived at the airport, in the window."""
-    out = [f"f.{event}_airport = :airport", f"f.{event}_time IS NOT NULL"]
+    """Departed from (``event`` departure) or arrived at the airport, in the window; or,
+    where several airports fit alike and none is named, the airport is one of them.
+    Both branches walk the (airport, time) index: NULL is a key like any other."""
+    window = [f"f.{event}_time IS NOT NULL"]
     if since is not None:
-        out.append(f"f.{event}_time >= :since")
+        window.append(f"f.{event}_time >= :since")
     if until is not None:
-        out.append(f"f.{event}_time <= :until")
-    return " AND ".join(out)
+        window.append(f"f.{event}_time <= :until")
+    named = " AND ".join([f"f.{event}_airport = :airport", *window])
+    alike = " AND ".join([f"f.{event}_airport IS NULL", *window,
+                          f"' ' || f.{event}_candidates || ' ' LIKE :among"])
+    return f"({named}) OR ({alike})"
 
 
 def _chunks(icaos: list[str]) -> list[list[str]]:

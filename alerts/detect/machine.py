@@ -461,7 +461,7 @@ class Detector:
     # --- losses ---------------------------------------------------------------------
 
     def _judge_loss(self, state: AircraftState, memory: _Aircraft) -> None:
-        position = state.position
+        position = self._last_heard(state)
         if position is None or position.altitude_ft is None:
             self._emit(Silence(state, position, state.last_seen, None,
                                reasons.silence(position, None, None)))
@@ -499,6 +499,14 @@ class Detector:
         silence = self._silence(state, position, verdict)
         if silence is not None:
             self._emit(silence)
+
+    def _last_heard(self, state: AircraftState) -> Position | None:
+        """The position a loss is judged at: the last heard where every position is decoded
+        (near the ground), else the last stored, so that leaving undecoded what nobody
+        uses never changes a judgement."""
+        if self.follows(state):
+            return state.position
+        return state.stored or state.position
 
     def _arrived_at_loss(self, state: AircraftState, position: Position, loss: _Loss) -> None:
         assert loss.fix is not None
@@ -591,7 +599,9 @@ class Detector:
         cached = self._elevations.get(key)
         if cached is None:
             nearby = self.airports.within(key[0] + 0.5, key[1] + 0.5, _ELEVATION_CELL_KM)
-            highest = max((a.elevation_ft or 0.0 for _, a in nearby), default=0.0)
+            highest = max((elevation or 0.0 for _, a in nearby for elevation in (
+                a.elevation_ft, *(end.elevation_ft for end in self.airports.runway_ends(a)))),
+                default=0.0)
             cached = self._elevations[key] = highest + max(
                 self.config.landed_below_ft, self.config.inferred_below_ft) + 1500.0
         return cached

@@ -20,7 +20,6 @@ from cli_helpers import run
 
 from flightwatch.cli import main
 from flightwatch.cli.flights import FLIGHT_FIELDS
-from flightwatch.daemon.flights import build_flight_tracker
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
@@ -90,11 +89,9 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     settings = load_settings(path)
     engine = connect(settings.database_url)
     sync_files(engine, [CONFIG / "watchlist.csv"])
-    tracker = build_flight_tracker(settings, engine)
     pipeline = build_pipeline(settings, engine)
-    pipeline.listeners.append(tracker)
     replay_files(settings, [capture], pipeline=pipeline)
-    assert tracker.flush()
+    assert pipeline.flush()
     engine.dispose()
     return path
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flightwatch.alerts.rules import AlertRules
 from flightwatch.daemon.alerting import build_alerting
-from flightwatch.daemon.flights import FlightTracker
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.db import connect
 from flightwatch.db.flights import FlightSegmenter
@@ -36,7 +35,8 @@ def test_reloaders_reread_the_fences_of_flights_and_alert_rules(tmp_path: Path) 
     engine = connect(settings.database_url)
     pipeline = build_pipeline(settings, engine, alerting=build_alerting(settings, engine))
     rules = [x for x in pipeline.listeners if isinstance(x, AlertRules)]
-    segmenters = [x.segmenter for x in pipeline.listeners if isinstance(x, FlightTracker)]
+    assert pipeline.detection is not None
+    segmenters = [pipeline.detection.segmenter]
     fenced: list[AlertRules | FlightSegmenter] = [*rules, *segmenters]
     assert len(fenced) == 2
 

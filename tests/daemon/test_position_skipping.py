@@ -13,15 +13,14 @@ from typing import Any
 import pytest
 from landing_scenarios import INFERRED, merged, scenarios
 
+from flightwatch.alerts.detect import Detector
 from flightwatch.daemon.alerting import build_alerting
-from flightwatch.daemon.flights import FlightTracker
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
 from flightwatch.db.airports import Airport, AirportIndex
-from flightwatch.db.flights import FlightSegmenter
 from flightwatch.db.runways import RunwayEnd
-from flightwatch.decoder.tracker import AircraftState
+from flightwatch.decoder.tracker import AircraftState, Position
 from flightwatch.settings import load_settings
 from tools.capture_writer import write_tsv
 from tools.simulate import Flight, Rates, frames, synthetic_traffic
@@ -247,12 +246,17 @@ def test_a_corrupted_frame_left_undecoded_does_not_keep_an_aircraft_alive(
 def test_near_the_ground_means_near_the_highest_runway(tmp_path: Path) -> None:
     """El Alto's runway ends are at 13,300 ft; its airport row gives no elevation. An
     aircraft at 15,000 ft may be on final there: followed. At 17,000 ft it is not."""
-    engine = connect(f"sqlite:///{tmp_path / 'fw.db'}")
     airport = Airport("SLLP", "SLLP", "El Alto", "large_airport", -16.513, -68.192)
     end = RunwayEnd("SLLP", "10", -16.5097, -68.2167, 97.0, 13_300.0)
-    flights = FlightTracker(FlightSegmenter(engine, AirportIndex([airport], [end])))
-    assert flights.near_ground_ft == 13_300 + 1_500 + 1_500  # landing threshold, margin
+    detector = Detector(AirportIndex([airport], [end]))
     t = datetime(2024, 5, 1, tzinfo=UTC)
-    assert flights.follows(AircraftState("E80123", t, t, altitude_ft=15_000.0))
-    assert not flights.follows(AircraftState("E80123", t, t, altitude_ft=17_000.0))
-    engine.dispose()
+
+    def at(altitude: float) -> AircraftState:
+        position = Position("E80123", t, -16.6, -68.3, altitude, 150.0, 100.0, -700.0, False,
+                            None, "test")
+        return AircraftState("E80123", t, t, altitude_ft=altitude, position=position)
+
+    # landing threshold (1,500 ft) and barometric margin (1,500 ft) above the runway end
+    assert detector.follows(at(13_300 + 2_999))
+    assert not detector.follows(at(13_300 + 3_001))
+    assert not detector.follows(at(17_000.0))

@@ -14,15 +14,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from detection_harness import Judged
 
 from flightwatch.alerts.geofence import Geofence
-from flightwatch.daemon.flights import build_flight_tracker
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.db import connect
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.flight_queries import FlightRow, query_flights
-from flightwatch.db.flights import FlightRules, FlightSegmenter
+from flightwatch.db.flights import FlightSegmenter
 from flightwatch.db.watchlist import sync_files
 from flightwatch.decoder.tracker import Position
 from flightwatch.settings import load_settings
@@ -116,11 +116,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 def replay(config: Path) -> None:
     settings = load_settings(config)
     engine = connect(settings.database_url)
-    tracker = build_flight_tracker(settings, engine)
     pipeline = build_pipeline(settings, engine)
-    pipeline.listeners.append(tracker)
     replay_files(settings, [config.parent / "flights.tsv"], pipeline=pipeline)
-    assert tracker.flush()
+    assert pipeline.flush()
     engine.dispose()
 
 
@@ -231,13 +229,14 @@ def position(t: int, lat: float, lon: float, alt: float, speed: float, rate: flo
 
 
 @pytest.fixture
-def segmenter(tmp_path: Path) -> FlightSegmenter:
+def segmenter(tmp_path: Path) -> Judged:
+    """Positions judged by the detector, cut into flights (no runway ends: the airports'
+    reference points decide)."""
     engine = connect(f"sqlite:///{tmp_path / 'fw.db'}")
-    airports = AirportIndex(read_airports(CONFIG / "airports.csv"))
-    return FlightSegmenter(engine, airports, rules=FlightRules())
+    return Judged(engine, AirportIndex(read_airports(CONFIG / "airports.csv")))
 
 
-def test_low_and_slow_near_an_airport_is_a_landing(segmenter: FlightSegmenter) -> None:
+def test_low_and_slow_near_an_airport_is_a_landing(segmenter: Judged) -> None:
     near = toward(UMMS, 310, 1.0)
     for i, alt in enumerate((6000, 4000, 2500)):
         segmenter.add(position(i * 60, *toward(UMMS, 310, 12 - 4 * i), alt, 200, -800))
@@ -246,34 +245,36 @@ def test_low_and_slow_near_an_airport_is_a_landing(segmenter: FlightSegmenter) -
     segmenter.add(position(350, *near, 675, 20))
     assert segmenter.flush()
     (flight,) = query_flights(segmenter.engine)
-    assert flight.arrival_airport == "UMMS"
+    assert (flight.arrival_airport, flight.arrival_evidence) == ("UMMS", "observed")
     assert flight.arrival_time == START + timedelta(seconds=340)
+    assert flight.arrival_reason == "heard low and slow at UMMS (30 ft above the field, 60 kt)"
     assert flight.last_seen == START + timedelta(seconds=350)
 
 
 def test_first_seen_climbing_out_low_near_an_airport_departed_from_it(
-    segmenter: FlightSegmenter,
+    segmenter: Judged,
 ) -> None:
     segmenter.add(position(0, *destination(*UMMS, 310, 1.5), 1400, 170, 1800))
     segmenter.add(position(60, *destination(*UMMS, 310, 5), 3200, 220, 1800))
     segmenter.add(position(60 * 60, *destination(*UMMS, 310, 90), 30000, 420))  # after a gap
     assert segmenter.flush()
     departed, later = query_flights(segmenter.engine)
-    assert (departed.departure_airport, departed.departure_time) == ("UMMS", START)
+    # 730 ft above the field climbing 1,800 fpm: lifted off 24 s before first heard
+    assert (departed.departure_airport, departed.departure_evidence) == ("UMMS", "inferred")
+    assert departed.departure_time == START - timedelta(seconds=24)
     assert later.departure_airport is None and later.first_seen == START + timedelta(hours=1)
 
 
-def lost_on_final(segmenter: FlightSegmenter) -> None:
+def lost_on_final(segmenter: Judged) -> None:
     """Down to ~300 ft on final to 31 (no runway ends in this index: within 5 km), lost."""
     for i, alt in enumerate((5000, 3000, 1500)):
         segmenter.add(position(i * 60, *toward(UMMS, 310, 10 - 4 * i), alt, 170, -800))
-    last = position(200, *toward(UMMS, 310, 1.2), 970, 140, -700)
-    segmenter.add(last)
-    segmenter.lost(last)
+    segmenter.add(position(200, *toward(UMMS, 310, 1.2), 970, 140, -700))
+    segmenter.lost("51003A")
 
 
 def test_lost_on_final_landed_and_heard_climbing_out_took_off(
-    segmenter: FlightSegmenter,
+    segmenter: Judged,
 ) -> None:
     lost_on_final(segmenter)
     climbing = [position(1200 + i * 5, *destination(*UMMS, 310, 1.5 + i * 0.3),
@@ -282,16 +283,20 @@ def test_lost_on_final_landed_and_heard_climbing_out_took_off(
         segmenter.add(p)
     assert segmenter.flush()
     arrived, left = query_flights(segmenter.engine)
-    assert (arrived.arrival_airport, arrived.arrival_evidence) == ("UMMS", "inferred")
+    # a turnaround: the arrival inferred at the loss is confirmed by the take-off
+    assert (arrived.arrival_airport, arrived.arrival_evidence) == ("UMMS", "confirmed")
     assert arrived.arrival_time is not None and arrived.arrival_time > START + timedelta(
         seconds=200)  # 1.2 NM to go at 140 kt
+    assert arrived.arrival_reason is not None and "heard again 16 min later" in (
+        arrived.arrival_reason)
     assert (left.departure_airport, left.departure_evidence) == ("UMMS", "inferred")
-    assert left.departure_time == START + timedelta(seconds=1200)
+    # 830 ft above the field climbing 1,500 fpm: lifted off 33 s before first heard
+    assert left.departure_time == START + timedelta(seconds=1200 - 33)
     assert left.turnaround_s == round((left.departure_time - arrived.arrival_time)
                                       .total_seconds())
 
 
-def test_reacquired_on_the_approach_it_had_not_landed(segmenter: FlightSegmenter) -> None:
+def test_reacquired_on_the_approach_it_had_not_landed(segmenter: Judged) -> None:
     lost_on_final(segmenter)
     segmenter.add(position(290, *toward(UMMS, 310, 0.6), 800, 135, -600))  # heard again
     segmenter.add(position(300, *toward(UMMS, 310, 0.3), 700, 60))  # low and slow: landed
@@ -300,13 +305,14 @@ def test_reacquired_on_the_approach_it_had_not_landed(segmenter: FlightSegmenter
     (flight,) = query_flights(segmenter.engine)
     assert (flight.arrival_airport, flight.arrival_evidence) == ("UMMS", "observed")
     assert flight.arrival_time == START + timedelta(seconds=300)
+    assert segmenter.kinds() == ["Arrival", "Retraction", "Arrival"]
 
 
-def test_a_restarted_segmenter_continues_the_stored_flight(segmenter: FlightSegmenter) -> None:
+def test_a_restarted_segmenter_continues_the_stored_flight(segmenter: Judged) -> None:
     segmenter.add(position(0, 54.0, 27.0, 30000, 420))
     segmenter.add(position(60, 54.0, 27.2, 31000, 420))
     assert segmenter.flush()
-    again = FlightSegmenter(segmenter.engine, segmenter.airports)
+    again = Judged(segmenter.engine, segmenter.airports)
     again.add(position(60, 54.0, 27.2, 31000, 420))  # already counted
     again.add(position(120, 54.0, 27.4, 32000, 420))
     assert again.flush()
@@ -320,7 +326,7 @@ def test_a_locked_database_keeps_the_flights_and_says_so_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine = connect(f"sqlite:///{tmp_path / 'fw.db'}", busy_timeout_s=0.1)
-    segmenter = FlightSegmenter(engine, AirportIndex(read_airports(CONFIG / "airports.csv")))
+    segmenter = FlightSegmenter(engine)
     segmenter.add(position(0, 54.0, 27.0, 30000, 420))
     segmenter.add(position(60, 54.0, 27.2, 31000, 420))
     blocker = sqlite3.connect(tmp_path / "fw.db", timeout=0.1)
