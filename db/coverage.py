@@ -141,3 +141,36 @@ def receiver_outlines(source: Reader | Engine, *, by_band: bool = False) -> list
             out.append(Outline(name, lat, lon, "all" if band is None else band_label(band),
                                ring, farthest))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One receiver's coverage in a few figures: for ``flightwatch status``."""
+
+    receiver: str
+    cells: int  # sector x band cells heard in
+    positions: int
+    farthest_km: float
+    by_band: tuple[tuple[str, float], ...]  # (band, farthest km in any direction)
+
+    def text(self) -> str:
+        bands = ", ".join(f"{km:,.0f} km at {band}" for band, km in self.by_band)
+        return (f"{self.cells} of {SECTORS * len(BAND_FLOORS_FT)} cells learned from "
+                f"{self.positions:,} positions; farthest {self.farthest_km:,.0f} km"
+                + (f" ({bands})" if bands else ""))
+
+
+def coverage_summaries(source: Reader | Engine) -> list[Summary]:
+    """Every receiver's learned coverage, summarised (none before the first is stored)."""
+    reader = as_reader(source)
+    out = []
+    rows = reader.rows("SELECT receiver, band, MAX(range_km), SUM(positions), COUNT(*)"
+                       " FROM coverage GROUP BY receiver, band ORDER BY receiver, band", {})
+    by_receiver: dict[str, list[tuple[int, float, int, int]]] = {}
+    for receiver, band, km, positions, cells in rows:
+        by_receiver.setdefault(receiver, []).append((band, km, positions, cells))
+    for receiver, bands in by_receiver.items():
+        out.append(Summary(receiver, sum(b[3] for b in bands), sum(b[2] for b in bands),
+                           max(b[1] for b in bands),
+                           tuple((band_label(b[0]), b[1]) for b in bands)))
+    return out

@@ -223,7 +223,11 @@ def _from_squitter(result: dict, frame: Frame) -> Observation | None:
                            on_ground=True, downlink_format=df)
     if 1 <= typecode <= 4:
         callsign = (get("callsign") or "").strip("_ #") or None
-        return Observation(icao, when, source, callsign=callsign, downlink_format=df)
+        category = get("category")
+        extra: dict[str, object] | None = (
+            {"category": f"{'DCBA'[typecode - 1]}{category}"} if category else None)
+        return Observation(icao, when, source, callsign=callsign, downlink_format=df,
+                           extra=extra)
     if typecode == 28 and get("squawk"):
         return Observation(icao, when, source, squawk=get("squawk"), downlink_format=df)
     return None

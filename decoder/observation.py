@@ -79,3 +79,17 @@ def normalise_icao(value: str) -> str | None:
     if len(text) != 6 or not all(c in _HEX_DIGITS for c in text):
         return None
     return text.upper()
+
+
+_OPENSKY_CATEGORIES = {2: "A1", 3: "A2", 4: "A3", 5: "A4", 6: "A5", 7: "A6", 8: "A7"}
+
+
+def emitter_category(value: object) -> str | None:
+    """The ADS-B emitter category as readsb writes it (``A5``: heavy), from readsb's text,
+    OpenSky's number (2 light .. 8 rotorcraft) or pyModeS' (type code, category) pair
+    already written so; None when unknown."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _OPENSKY_CATEGORIES.get(value)
+    if isinstance(value, str) and len(value) == 2 and value[0] in "ABCD" and value[1] in "01234567":
+        return value
+    return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flightwatch.decoder.geodesy import EARTH_RADIUS_NM, distance_nm
-from flightwatch.decoder.observation import Observation
+from flightwatch.decoder.observation import Observation, emitter_category
 
 _NM_PER_DEGREE = math.radians(EARTH_RADIUS_NM)  # of a great circle
 _LEVEL_FPM = 300.0  # below this vertical rate an aircraft counts as level
@@ -60,6 +60,7 @@ class AircraftState:
     squawk: str | None = None
     registration: str | None = None
     aircraft_type: str | None = None
+    category: str | None = None  # ADS-B emitter category, e.g. A5 (heavy)
     altitude_ft: float | None = None
     ground_speed_kt: float | None = None
     track_deg: float | None = None
@@ -278,6 +279,8 @@ def _merge_fields(state: AircraftState, obs: Observation) -> bool:
         state.registration = obs.registration
     if obs.aircraft_type is not None:
         state.aircraft_type = obs.aircraft_type
+    if obs.extra is not None and "category" in obs.extra:
+        state.category = emitter_category(obs.extra["category"]) or state.category
     if obs.callsign is not None and obs.callsign != state.callsign:
         state.callsign = obs.callsign
         return True

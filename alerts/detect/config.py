@@ -34,7 +34,7 @@ class DetectionConfig:
     glide_min_deg: float = 2.0
     glide_max_deg: float = 6.0
     detour_km: float = 40.0  # the most an arrival's turns add to the direct distance
-    alike: float = 0.25  # candidates whose misfits differ by less fit alike
+    alike: float = 0.15  # candidates whose misfits differ by less fit alike
     # --- turnaround, dark ---
     turnaround_s: float = 24 * 3600.0
     dark_after_s: float = 300.0

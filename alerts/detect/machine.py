@@ -66,6 +66,7 @@ from flightwatch.alerts.detect.trajectory import (
     RecentTrack,
     arrival_fit,
     departure_fit,
+    runway_needed_ft,
 )
 from flightwatch.db.airports import Airport, AirportIndex, haversine_km
 from flightwatch.db.evidence import (
@@ -153,14 +154,12 @@ class Detector:
         coverage: CoverageMap | None = None,
         is_local: Callable[[str], bool] = lambda _source: False,
         remembered: LossLookup | None = None,
-        min_runway_ft: Callable[[AircraftState], float] = lambda _state: 0.0,
     ) -> None:
         self.airports = airports
         self.config = config or DetectionConfig()
         self.coverage = coverage
         self.is_local = is_local
         self.remembered = remembered
-        self.min_runway_ft = min_runway_ft
         self.subscribers: list[Subscriber] = []
         self._losses: dict[str, _Loss] = {}
         self._dark: list[tuple[datetime, int, str]] = []  # (deadline, order, icao) heap
@@ -329,7 +328,7 @@ class Detector:
         """First heard climbing at ``position``: from where (inferred, or probable), and the
         fit of the climb to every airport (a turnaround compares it with a loss)."""
         fit = departure_fit(position, memory.track, self.airports, self.config,
-                            self.min_runway_ft(state))
+                            runway_needed_ft(state.category))
         near = inferred_departure(position, self.airports, self.config)
         if near is not None:
             fix = AirportFix(near.airport.code, near.time, INFERRED, _NEAR_FIELD_UNCERTAINTY_S,
@@ -478,7 +477,7 @@ class Detector:
         fraction = verdict.fraction if verdict is not None else None
         inside = fraction is not None and fraction < self.config.dark_inside
         fit = arrival_fit(position, memory.track, self.airports, self.config,
-                          self.min_runway_ft(state))
+                          runway_needed_ft(state.category))
         best = fit.best(self.config.alike) if fit is not None else ()
         if fit is not None and best and not inside:
             reason = reasons.probable_arrival(position, fit.rate_fpm, best)

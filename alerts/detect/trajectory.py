@@ -13,7 +13,10 @@ a downwind leg) lengthen the direct distance. So for each airport in reach:
   (vertical rate over ground speed, from the last minutes), held within the
   plausible angles;
 - the **misfit**: how far apart the two are (``|ln(needed/flown)|``: 0.1 is 10 %),
-  plus a penalty for pointing away from an airport that is still far.
+  plus a penalty for pointing away from an airport that is still far, plus a prior
+  for the field itself: a short or unknown runway is where few aircraft that a
+  receiver tracks from far away are going (0.3 under 4,000 ft or unknown, 0.1 under
+  8,000 ft), so a strip beside the track does not outrank the airport ahead.
 
 Candidates whose misfit is within ``accept`` are ranked; two whose misfits differ
 by less than ``alike`` fit alike and are reported together, never guessed. The
@@ -57,6 +60,8 @@ _CLIMB_MAX_DEG = 10.0
 _LOW_KM = 25.0  # a slow, low aircraft this near a field is arriving even when level
 _LOW_FT = 4000.0
 _LOW_KT = 250.0
+_SHORT_RUNWAY_FT = 4000.0
+_LONG_RUNWAY_FT = 8000.0
 
 Sample = tuple[float, float, float, float]  # epoch seconds, lat, lon, altitude_ft
 
@@ -135,6 +140,16 @@ class Fit:
         return next((c for c in self.candidates if c.airport.code == code), None)
 
 
+# The shortest runway an aircraft of an ADS-B emitter category lands on (a typical figure
+# of its class at sea level): large jets and business jets need 4,500 ft, heavies 6,000.
+_RUNWAY_NEEDED_FT = {"A3": 4500.0, "A4": 4500.0, "A5": 6000.0, "A6": 4500.0}
+
+
+def runway_needed_ft(category: str | None) -> float:
+    """The landing candidates' shortest runway for an aircraft of ``category`` (0: any)."""
+    return _RUNWAY_NEEDED_FT.get(category or "", 0.0)
+
+
 def suitable(airport: Airport, min_runway_ft: float) -> bool:
     """Whether a fixed-wing aircraft needing ``min_runway_ft`` can land there."""
     if airport.type in {"heliport", "seaplane_base", "balloonport", "closed"}:
@@ -168,7 +183,8 @@ def arrival_fit(position: Moving, track: RecentTrack, airports: AirportIndex,
         flown = path_km(height, angle) if height > 0 else needed
         if needed - km > cfg.detour_km and km > _NEAR_KM:
             continue  # it would have to turn back from too far
-        misfit = abs(math.log(needed / max(flown, 0.1))) + _heading_penalty(off, km)
+        misfit = (abs(math.log(needed / max(flown, 0.1))) + _heading_penalty(off, km)
+                  + _runway_prior(airport))
         if misfit > _POSSIBLE:
             continue
         path = max(needed, min(flown, km + cfg.detour_km))
@@ -203,7 +219,8 @@ def departure_fit(position: Moving, track: RecentTrack, airports: AirportIndex,
         off = angle_between(heading, (towards + 180.0) % 360.0)  # pointing away from it
         needed = km * (1.0 + off / 180.0) + 2.0
         flown = path_km(height, angle)
-        misfit = abs(math.log(needed / max(flown, 0.1))) + _heading_penalty(off, km)
+        misfit = (abs(math.log(needed / max(flown, 0.1))) + _heading_penalty(off, km)
+                  + _runway_prior(airport))
         if misfit > _POSSIBLE:
             continue
         seconds = needed / ((speed + LIFT_OFF_KT) / 2.0 * KM_PER_NM) * 3600.0
@@ -240,6 +257,14 @@ def _heading_penalty(off_deg: float, km: float) -> float:
     within ``_NEAR_KM`` an arrival may point anywhere (a downwind leg, a base turn)."""
     ramp = min(max((km - _NEAR_KM) / _HEADING_RAMP_KM, 0.0), 1.0)
     return max(0.0, off_deg - 45.0) / 90.0 * ramp
+
+
+def _runway_prior(airport: Airport) -> float:
+    """What the field itself adds to a misfit: nothing for a long runway."""
+    length = airport.longest_runway_ft
+    if length is None or length < _SHORT_RUNWAY_FT:
+        return 0.3
+    return 0.1 if length < _LONG_RUNWAY_FT else 0.0
 
 
 def _uncertainty(seconds_to_go: float) -> int:

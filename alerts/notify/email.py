@@ -22,6 +22,7 @@ from typing import Any
 from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import dedupe_key
+from flightwatch.db.evidence import CONFIRMED, EXPLAINED, INFERRED, PROBABLE
 from flightwatch.decoder import printable
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,20 @@ def fence_title(name: str | None) -> str:
     return " ".join(word[:1].upper() + word[1:] for word in name.replace("_", " ").split())
 
 
+def airport_of(alert: Alert) -> str:
+    """``UMMS``; ``UMMS or UMLI`` where several fit alike and none is named."""
+    if alert.airport:
+        return alert.airport
+    candidates = alert.details.get("candidates")
+    if isinstance(candidates, list) and candidates:
+        return " or ".join(str(c) for c in candidates)
+    return "an airport"
+
+
 def what_happened(alert: Alert) -> str:
     """The verb phrase of the subject: ``entered Belarus``, ``landed at UMMS (Belarus)``."""
     fence = fence_title(alert.geofence)
-    airport = alert.airport or "an airport"
+    airport = airport_of(alert)
     squawk = alert.details.get("squawk")
     phrases = {
         "enter": f"entered {fence}",
@@ -56,21 +67,40 @@ def what_happened(alert: Alert) -> str:
         "squawk": f"squawking {squawk} over {fence}" if squawk else f"squawking over {fence}",
         "identity_anomaly": f"heard from an unexpected address ({alert.icao})",
         "landing_retracted": f"did not land at {airport} ({fence}): the landed alert was wrong",
+        "went_dark": (f"went dark over {fence}" if alert.geofence else "went dark")
+                     + " (transponder likely off)",
         "test": "test message: this channel works",
     }
     phrase = phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
-    if alert.evidence == "inferred":
-        phrase += ", inferred"
+    if alert.evidence in JUDGED and alert.kind != "landing_retracted":
+        phrase += f", {alert.evidence}"
     if alert.retrospective:  # raised by `flightwatch import`: say so before anyone reacts
         phrase += f" (from imported history, {alert.time:%Y-%m-%d})"
     return phrase
 
 
-_EVIDENCE = {
-    "observed": "heard on the ground, or low and slow at the field",
-    "inferred": "not heard on the ground: signal lost on a runway approach, or first heard "
-                "climbing out",
-}
+JUDGED = (INFERRED, PROBABLE, CONFIRMED)  # grades that are a judgement, not a hearing
+
+
+def plus_or_minus(alert: Alert) -> str | None:
+    """``± 6 min``: how sure the time of a judged landing or take-off is."""
+    uncertainty = alert.details.get("uncertainty_s")
+    if alert.evidence not in JUDGED or not isinstance(uncertainty, int | float):
+        return None
+    return f"± {max(round(uncertainty / 60), 1)} min"
+
+
+def estimate(alert: Alert) -> str | None:
+    """``17:14Z ± 6 min``: when a judged landing or take-off happened, and how sure."""
+    spread = plus_or_minus(alert)
+    return f"{alert.time:%H:%MZ} {spread}" if spread else None
+
+
+def how_known(alert: Alert) -> str | None:
+    """``probable, 17:14Z ± 6 min``: the grade and the estimate, for a summary line."""
+    if not alert.evidence:
+        return None
+    return ", ".join(x for x in (alert.evidence, estimate(alert)) if x)
 
 
 def correction(alert: Alert) -> str | None:
@@ -82,10 +112,12 @@ def correction(alert: Alert) -> str | None:
     heard_again = _utc(d.get("heard_again")) or f"{alert.time:%Y-%m-%d %H:%M:%S} UTC"
     silent = d.get("silent_for_s")
     after = f", {silent} s after it fell silent" if silent is not None else ""
-    return (f"Correction: the alert \"landed at {alert.airport or 'an airport'} (inferred)\" "
+    grade = f" ({alert.evidence})" if alert.evidence else ""
+    why = d.get("reason") or ("in the air and not climbing: it had only dropped below the "
+                              "receiver's coverage on the approach (or went around)")
+    return (f"Correction: the alert \"landed at {airport_of(alert)}{grade}\" "
             f"of {landed_at or 'earlier'} was wrong. The aircraft was heard again at "
-            f"{heard_again}{after}, in the air and not climbing: it had only dropped below "
-            f"the receiver's coverage on the approach (or went around).")
+            f"{heard_again}{after}: {why}.")
 
 
 def _utc(iso: Any) -> str | None:
@@ -138,7 +170,13 @@ def body(alert: Alert) -> str:
     if alert.airport:
         lines.append(f"Airport:       {alert.airport}")
     if alert.evidence:
-        lines.append(f"How known:     {alert.evidence} ({_EVIDENCE.get(alert.evidence, '')})")
+        lines.append(f"How known:     {alert.evidence} ({EXPLAINED.get(alert.evidence, '')})")
+        when = estimate(alert)
+        if when:
+            lines.append(f"Estimated:     {when}")
+    reason = alert.details.get("reason")
+    if reason:
+        lines.append(f"Why:           {reason}")
     lines += [
         "",
         f"Why it matched: {alert.matched_by or 'unknown'} (confidence {alert.confidence})",

@@ -17,6 +17,7 @@ from flightwatch.alerts.notify.email import (
     aircraft_title,
     correction,
     fence_title,
+    plus_or_minus,
     what_happened,
 )
 from flightwatch.db.airports import Airport, AirportIndex, haversine_km
@@ -95,7 +96,8 @@ class PhoneFormat:
             f"callsign {alert.callsign}" if alert.callsign else None,
             f"ICAO {alert.icao}",
         ]
-        lines = [f"When: {self.when(alert)}"]
+        spread = plus_or_minus(alert)
+        lines = [f"When: {self.when(alert)}" + (f" ({spread})" if spread else "")]
         corrected = correction(alert)
         if corrected:
             lines.insert(0, corrected)
@@ -103,6 +105,9 @@ class PhoneFormat:
         if where:
             lines.append(f"Where: {where}")
         lines.append(", ".join(part for part in flight if part))
+        reason = alert.details.get("reason")
+        if reason and alert.kind != "landing_retracted":
+            lines.append(f"Why: {reason}")
         if alert.confidence != "high":
             lines.append(f"Confidence: {alert.confidence} (matched by {alert.matched_by})")
         link = self.track_link(alert)

@@ -25,9 +25,11 @@ FLIGHT_FIELDS = (
     "icao", "registration", "callsign", "departure_airport", "departure_time",
     "arrival_airport", "arrival_time", "first_seen", "last_seen", "max_altitude_ft",
     "positions", "geofence_seconds", "departure_evidence", "arrival_evidence", "turnaround_s",
+    "departure_uncertainty_s", "arrival_uncertainty_s", "departure_reason", "arrival_reason",
+    "departure_candidates", "arrival_candidates",
 )
 # What a track export carries per flight.
-_EXPORTED = (*FLIGHT_FIELDS[:10], "departure_evidence", "arrival_evidence", "turnaround_s")
+_EXPORTED = (*FLIGHT_FIELDS[:10], *FLIGHT_FIELDS[12:])
 
 
 def register(commands: Any) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -42,10 +42,12 @@ class StatusReport:
     running: bool
     origin: str
     note: str
+    coverage: tuple[tuple[str, str], ...] = ()  # (receiver, learned coverage in words)
 
     def to_dict(self, now: datetime) -> dict[str, Any]:
         data = self.snapshot.to_dict() if self.snapshot is not None else {}
-        data.update(running=self.running, origin=self.origin, note=self.note)
+        data.update(running=self.running, origin=self.origin, note=self.note,
+                    coverage=dict(self.coverage))
         if self.snapshot is not None and self.origin != "database":
             data["snapshot_age_s"] = round(self.snapshot.age_s(now), 1)
         return data
@@ -54,7 +56,7 @@ class StatusReport:
 def cmd_status(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     now = datetime.now(UTC)
-    report = gather(settings, now)
+    report = replace(gather(settings, now), coverage=_coverage(settings))
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(now), ensure_ascii=False) + "\n")
     else:
@@ -127,6 +129,21 @@ def _from_database(settings: Settings, now: datetime) -> tuple[StatusSnapshot | 
         return database_status(reader, now), ""
 
 
+def _coverage(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """What each receiver has learned of its coverage, from the database (if there is one)."""
+    from flightwatch.db.coverage import coverage_summaries
+    from flightwatch.db.reader import SchemaNotCurrent, open_reader, sqlite_file
+
+    database = sqlite_file(settings.database_url)
+    if database is not None and not Path(database).is_file():
+        return ()
+    try:
+        with open_reader(settings.database_url, upgrade=False) as reader:
+            return tuple((s.receiver, s.text()) for s in coverage_summaries(reader))
+    except SchemaNotCurrent:
+        return ()
+
+
 def _number(value: float | None, suffix: str = "") -> str:
     return "unknown" if value is None else f"{value:,.0f}{suffix}"
 
@@ -169,6 +186,7 @@ def write_table(report: StatusReport, now: datetime, out: TextIO) -> None:
                                            in sorted(s.rejected.items())))
             for s in snap.sources
         ]
+    rows += [(f"coverage {receiver}", text) for receiver, text in report.coverage]
     width = max(len(label) for label, _value in rows)
     for label, value in rows:
         out.write(f"{label + ':':<{width + 2}}{value}\n")

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Engine, func, select
 
 from flightwatch.alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
-from flightwatch.alerts.notify.email import MAP_LINKS, fence_title, plain_mail
+from flightwatch.alerts.notify.email import (
+    JUDGED,
+    MAP_LINKS,
+    airport_of,
+    fence_title,
+    plain_mail,
+    plus_or_minus,
+)
 from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.engine import database_size
@@ -71,8 +78,9 @@ class AirportEvent:
     airport: str
     name: str | None
     time: datetime
-    evidence: str | None = None  # observed | inferred
+    evidence: str | None = None  # observed | inferred | probable | confirmed
     retracted_at: datetime | None = None  # heard again in the air: it had not landed
+    spread: str | None = None  # "± 6 min" of a judged time
 
 
 @dataclass(frozen=True)
@@ -205,9 +213,9 @@ def _aircraft_digest(
     visits = [v for v in (_visit(fence, track, alerts) for fence in fences) if v is not None]
     retracted = _retracted_landings(alerts)
     airports = tuple(
-        AirportEvent(a.kind, a.airport, a.details.get("airport_name"), a.time, a.evidence,
-                     retracted.get(a.time) if a.kind == "landed" else None)
-        for a in alerts if a.kind in AIRPORT_KINDS and a.airport
+        AirportEvent(a.kind, airport_of(a), a.details.get("airport_name"), a.time, a.evidence,
+                     retracted.get(a.time) if a.kind == "landed" else None, plus_or_minus(a))
+        for a in alerts if a.kind in AIRPORT_KINDS and airport_of(a) != "an airport"
     )
     return AircraftDigest(  # received texts made safe to show: this is a mail
         icao=icao, registration=shown(ident.registration),
@@ -310,7 +318,9 @@ def body(digest: Digest) -> str:
         for event in a.airports:
             verb = "Landed:" if event.kind == "landed" else "Took off:"
             name = f" ({event.name})" if event.name else ""
-            how = " (inferred: not heard on the ground)" if event.evidence == "inferred" else ""
+            how = ""
+            if event.evidence in JUDGED:
+                how = f" ({', '.join(x for x in (event.evidence, event.spread) if x)})"
             if event.retracted_at is not None:
                 how += (f", wrong: heard again in the air at "
                         f"{event.retracted_at.astimezone(UTC):%H:%M} UTC")

@@ -157,6 +157,21 @@ class Api:
             for f in self.fences
         ]})
 
+    def coverage(self, _request: Request) -> Response:
+        """Each receiver's learned range outline (any height) as a GeoJSON polygon, with
+        the receiver's position: what the Now page draws under the traffic."""
+        from flightwatch.db.coverage import receiver_outlines
+
+        features = []
+        for outline in receiver_outlines(self.engine):
+            ring = [[lon, lat] for lat, lon in outline.points]
+            features.append({"type": "Feature", "geometry": {"type": "Polygon",
+                                                             "coordinates": [ring]},
+                             "properties": {"receiver": outline.receiver, "band": outline.band,
+                                            "max_km": round(outline.max_km, 1),
+                                            "lat": outline.lat, "lon": outline.lon}})
+        return JSONResponse({"type": "FeatureCollection", "features": features})
+
     def page_settings(self, _request: Request) -> Response:
         web = self.settings["web"]
         return JSONResponse({

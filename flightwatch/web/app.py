@@ -42,6 +42,7 @@ def build_app(
         Route("/api/history", guarded(api.history)),
         Route("/api/flights", guarded(api.flights)),
         Route("/api/fences", guarded(api.geofences)),
+        Route("/api/coverage", guarded(api.coverage)),
         Route("/api/settings", guarded(api.page_settings)),
         Route("/api/borders", _file(borders, "application/geo+json")),
         Mount("/static", StaticFiles(directory=STATIC)),

@@ -3,6 +3,8 @@
 var fw = (function () {
   "use strict";
   var FENCE = {color: "#e7298a", weight: 2, dashArray: "6 4", fillOpacity: 0.04};
+  var COVERAGE = {color: "#1b9e77", weight: 1, dashArray: "2 4", fillOpacity: 0.03};
+  var RECEIVER = {radius: 5, color: "#1b9e77", fillOpacity: 0.9};
   var BORDER = {color: "#6b6b6b", weight: 1, fill: false, className: "fw-border"};
 
   function el(tag, text, className) {
@@ -62,6 +64,22 @@ var fw = (function () {
     });
   }
 
+  // Each receiver's learned coverage (the farthest it heard, any height) and where it is.
+  function drawCoverage(map) {
+    return getJSON("/api/coverage").then(function (coverage) {
+      var layer = L.geoJSON(coverage, {style: COVERAGE});
+      layer.eachLayer(function (outline) {
+        var p = outline.feature.properties;
+        outline.bindTooltip(el("span", "coverage of " + p.receiver + ": heard to " +
+                               Math.round(p.max_km) + " km"));
+        L.circleMarker([p.lat, p.lon], RECEIVER).bindTooltip(
+          el("span", "receiver " + p.receiver)).addTo(map);
+      });
+      layer.addTo(map);
+      return layer;
+    });
+  }
+
   function params() { return new URLSearchParams(window.location.search); }
 
   /* The aircraft box of a form: six hex digits are an address, anything else a
@@ -114,6 +132,7 @@ var fw = (function () {
   }
 
   return {el: el, getJSON: getJSON, makeMap: makeMap, drawFences: drawFences,
+          drawCoverage: drawCoverage,
           params: params, aircraftQuery: aircraftQuery, fillForm: fillForm, when: when,
           feet: feet, row: row, link: link, status: status, start: start};
 })();

@@ -23,6 +23,7 @@
   fw.start(function (settings) {
     var map = fw.makeMap("map", settings);
     fw.drawFences(map, true);
+    fw.drawCoverage(map);
     var layer = L.layerGroup().addTo(map);
     var markers = {};
 
