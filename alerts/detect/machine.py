@@ -355,7 +355,8 @@ class Detector:
         for airport, loss_misfit in loss.fits():
             climb = fit.get(airport.code) if fit is not None else None
             if departure is not None and departure.fix.airport == airport.code:
-                pairs.append((loss_misfit, airport, departure.fix))
+                climbed = climb.misfit if climb is not None else 0.0  # inferred: no fit
+                pairs.append((loss_misfit + climbed, airport, departure.fix))
             elif climb is not None and climb.misfit <= ACCEPT:
                 pairs.append((loss_misfit + climb.misfit, airport, AirportFix(
                     airport.code, climb.time, PROBABLE, climb.uncertainty_s,
