@@ -162,10 +162,10 @@ class ArrivalPlan:
         field = self.elevation_ft()
         below_limit = JOIN_NM + (SPEED_LIMIT_FT - field - JOIN_HEIGHT_FT) / DESCENT_FT_PER_NM
         points = [(0.0, 140.0), (4.0, 145.0), (altitude[1][0], 160.0), (JOIN_NM, 180.0),
-                  (JOIN_NM + 10, 250.0), (below_limit - 3, 250.0),
-                  (below_limit, self.descent_kt), (top - 5, self.descent_kt),
+                  (JOIN_NM + 10, 250.0), (below_limit, 250.0),
+                  (below_limit + 3, self.descent_kt), (top - 5, self.descent_kt),
                   (top, self.cruise_kt)]
-        ordered = []
+        ordered: list[tuple[float, float]] = []
         for s, v in points:  # a short arrival drops the marks it never reaches
             if not ordered or s > ordered[-1][0]:
                 ordered.append((s, v))
