@@ -59,8 +59,10 @@ def trace_document(flight: Flight | Sequence[Flight], *, every_s: float = 4.0,
         for t in _samples(leg, every_s):
             i += 1
             s = leg.state_at(t)
-            if any(a <= t < b for a, b in silences) or (heard is not None and not heard(t, s)):
+            if any(a <= t < b for a, b in silences):
                 stale_next = True
+                continue
+            if heard is not None and not heard(t, s):
                 continue
             details = None
             if (i - 1) % details_every == 0:
