@@ -157,28 +157,23 @@ class Story:
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
-    """A heard position, with what a reason line quotes about it."""
+    """A heard position: when, the aircraft's state then, and what a reason line quotes
+    about it (distance and bearing from an airport, height above it)."""
 
     time: float
-    lat: float
-    lon: float
-    altitude_ft: float
-    ground_speed_kt: float
-    track_deg: float
-    vertical_rate_fpm: float
-    on_ground: bool
+    state: State
 
     def distance_km(self, code: str) -> float:
         field = airfield(code)
-        return distance_nm(self.lat, self.lon, field.lat, field.lon) * KM_PER_NM
+        return distance_nm(self.state.lat, self.state.lon, field.lat, field.lon) * KM_PER_NM
 
     def bearing_from(self, code: str) -> float:
         """Where the sighting lies seen from the airport (degrees true)."""
         field = airfield(code)
-        return bearing_deg(field.lat, field.lon, self.lat, self.lon)
+        return bearing_deg(field.lat, field.lon, self.state.lat, self.state.lon)
 
     def height_ft(self, code: str) -> float:
-        return self.altitude_ft - airfield(code).elevation_ft
+        return self.state.altitude_ft - airfield(code).elevation_ft
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,11 +220,6 @@ def is_position(frame: str) -> bool:
     return 5 <= int(frame[8:10], 16) >> 3 <= 18
 
 
-def _sighting(t: float, s: State) -> Sighting:
-    return Sighting(t, s.lat, s.lon, s.altitude_ft, s.ground_speed_kt, s.track_deg,
-                    s.vertical_rate_fpm, s.on_ground)
-
-
 def story_frames(story: Story, seed: int, rates: Rates) -> Iterator[tuple[float, str, Flight]]:
     """Every frame the transponder sends, with the flight sending it, in time order per
     flight; seeded like :func:`tools.simulate.frames`."""
@@ -256,8 +246,8 @@ def hearing(story: Story, coverage: Coverage, seed: int = 0,
 
     def close() -> None:
         (t0, f0), (t1, f1) = contact
-        out.contacts.append(Contact(_sighting(t0, f0.state_at(t0)),
-                                    _sighting(t1, f1.state_at(t1)), count))
+        out.contacts.append(Contact(Sighting(t0, f0.state_at(t0)),
+                                    Sighting(t1, f1.state_at(t1)), count))
 
     step, visible = -1, False
     for t, frame, flight in story_frames(story, seed, story.rates or rates):

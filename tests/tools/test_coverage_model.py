@@ -75,7 +75,7 @@ def _loss(heard: Hearing) -> tuple[float, float, float]:
     down = heard.story.touchdowns[0].time
     lost = heard.lost_before(down + 1)
     assert lost is not None
-    return lost.altitude_ft, lost.distance_km("UMMS"), lost.vertical_rate_fpm
+    return lost.state.altitude_ft, lost.distance_km("UMMS"), lost.state.vertical_rate_fpm
 
 
 def test_vilnius_loses_the_descent_far_above_minsk(from_moscow: dict[str, Hearing]) -> None:
@@ -94,7 +94,7 @@ def test_fifteen_km_hears_it_down_to_the_runway(from_moscow: dict[str, Hearing])
     down = heard.story.touchdowns[0].time
     assert len(heard.contacts) == 1
     last = heard.contacts[0].last
-    assert last.on_ground and last.time > down  # heard rolling out and taxiing
+    assert last.state.on_ground and last.time > down  # heard rolling out and taxiing
 
 
 def test_frame_loss_within_its_band(from_moscow: dict[str, Hearing]) -> None:

@@ -187,7 +187,7 @@ def test_transponder_off_stops_the_frames_but_not_the_aircraft() -> None:
     (contact,) = heard.contacts
     off_at = story.muted[0][0]
     assert off_at - 3 <= contact.last.time < off_at
-    assert contact.last.altitude_ft == 25000 and story.control
+    assert contact.last.state.altitude_ft == 25000 and story.control
     assert story.state_at(off_at + 600) is not None  # it flies on, unheard
 
 
@@ -197,7 +197,7 @@ def test_level_flight_away_is_lost_at_the_coverage_edge() -> None:
     last = hearing(story, vilnius).contacts[-1].last
     later = story.state_at(last.time + 120)
     assert later is not None and not vilnius.in_view(later.lat, later.lon, later.altitude_ft)
-    assert last.altitude_ft == 25000 and last.vertical_rate_fpm == 0
+    assert last.state.altitude_ft == 25000 and last.state.vertical_rate_fpm == 0
 
 
 def test_background_traffic_fills_every_bearing_and_band() -> None:
