@@ -22,7 +22,7 @@ from pathlib import Path
 
 from flightwatch.db.airports import Airport, read_airports
 from flightwatch.db.runways import RunwayEnd, read_runways
-from flightwatch.decoder.geodesy import bearing_deg, destination
+from flightwatch.decoder.geodesy import destination
 from flightwatch.settings import bundled
 
 TEST_GEO = Path(__file__).resolve().parents[1] / "tests" / "data" / "geo"
@@ -114,7 +114,3 @@ def airfield(code: str) -> Airfield:
         elevation = min(e.elevation_ft for e in ends if e.elevation_ft is not None)
     return Airfield(airport.code, airport.name, airport.lat, airport.lon, elevation, tuple(ends))
 
-
-def bearing_from(field: Airfield, lat: float, lon: float) -> float:
-    """Bearing (degrees true) of a point seen from the airfield's reference point."""
-    return bearing_deg(field.lat, field.lon, lat, lon)

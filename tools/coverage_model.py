@@ -52,7 +52,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import atan2, cos, degrees, sin, sqrt
-from random import Random
 from typing import Protocol
 
 from flightwatch.db.airports import haversine_km
@@ -110,11 +109,6 @@ class Coverage(Protocol):
     def in_view(self, lat: float, lon: float, altitude_ft: float) -> bool: ...
 
 
-def hears(coverage: Coverage, lat: float, lon: float, altitude_ft: float, rng: Random) -> bool:
-    """One frame sent from there: in view, and not lost (``rng`` decides the loss)."""
-    return coverage.in_view(lat, lon, altitude_ft) and rng.random() >= coverage.frame_loss
-
-
 @dataclass(frozen=True, slots=True)
 class Receiver:
     """One antenna: where, how high, its skyline and sensitivity, its frame loss."""
@@ -160,19 +154,6 @@ class Receiver:
         if distance <= self.skyline_km:
             return True
         return elevation_deg(distance, self.antenna_m, height) >= self.mask_deg
-
-    def lowest_heard_ft(self, lat: float, lon: float) -> float:
-        """The lowest altitude (ft, 25 ft steps) at which a position there is in view;
-        ``inf`` beyond range. For documentation and the tests of the regimes."""
-        if haversine_km(self.lat, self.lon, lat, lon) > self.range_km:
-            return float("inf")
-        low, high = -2000.0, 60000.0
-        if not self.in_view(lat, lon, high):
-            return float("inf")
-        while high - low > 25:
-            middle = (low + high) / 2
-            low, high = (low, middle) if self.in_view(lat, lon, middle) else (middle, high)
-        return high
 
 
 @dataclass(frozen=True, slots=True)
