@@ -13,14 +13,20 @@ import gzip
 import io
 import json
 import tarfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.simulate import Flight
+from tools.simulate import Flight, State
 
 _M_PER_FT = 0.3048
 _MS_PER_KT = 1852 / 3600
+
+
+Heard = Callable[[float, State], bool]
+"""Whether a position at (time, state) reached the archive (a coverage model's verdict)."""
+STALE_AFTER_S = 20.0
+"""readsb flags a trace point *stale* when no position came for this long before it."""
 
 
 def _samples(flight: Flight, every_s: float) -> list[float]:
@@ -32,42 +38,57 @@ def _samples(flight: Flight, every_s: float) -> list[float]:
     return times
 
 
-def trace_document(flight: Flight, *, every_s: float = 4.0, details_every: int = 15,
-                   registration: str | None = None,
-                   silences: Sequence[tuple[float, float]] = ()) -> dict[str, Any]:
-    """readsb's ``trace_full_<hex>.json``: ``timestamp`` + per-point offsets. Points within
-    a ``silences`` (start, end) window are left out and the next one is flagged stale."""
-    start = flight.start_time
+def trace_document(flight: Flight | Sequence[Flight], *, every_s: float = 4.0,
+                   details_every: int = 15, registration: str | None = None,
+                   silences: Sequence[tuple[float, float]] = (),
+                   heard: Heard | None = None) -> dict[str, Any]:
+    """readsb's ``trace_full_<hex>.json``: ``timestamp`` + per-point offsets, for one
+    airframe's flight or flights (a day's trace). Points within a ``silences`` (start,
+    end) window or that ``heard`` rejects are left out; the first point after a gap of
+    more than :data:`STALE_AFTER_S` (or after a silence) is flagged stale, as readsb
+    does."""
+    flights = [flight] if isinstance(flight, Flight) else sorted(flight,
+                                                                 key=lambda f: f.start_time)
+    first = flights[0]
+    start = first.start_time
     points: list[list[Any]] = []
     stale_next = False
-    for i, t in enumerate(_samples(flight, every_s)):
-        if any(a <= t < b for a, b in silences):
-            stale_next = True
-            continue
-        s = flight.state_at(t)
-        details = None
-        if i % details_every == 0:
-            details = {"flight": f"{flight.callsign:<8}", "squawk": flight.squawk,
-                       "category": f"A{flight.category}", "alt_geom": round(s.altitude_ft) + 75}
-        points.append([
-            round(t - start, 2), round(s.lat, 6), round(s.lon, 6),
-            "ground" if s.on_ground else round(s.altitude_ft),
-            round(s.ground_speed_kt, 1), round(s.track_deg, 1),
-            1 if stale_next else 0,
-            None if s.on_ground else round(s.vertical_rate_fpm),
-            details, "adsb_icao", None, None, None, None,
-        ])
-        stale_next = False
-    doc: dict[str, Any] = {"icao": flight.icao.lower(), "timestamp": start, "trace": points}
+    previous: float | None = None
+    i = 0
+    for leg in flights:
+        for t in _samples(leg, every_s):
+            i += 1
+            s = leg.state_at(t)
+            if any(a <= t < b for a, b in silences):
+                stale_next = True
+                continue
+            if heard is not None and not heard(t, s):
+                continue
+            details = None
+            if (i - 1) % details_every == 0:
+                details = {"flight": f"{leg.callsign:<8}", "squawk": leg.squawk,
+                           "category": f"A{leg.category}", "alt_geom": round(s.altitude_ft) + 75}
+            stale = stale_next or (previous is not None and t - previous > STALE_AFTER_S)
+            points.append([
+                round(t - start, 2), round(s.lat, 6), round(s.lon, 6),
+                "ground" if s.on_ground else round(s.altitude_ft),
+                round(s.ground_speed_kt, 1), round(s.track_deg, 1),
+                1 if stale else 0,
+                None if s.on_ground else round(s.vertical_rate_fpm),
+                details, "adsb_icao", None, None, None, None,
+            ])
+            stale_next, previous = False, t
+    doc: dict[str, Any] = {"icao": first.icao.lower(), "timestamp": start, "trace": points}
     if registration:
         doc["r"] = registration
     return doc
 
 
 def snapshot_documents(flights: Iterable[Flight], *, every_s: float = 5.0,
-                       start: float | None = None,
-                       end: float | None = None) -> list[dict[str, Any]]:
-    """readsb ``aircraft.json`` snapshots every ``every_s`` over the flights' span."""
+                       start: float | None = None, end: float | None = None,
+                       heard: Heard | None = None) -> list[dict[str, Any]]:
+    """readsb ``aircraft.json`` snapshots every ``every_s`` over the flights' span; an
+    aircraft whose position ``heard`` rejects is not listed."""
     chosen = list(flights)
     t = start if start is not None else min(f.start_time for f in chosen)
     stop = end if end is not None else max(f.end_time for f in chosen)
@@ -78,6 +99,8 @@ def snapshot_documents(flights: Iterable[Flight], *, every_s: float = 5.0,
             if not f.start_time <= t - 0.4 <= f.end_time:
                 continue
             s = f.state_at(t - 0.4)  # the position is 0.4 s old at snapshot time
+            if heard is not None and not heard(t - 0.4, s):
+                continue
             entry: dict[str, Any] = {
                 "hex": f.icao.lower(), "flight": f"{f.callsign:<8}", "squawk": f.squawk,
                 "alt_baro": "ground" if s.on_ground else round(s.altitude_ft),

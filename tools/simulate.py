@@ -121,6 +121,12 @@ class Flight:
     is the touchdown point and its altitude the field elevation; the aircraft
     then decelerates at ``rollout_decel_kt_s`` to ``taxi_speed_kt``, taxis for
     ``taxi_s`` seconds, stops and stays parked for ``parked_s`` seconds.
+
+    With ``takes_off`` the first waypoint is the lift-off point and its altitude the
+    field elevation: the flight starts on the runway at ``start``, lined up and still
+    for ``lineup_s`` seconds, then accelerates at ``takeoff_accel_kt_s`` along the
+    first leg's course to the first waypoint's speed, lifting off at
+    :attr:`liftoff_time`.
     """
 
     def __init__(
@@ -137,6 +143,9 @@ class Flight:
         taxi_speed_kt: float = 15.0,
         taxi_s: float = 45.0,
         parked_s: float = 120.0,
+        takes_off: bool = False,
+        lineup_s: float = 30.0,
+        takeoff_accel_kt_s: float = 2.5,
     ) -> None:
         if len(waypoints) < 2:
             raise ValueError("a flight needs at least two waypoints")
@@ -149,8 +158,12 @@ class Flight:
         self.start_time = start.timestamp()
         self.touchdown_time: float | None = None
         self.stop_time: float | None = None
+        self.liftoff_time: float | None = None
         legs: list[_Leg] = []
         t = self.start_time
+        if takes_off:
+            legs.extend(self._takeoff_legs(t, waypoints, lineup_s, takeoff_accel_kt_s))
+            t = self.liftoff_time = legs[-1].end
         for (lat0, lon0, alt0, v0), (lat1, lon1, alt1, v1) in pairwise(waypoints):
             if v0 + v1 <= 0:
                 raise ValueError("an airborne leg needs a positive speed")
@@ -199,6 +212,28 @@ class Flight:
             legs.append(leg)
             end = leg.state(leg.end)
             lat, lon, t = end.lat, end.lon, leg.end
+        return legs
+
+    @staticmethod
+    def _takeoff_legs(
+        t: float, waypoints: Sequence[Waypoint], lineup_s: float, accel: float
+    ) -> list[_Leg]:
+        """Lined up, then the take-off roll ending at the first waypoint (lift-off)."""
+        (lat, lon, elevation, speed), (lat1, lon1, _, _) = waypoints[0], waypoints[1]
+        if speed <= 0 or accel <= 0:
+            raise ValueError("a take-off needs a positive lift-off speed and acceleration")
+        course = bearing_deg(lat, lon, lat1, lon1)
+        roll_s = speed / accel
+        roll_nm = speed / 2 * roll_s / 3600
+        start_lat, start_lon = destination(lat, lon, (course + 180) % 360, roll_nm)
+        on_runway = bearing_deg(start_lat, start_lon, lat, lon)
+        legs = []
+        if lineup_s > 0:
+            legs.append(_Leg(t, start_lat, start_lon, on_runway, lineup_s, 0.0, 0.0,
+                             elevation, elevation, True))
+            t += lineup_s
+        legs.append(_Leg(t, start_lat, start_lon, on_runway, roll_s, 0.0, speed,
+                         elevation, elevation, True))
         return legs
 
     def state_at(self, t: float) -> State:
@@ -339,7 +374,7 @@ _STATE_BLOCKS = ((0x100000, 0x1FFFFF), (0x510000, 0x5107FF))  # Russia, Belarus
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _random_address(rng: Random, taken: set[str]) -> str:
+def random_address(rng: Random, taken: set[str]) -> str:
     """A random 24-bit address outside the Russian and Belarusian blocks, not yet taken."""
     while True:
         value = rng.randrange(0x010000, 0xFFFFFF)
@@ -383,7 +418,7 @@ def synthetic_traffic(
         callsign = "".join(rng.choice(_LETTERS) for _ in range(3)) + str(rng.randrange(1, 9999))
         flights.append(
             Flight(
-                _random_address(rng, taken),
+                random_address(rng, taken),
                 callsign,
                 [(lat, lon, altitude, speed), (end_lat, end_lon, end_altitude, speed)],
                 begin,
