@@ -94,7 +94,8 @@ _FAR_KM = 100.0  # heard again this far from an arrival's airport, not climbing:
 _CRUISE_ABOVE_FT = 15000.0  # ... or this high above it
 _DARK_ABOVE_FT = 5000.0  # a dark loss is above this height over the nearest field
 _DARK_AIRPORT_KM = 30.0  # ... and no field this near
-_ELEVATION_CELL_KM = 140.0  # a cell's corners and some margin
+_ELEVATION_CELL_KM = 140.0
+_STOP_S = 300.0  # a turnaround is at least this long on the ground, by the estimates  # a cell's corners and some margin
 
 # (icao, time, within) -> a flight stored before this process whose loss may still pair
 # or be withdrawn (``db.flights.open_arrival`` bound to an engine).
@@ -373,11 +374,12 @@ class Detector:
         _score, airport, lifted = min(pairs, key=lambda p: (p[0], p[1].ident))
         arrival = self._arrival_at(state, loss, airport)
         ground_s = (lifted.time - arrival.fix.time).total_seconds()
-        if ground_s < -(arrival.fix.uncertainty_s + lifted.uncertainty_s) / 2.0:
-            if departure is not None:
-                self._emit(departure)
+        if ground_s < _STOP_S:
+            # It never stopped there: a go-around, or at most a touch-and-go. It did not
+            # take off either: the flight goes on.
             self._retract(state, loss, position, silent,
-                          "climbing away too soon to have landed and taken off (a go-around)")
+                          f"climbing away {reasons.duration(silent)} after it was lost, too "
+                          "soon to have stopped there (a go-around or a touch-and-go)")
             return True
         memory.landed = None
         starts = loss.fix is not None and silent <= self._gap_s
@@ -482,7 +484,7 @@ class Detector:
         best = fit.best(self.config.alike) if fit is not None else ()
         if fit is not None and best and not inside:
             reason = reasons.probable_arrival(position, fit.rate_fpm, best)
-            edge = reasons.coverage_edge(verdict)
+            edge = reasons.coverage_edge(verdict, self.config.coverage_edge)
             reason = f"{reason}; {edge}" if edge else reason
             top = best[0]
             fix = AirportFix(top.airport.code if len(best) == 1 else None, top.time, PROBABLE,

@@ -96,11 +96,14 @@ def turnaround(lost: str, heard_again: str, silent_s: float) -> str:
     return f"{lost}; heard again {duration(silent_s)} later {again}"
 
 
-def coverage_edge(verdict: Verdict | None) -> str:
-    """``at the edge of this receiver's coverage at that height (heard to 250 km there)``."""
-    if verdict is None or verdict.edge_km is None:
+def coverage_edge(verdict: Verdict | None, edge: float) -> str:
+    """``261 km from the receiver, at the edge of its coverage at that height (heard to
+    281 km there)``: the loss is what the receiver's reach explains (``edge``: the
+    fraction of the learned range from which a loss counts as at the edge)."""
+    if verdict is None or verdict.edge_km is None or verdict.fraction is None:
         return ""
-    return (f"{verdict.distance_km:,.0f} km from the receiver, at the edge of its coverage "
+    where = "at the edge of" if verdict.fraction >= edge else "near the edge of"
+    return (f"{verdict.distance_km:,.0f} km from the receiver, {where} its coverage "
             f"at that height (heard to {verdict.edge_km:,.0f} km there)")
 
 

@@ -11,8 +11,11 @@ a downwind leg) lengthen the direct distance. So for each airport in reach:
   (nothing when the track points at it, twice the distance flying away from it);
 - the **path flown**: the height to lose at the aircraft's own descent angle
   (vertical rate over ground speed, from the last minutes), held within the
-  plausible angles;
-- the **misfit**: how far apart the two are (``|ln(needed/flown)|``: 0.1 is 10 %),
+  plausible angles; below 4,000 ft above the field it may also fly level for up to
+  20 km (an intermediate approach, a downwind leg or a circuit holds its height
+  until it turns in), so the path flown is a range there;
+- the **misfit**: how far the needed path is from the path flown
+  (``|ln(needed/flown)|``, 0 within the range: 0.1 is 10 %),
   plus a penalty for pointing away from an airport that is still far, plus a prior
   for the field itself: a short or unknown runway is where few aircraft that a
   receiver tracks from far away are going (0.3 under 4,000 ft or unknown, 0.1 under
@@ -60,6 +63,7 @@ _CLIMB_MAX_DEG = 10.0
 _LOW_KM = 25.0  # a slow, low aircraft this near a field is arriving even when level
 _LOW_FT = 4000.0
 _LOW_KT = 250.0
+_LEVEL_KM = 20.0  # level flight an arrival may add below _LOW_FT
 _SHORT_RUNWAY_FT = 4000.0
 _LONG_RUNWAY_FT = 8000.0
 
@@ -183,7 +187,8 @@ def arrival_fit(position: Moving, track: RecentTrack, airports: AirportIndex,
         flown = path_km(height, angle) if height > 0 else needed
         if needed - km > cfg.detour_km and km > _NEAR_KM:
             continue  # it would have to turn back from too far
-        misfit = (abs(math.log(needed / max(flown, 0.1))) + _heading_penalty(off, km)
+        level = _LEVEL_KM if height < _LOW_FT else 0.0
+        misfit = (_outside(needed, flown, flown + level) + _heading_penalty(off, km)
                   + _runway_prior(airport))
         if misfit > _POSSIBLE:
             continue
@@ -219,7 +224,7 @@ def departure_fit(position: Moving, track: RecentTrack, airports: AirportIndex,
         off = angle_between(heading, (towards + 180.0) % 360.0)  # pointing away from it
         needed = km * (1.0 + off / 180.0) + 2.0
         flown = path_km(height, angle)
-        misfit = (abs(math.log(needed / max(flown, 0.1))) + _heading_penalty(off, km)
+        misfit = (_outside(needed, flown, flown) + _heading_penalty(off, km)
                   + _runway_prior(airport))
         if misfit > _POSSIBLE:
             continue
@@ -257,6 +262,15 @@ def _heading_penalty(off_deg: float, km: float) -> float:
     within ``_NEAR_KM`` an arrival may point anywhere (a downwind leg, a base turn)."""
     ramp = min(max((km - _NEAR_KM) / _HEADING_RAMP_KM, 0.0), 1.0)
     return max(0.0, off_deg - 45.0) / 90.0 * ramp
+
+
+def _outside(needed: float, low: float, high: float) -> float:
+    """How far (as a log ratio) the needed path lies outside the range flown."""
+    if needed < low:
+        return math.log(max(low, 0.1) / needed)
+    if needed > high:
+        return math.log(needed / max(high, 0.1))
+    return 0.0
 
 
 def _runway_prior(airport: Airport) -> float:
