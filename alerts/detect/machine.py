@@ -94,8 +94,8 @@ _FAR_KM = 100.0  # heard again this far from an arrival's airport, not climbing:
 _CRUISE_ABOVE_FT = 15000.0  # ... or this high above it
 _DARK_ABOVE_FT = 5000.0  # a dark loss is above this height over the nearest field
 _DARK_AIRPORT_KM = 30.0  # ... and no field this near
-_ELEVATION_CELL_KM = 140.0
-_STOP_S = 300.0  # a turnaround is at least this long on the ground, by the estimates  # a cell's corners and some margin
+_ELEVATION_CELL_KM = 140.0  # a cell's corners and some margin
+_STOP_S = 300.0  # a turnaround is at least this long on the ground, by the estimates
 
 # (icao, time, within) -> a flight stored before this process whose loss may still pair
 # or be withdrawn (``db.flights.open_arrival`` bound to an engine).
