@@ -113,11 +113,14 @@ def correction(alert: Alert) -> str | None:
     silent = d.get("silent_for_s")
     after = f", {silent} s after it fell silent" if silent is not None else ""
     grade = f" ({alert.evidence})" if alert.evidence else ""
-    why = d.get("reason") or ("in the air and not climbing: it had only dropped below the "
-                              "receiver's coverage on the approach (or went around)")
-    return (f"Correction: the alert \"landed at {airport_of(alert)}{grade}\" "
-            f"of {landed_at or 'earlier'} was wrong. The aircraft was heard again at "
-            f"{heard_again}{after}: {why}.")
+    wrong = f"Correction: the alert \"landed at {airport_of(alert)}{grade}\" of " \
+            f"{landed_at or 'earlier'} was wrong"
+    reason = d.get("reason")
+    if reason:
+        return f"{wrong}: {reason}."
+    return (f"{wrong}. The aircraft was heard again at {heard_again}{after}, in the air and "
+            "not climbing: it had only dropped below the receiver's coverage on the approach "
+            "(or went around).")
 
 
 def _utc(iso: Any) -> str | None:

@@ -108,5 +108,6 @@ class LandingRules:
         for fence in told:
             self.raise_("landing_retracted", event.position.time, event.state.icao, match,
                         fence=fence, airport=fix.airport, key_extra=fix.time.isoformat(),
+                        evidence=fix.evidence,
                         details=facts, **state_fields(event.state, event.position))
             self.raise_.cooldown.lift(key(event.state.icao, fence, "landed"), fix.time)

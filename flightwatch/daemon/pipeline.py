@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
@@ -93,6 +94,7 @@ class Pipeline:
         self.skip_unused = skip_unused
         self._decoders: dict[str, ModeSDecoder] = {}
         self._clock: datetime | None = None
+        self._clock_read = 0.0  # time.monotonic() when _clock last moved on
         self._next_expiry: datetime | None = None
 
     def feed(self, item: Frame | Observation) -> None:
@@ -163,6 +165,7 @@ class Pipeline:
     def _advance_clock(self, now: datetime) -> None:
         if self._clock is None or now > self._clock:
             self._clock = now
+            self._clock_read = time.monotonic()
         if self._next_expiry is None:
             self._next_expiry = now + _EXPIRE_EVERY
         elif now >= self._next_expiry:
@@ -192,6 +195,14 @@ class Pipeline:
             for key in total:
                 total[key] += getattr(decoder.stats, key)
         return total
+
+    def now(self) -> datetime:
+        """The observations' clock, run on by the time elapsed since it last moved: what a
+        daemon expires tracks by when nothing is heard (live, the wall clock; fed a
+        recorded or time-compressed feed, that feed's time)."""
+        if self._clock is None:
+            return datetime.now(UTC)
+        return self._clock + timedelta(seconds=time.monotonic() - self._clock_read)
 
     @property
     def clock(self) -> datetime | None:

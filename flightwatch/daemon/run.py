@@ -186,7 +186,7 @@ class Daemon:
 
     def _tick(self) -> None:
         try:
-            self.pipeline.expire(datetime.now(UTC))
+            self.pipeline.expire(self.pipeline.now())
             self.pipeline.store.maybe_flush()
         except Exception:
             log.exception("periodic expiry or flush failed; will retry")

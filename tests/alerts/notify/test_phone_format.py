@@ -54,7 +54,8 @@ def test_a_retracted_landing_says_which_alert_was_wrong(make_alert, airports):
     reference point, 7.4 km bearing 146 degrees (SE)."""
     phone = PhoneFormat("", MINSK, airports)
     alert = make_alert(
-        kind="landing_retracted", airport="UMMS", lat=53.8334, lon=28.1032, altitude_ft=1650.0,
+        kind="landing_retracted", airport="UMMS", evidence="inferred", lat=53.8334,
+        lon=28.1032, altitude_ft=1650.0,
         ground_speed_kt=149.0, details={**make_alert().details,
                                         "landed_at": "2026-11-25T10:14:04.365957+00:00",
                                         "heard_again": "2026-11-25T10:15:30+00:00",
