@@ -95,6 +95,7 @@ _CRUISE_ABOVE_FT = 15000.0  # ... or this high above it
 _DARK_ABOVE_FT = 5000.0  # a dark loss is above this height over the nearest field
 _DARK_AIRPORT_KM = 30.0  # ... and no field this near
 _ELEVATION_CELL_KM = 140.0  # a cell's corners and some margin
+_LOST_AFTER = timedelta(seconds=60)  # the tracker's silence before a loss, by default
 _STOP_S = 300.0  # a turnaround is at least this long on the ground, by the estimates
 
 # (icao, time, within) -> a flight stored before this process whose loss may still pair
@@ -208,7 +209,7 @@ class Detector:
                 self._remember(state.icao, _Loss(state.last_seen, state.position, memory.landed,
                                                  airports, (), memory.landed.reason or ""))
         else:
-            self._judge_loss(state, memory)
+            self._judge_loss(state, memory, now)
         if self._dark:
             self._confirm_dark(now)
 
@@ -217,9 +218,10 @@ class Detector:
         told from an aircraft the capture simply stopped hearing, so it is a silence."""
         for pending in sorted(self._pending_dark.values(), key=lambda p: p.position.time):
             if not pending.cancelled:
-                self._emit(Silence(pending.state, pending.position, pending.state.last_seen,
-                                   False, reasons.silence(pending.position, pending.verdict,
-                                                          False)))
+                lost = pending.state.last_seen + _LOST_AFTER
+                reason = reasons.silence(pending.position, pending.verdict, False)
+                self._emit(Silence(pending.state, pending.position, lost, False,
+                                   f"{reason}; the data ended before it could be judged dark"))
         self._pending_dark.clear()
         self._dark.clear()
 
@@ -462,11 +464,10 @@ class Detector:
 
     # --- losses ---------------------------------------------------------------------
 
-    def _judge_loss(self, state: AircraftState, memory: _Aircraft) -> None:
+    def _judge_loss(self, state: AircraftState, memory: _Aircraft, now: datetime) -> None:
         position = self._last_heard(state)
         if position is None or position.altitude_ft is None:
-            self._emit(Silence(state, position, state.last_seen, None,
-                               reasons.silence(position, None, None)))
+            self._emit(Silence(state, position, now, None, reasons.silence(position, None, None)))
             return
         near = inferred_arrival(position, self.airports, self.config)
         if near is not None:
@@ -498,7 +499,7 @@ class Detector:
             self._remember(state.icao, _Loss(
                 position.time, position, None, (), fit.candidates,
                 reasons.probable_arrival(position, fit.rate_fpm, fit.candidates[:1])))
-        silence = self._silence(state, position, verdict)
+        silence = self._silence(state, position, verdict, now)
         if silence is not None:
             self._emit(silence)
 
@@ -523,8 +524,8 @@ class Detector:
             return None
         return self.coverage.verdict(position.lat, position.lon, position.altitude_ft)
 
-    def _silence(self, state: AircraftState, position: Position,
-                 verdict: Verdict | None) -> Silence | None:
+    def _silence(self, state: AircraftState, position: Position, verdict: Verdict | None,
+                 now: datetime) -> Silence | None:
         """A loss with no landing: left coverage, unknown, or (held) a dark candidate."""
         fraction = verdict.fraction if verdict is not None else None
         if (verdict is not None and fraction is not None and fraction < self.config.dark_inside
@@ -532,7 +533,7 @@ class Detector:
             self._hold_dark(state, position, verdict)
             return None
         left = None if fraction is None else fraction >= self.config.coverage_edge
-        return Silence(state, position, state.last_seen, left,
+        return Silence(state, position, now, left,
                        reasons.silence(position, verdict, left))
 
     def _level_and_away(self, state: AircraftState, position: Position) -> bool:

@@ -8,14 +8,16 @@ and ``glide_max_deg`` is plausible, and the turns of an arrival (joining the fin
 a downwind leg) lengthen the direct distance. So for each airport in reach:
 
 - the **path needed**: the direct distance, lengthened by the turn towards the field
-  (nothing when the track points at it, twice the distance flying away from it);
+  (nothing when the track points at it, twice the distance flying away from it), and
+  up to ``detour_km`` longer: an aircraft too high for the distance left is vectored
+  round, or flies a circuit, until it is not;
 - the **path flown**: the height to lose at the aircraft's own descent angle
   (vertical rate over ground speed, from the last minutes), held within the
   plausible angles; below 4,000 ft above the field it may also fly level for up to
   20 km (an intermediate approach, a downwind leg or a circuit holds its height
   until it turns in), so the path flown is a range there;
-- the **misfit**: how far the needed path is from the path flown
-  (``|ln(needed/flown)|``, 0 within the range: 0.1 is 10 %),
+- the **misfit**: how far apart the two ranges are (``|ln(needed/flown)|`` between
+  their nearest ends, 0 where they overlap: 0.1 is 10 %),
   plus a penalty for pointing away from an airport that is still far, plus a prior
   for the field itself: a short or unknown runway is where few aircraft that a
   receiver tracks from far away are going (0.3 under 4,000 ft or unknown, 0.1 under
@@ -188,11 +190,11 @@ def arrival_fit(position: Moving, track: RecentTrack, airports: AirportIndex,
         if needed - km > cfg.detour_km and km > _NEAR_KM:
             continue  # it would have to turn back from too far
         level = _LEVEL_KM if height < _LOW_FT else 0.0
-        misfit = (_outside(needed, flown, flown + level) + _heading_penalty(off, km)
-                  + _runway_prior(airport))
+        misfit = (_apart((needed, needed + cfg.detour_km), (flown, flown + level))
+                  + _heading_penalty(off, km) + _runway_prior(airport))
         if misfit > _POSSIBLE:
             continue
-        path = max(needed, min(flown, km + cfg.detour_km))
+        path = min(max(flown, needed), needed + cfg.detour_km)
         seconds = path / ((speed + APPROACH_KT) / 2.0 * KM_PER_NM) * 3600.0
         found.append(Candidate(airport, round(misfit, 3), km, bearing, height, path,
                                position.time + timedelta(seconds=round(seconds)),
@@ -224,7 +226,7 @@ def departure_fit(position: Moving, track: RecentTrack, airports: AirportIndex,
         off = angle_between(heading, (towards + 180.0) % 360.0)  # pointing away from it
         needed = km * (1.0 + off / 180.0) + 2.0
         flown = path_km(height, angle)
-        misfit = (_outside(needed, flown, flown) + _heading_penalty(off, km)
+        misfit = (_apart((needed, needed), (flown, flown)) + _heading_penalty(off, km)
                   + _runway_prior(airport))
         if misfit > _POSSIBLE:
             continue
@@ -264,12 +266,13 @@ def _heading_penalty(off_deg: float, km: float) -> float:
     return max(0.0, off_deg - 45.0) / 90.0 * ramp
 
 
-def _outside(needed: float, low: float, high: float) -> float:
-    """How far (as a log ratio) the needed path lies outside the range flown."""
-    if needed < low:
-        return math.log(max(low, 0.1) / needed)
-    if needed > high:
-        return math.log(needed / max(high, 0.1))
+def _apart(needed: tuple[float, float], flown: tuple[float, float]) -> float:
+    """How far apart (as a log ratio of their nearest ends) two ranges of path lengths
+    are; 0 where they overlap."""
+    if needed[1] < flown[0]:
+        return math.log(max(flown[0], 0.1) / max(needed[1], 0.1))
+    if needed[0] > flown[1]:
+        return math.log(needed[0] / max(flown[1], 0.1))
     return 0.0
 
 

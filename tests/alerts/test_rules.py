@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from flightwatch.alerts.detect import Detector
 from flightwatch.alerts.engine import callsign_prefixes
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.alerts.rules import KINDS, AlertRules, RuleConfig, first_crossing_s, squawk_matcher
@@ -67,12 +68,16 @@ class ListSink:
 
 
 class Feed:
-    """The tracker and the rules wired as the pipeline wires them."""
+    """The tracker, the detector and the rules wired as the pipeline wires them: the
+    detector listens first and tells the rules what it judged."""
 
-    def __init__(self, rules: AlertRules, sink: ListSink) -> None:
+    def __init__(self, rules: AlertRules, sink: ListSink,
+                 airports: AirportIndex | None = None) -> None:
         self.tracker = Tracker()
         self.rules = rules
         self.sink = sink
+        self.detector = Detector(airports or AirportIndex(()))
+        self.detector.subscribers.append(rules)
 
     def __call__(self, observations: Iterable[Observation]) -> None:
         for o in observations:
@@ -80,11 +85,13 @@ class Feed:
             if update is None:
                 self.rules.on_unverified(o)
             else:
+                self.detector.on_update(update, o)
                 self.rules.on_update(update, o)
 
     def lose(self, icao: str, now: datetime) -> None:
         state = self.tracker.get(icao)
         assert state is not None
+        self.detector.on_lost(state, now)
         self.rules.on_lost(state, now)
 
 
@@ -92,8 +99,8 @@ class Feed:
 def make(belarus, airports, watchlist):  # type: ignore[no-untyped-def]
     def build(**config: object) -> Feed:
         sink = ListSink()
-        rules = AlertRules(watchlist, [belarus], sink, airports, RuleConfig(**config))  # type: ignore[arg-type]
-        return Feed(rules, sink)
+        rules = AlertRules(watchlist, [belarus], sink, RuleConfig(**config))  # type: ignore[arg-type]
+        return Feed(rules, sink, airports)
 
     return build
 
@@ -216,7 +223,7 @@ def test_landed_and_took_off_at_umms_by_surface_messages(make) -> None:  # type:
     assert feed.sink.kinds() == ["first_seen_inside", "landed"]
     landed = feed.sink.alerts[1]
     assert (landed.airport, landed.geofence) == ("UMMS", "belarus")
-    assert landed.time == T0 + timedelta(seconds=22)  # second surface position
+    assert landed.time == T0 + timedelta(seconds=20)  # the first surface position
     assert landed.details["airport_name"] == "Minsk National Airport"
     departure = [obs(200 + 2 * i, destination(*UMMS, 130.0, 2.0 + 0.4 * i), speed_kt=160.0,
                      altitude_ft=900 + 200 * i, track_deg=130.0) for i in range(5)]
@@ -283,10 +290,22 @@ def test_lost_low_near_an_airport_landed_there_instead(make) -> None:  # type: i
     assert landed.time > T0 + timedelta(seconds=6)  # the distance left, at 140 kt
 
 
-def test_lost_high_over_the_airport_went_silent(make) -> None:  # type: ignore[no-untyped-def]
+def test_lost_descending_over_the_airport_probably_landed(make) -> None:  # type: ignore[no-untyped-def]
+    """1,830 ft above the field, over it, at approach speed and descending: a receiver
+    that loses it there rarely hears any landing lower; probable, not inferred."""
     feed = make()
     feed(track([UMMS] * 4, altitude_ft=2500.0, speed_kt=140.0, track_deg=319.0,
                 vertical_rate_fpm=-700.0))
+    feed.lose(RA96016, T0 + timedelta(seconds=70))
+    assert feed.sink.kinds() == ["first_seen_inside", "landed"]
+    landed = feed.sink.alerts[1]
+    assert (landed.airport, landed.evidence) == ("UMMS", "probable")
+
+
+def test_lost_level_high_over_the_airport_went_silent(make) -> None:  # type: ignore[no-untyped-def]
+    feed = make()
+    feed(track([UMMS] * 4, altitude_ft=12000.0, speed_kt=300.0, track_deg=319.0,
+                vertical_rate_fpm=0.0))
     feed.lose(RA96016, T0 + timedelta(seconds=70))
     assert feed.sink.kinds() == ["first_seen_inside", "went_silent"]
 
@@ -408,7 +427,7 @@ def test_only_an_alert_older_than_the_newest_stored_asks_the_database(
         return call[3] in stored_near
 
     sink = ListSink()
-    rules = AlertRules(watchlist, [belarus], sink, airports, RuleConfig(cooldown_s=3600.0),
+    rules = AlertRules(watchlist, [belarus], sink, RuleConfig(cooldown_s=3600.0),
                        recorded=recorded)
     rules.remember([(RA96016, "belarus", "enter", T0 + timedelta(hours=10))])
     feed = Feed(rules, sink)
@@ -434,7 +453,7 @@ def test_a_key_pruned_from_memory_still_asks_the_database(
         return True  # the enter of 5 h ago is stored
 
     sink = ListSink()
-    rules = AlertRules(watchlist, [belarus], sink, airports,
+    rules = AlertRules(watchlist, [belarus], sink,
                        RuleConfig(cooldown_s=3600.0, events=frozenset({"enter"})),
                        recorded=recorded)
     five_hours_ago = T0 - timedelta(hours=5)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, String
 from sqlalchemy.exc import OperationalError
 
 from flightwatch.db import connect
@@ -47,10 +47,20 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _wider_text(change) -> bool:  # type: ignore[no-untyped-def]
+    """A text column declared longer in the models than in SQLite's schema: SQLite keeps
+    the declared length as text and never enforces it, so migration 0008 widens the
+    grades only on PostgreSQL (tests/db/test_postgres.py checks them there)."""
+    ops = change if isinstance(change, list) else [change]
+    return all(op[0] == "modify_type" and isinstance(op[5], String)
+               and isinstance(op[6], String) for op in ops)
+
+
 def test_migration_matches_the_models(engine):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    ours = [d for d in diff if "alerts" in repr(d) or "outbox" in repr(d)]
+    ours = [d for d in diff if ("alerts" in repr(d) or "outbox" in repr(d))
+            and not _wider_text(d)]
     assert ours == []
 
 
