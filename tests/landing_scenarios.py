@@ -112,7 +112,8 @@ def scenarios(start: datetime = START) -> dict[str, Scenario]:
     overflight = Flight(OVERFLIGHT, "RSD205",
                         [(*destination(*UMMS, 49, 15), 3000, 200),
                          (*destination(*UMMS, 49, 1.0), FIELD_FT + 600, 180),
-                         (*destination(*UMMS, 229, 1.0), FIELD_FT + 600, 180)],
+                         (*destination(*UMMS, 229, 1.0), FIELD_FT + 600, 180),
+                         (*destination(*UMMS, 229, 12), 6000, 250)],  # and on, climbing
                         start + 4 * step)
     out["overflight"] = Scenario(OVERFLIGHT, frames_of([overflight]))
 

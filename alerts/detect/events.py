@@ -79,6 +79,7 @@ class Retraction:
     lost_at: datetime
     silent_s: int
     reason: str
+    runway: str | None = None  # the runway end it was said to land on
 
 
 @dataclass(frozen=True, slots=True)

@@ -460,7 +460,7 @@ class Detector:
         if loss.fix is None or loss.fix.evidence == OBSERVED:
             return
         self._emit(Retraction(state, position, loss.fix, loss.airports, loss.at, round(silent),
-                              reasons.retraction(position, silent, why)))
+                              reasons.retraction(position, silent, why), loss.runway))
 
     # --- losses ---------------------------------------------------------------------
 

@@ -65,6 +65,7 @@ _CLIMB_MAX_DEG = 10.0
 _LOW_KM = 25.0  # a slow, low aircraft this near a field is arriving even when level
 _LOW_FT = 4000.0
 _LOW_KT = 250.0
+_CLIMBED_AWAY_FT = 500.0
 _LEVEL_KM = 20.0  # level flight an arrival may add below _LOW_FT
 _SHORT_RUNWAY_FT = 4000.0
 _LONG_RUNWAY_FT = 8000.0
@@ -93,6 +94,14 @@ class RecentTrack:
 
     def clear(self) -> None:
         self._samples.clear()
+
+    def climbed_ft(self, position: Moving) -> float:
+        """How far ``position`` is above the lowest point of the last three minutes: an
+        aircraft well above it is climbing away (a go-around, a departure levelling off),
+        whatever its rate just now."""
+        if position.altitude_ft is None or not self._samples:
+            return 0.0
+        return position.altitude_ft - min(sample[3] for sample in self._samples)
 
     def vertical_rate_fpm(self, position: Moving) -> float | None:
         """Averaged over up to three minutes before ``position`` (at least one), else the
@@ -174,6 +183,8 @@ def arrival_fit(position: Moving, track: RecentTrack, airports: AirportIndex,
     if altitude is None or rate is None or speed is None or heading is None or speed <= 30:
         return None
     if rate > -cfg.descending_fpm and not _low_and_near(position, airports):
+        return None
+    if track.climbed_ft(position) > _CLIMBED_AWAY_FT:
         return None
     angle = _angle(-rate, speed, cfg.glide_min_deg, cfg.glide_max_deg)
     found = []

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flightwatch.alerts.kinds import FAMILY_KINDS, family
 
 _PRUNE_AT = 4096
+_SAME_SECOND = timedelta(seconds=1)
 
 Key = tuple[str, str, str, str]  # icao, fence (or ""), kind family, extra (a squawk code)
 # (icao, fence or None, kinds, time, cooldown) -> whether such an alert is stored
@@ -64,11 +65,12 @@ class Cooldown:
         self._last[k] = time
 
     def lift(self, k: Key, time: datetime) -> None:
-        """Forget the alert of ``k`` raised at ``time``: it was wrong, the next may come."""
-        if self._last.get(k) == time:
-            del self._last[k]
-        if self._newest.get(k) == time:
-            del self._newest[k]
+        """Forget the alert of ``k`` raised at ``time`` (to the second: the flights keep whole
+        seconds): it was wrong, the next may come."""
+        for memory in (self._last, self._newest):
+            told = memory.get(k)
+            if told is not None and abs(told - time) < _SAME_SECOND:
+                del memory[k]
 
     def _stored_near(self, k: Key, time: datetime) -> bool:
         """Whether a stored or raised alert of ``k`` is within the cooldown of ``time``

@@ -104,7 +104,9 @@ class LandingRules:
         told = fences_at(fences, event.airports, None)
         facts = details.Retracted(
             event.airports[0].name if len(event.airports) == 1 else None, fix.time,
-            event.lost_at, event.position.time, event.silent_s, event.reason)
+            event.lost_at, event.position.time, event.silent_s, event.reason, event.runway)
+        if not self.raise_.on("landing_retracted"):
+            return  # no correction told: the wrong landing's cooldown runs on
         for fence in told:
             self.raise_("landing_retracted", event.position.time, event.state.icao, match,
                         fence=fence, airport=fix.airport, key_extra=fix.time.isoformat(),

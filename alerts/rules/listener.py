@@ -10,6 +10,11 @@ sharing one :class:`Cooldown`.
 *Stale positions.* The same aircraft from the local receiver and a delayed
 aggregator is one ``AircraftState``; positions older than the last one judged are
 skipped, so interleaved sources cannot walk a track back across a border.
+
+*Not identified yet.* A take-off is judged from the first positions heard, often
+before the identification that matches a callsign prefix: what the detector says of
+an aircraft with neither callsign nor registration yet is held until its identity is
+heard (then told, with its own times) or for ``_HOLD_S`` at most.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ from flightwatch.alerts.watchlist import Match, Watchlist
 from flightwatch.decoder import Observation
 from flightwatch.decoder.tracker import AircraftState, Position, TrackUpdate
 
+_HOLD_S = 600.0
+_HOLD_AT_MOST = 8
+_HELD_AIRCRAFT_AT_MOST = 1024
+
 
 class AlertRules:
     """The alert rules; alerts go to ``sink``."""
@@ -69,6 +78,7 @@ class AlertRules:
         self._identity = IdentityRule(self.raise_)
         self._landings = LandingRules(self.raise_, self.match_of)
         self._silence = SilenceRules(self.raise_, self.match_of)
+        self._held: dict[str, list[DetectionEvent]] = {}  # icao -> told once identified
 
     @property
     def alerts_raised(self) -> int:
@@ -93,6 +103,8 @@ class AlertRules:
                 or (obs.registration is not None and obs.registration != tracked.registration)
                 or tracked.generation != self._generation):
             tracked = self._rematch(state, tracked, obs.time)
+        if self._held and (state.callsign is not None or state.registration is not None):
+            self._release(state, tracked, obs.time)
         if tracked.match is not None:
             position = update.position
             if position is not None:
@@ -133,6 +145,31 @@ class AlertRules:
         return None  # positions are judged as they are heard (on_update), not as stored
 
     def on_event(self, event: DetectionEvent) -> None:
+        state = event.state
+        if (state.callsign is None and state.registration is None
+                and self.match_of(state) is None and not isinstance(event, Silence | Dark)):
+            self._hold(event)
+            return
+        self._tell(event)
+
+    def _hold(self, event: DetectionEvent) -> None:
+        icao = event.state.icao
+        if icao not in self._held and len(self._held) >= _HELD_AIRCRAFT_AT_MOST:
+            del self._held[next(iter(self._held))]  # the longest unidentified
+        held = self._held.setdefault(icao, [])
+        if len(held) < _HOLD_AT_MOST:
+            held.append(event)
+
+    def _release(self, state: AircraftState, tracked: Tracked, time: datetime) -> None:
+        """The aircraft is identified: tell what was held for it, if it is watched."""
+        held = self._held.pop(state.icao, None)
+        if not held or tracked.match is None:
+            return
+        for event in held:
+            if (time - event.state.last_seen).total_seconds() <= _HOLD_S:
+                self._tell(event)
+
+    def _tell(self, event: DetectionEvent) -> None:
         fences = self.fences
         if isinstance(event, Arrival):
             self._landings.arrival(fences, event)

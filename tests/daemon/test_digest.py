@@ -68,15 +68,15 @@ def test_digest_of_the_demo(demo: tuple[Path, Engine]) -> None:
     assert empty.aircraft == () and empty.positions_stored == 0
 
 
-def test_an_inferred_landing_says_so_in_the_digest(demo: tuple[Path, Engine]) -> None:
+def test_a_judged_landing_says_how_sure_in_the_digest(demo: tuple[Path, Engine]) -> None:
     db, engine = demo
     settings = load_settings(write_config(db.parent, db, name="plain.toml"))
     digest = build_digest(engine, load_fences(settings.geofences), SINCE, UNTIL)
     (il96,) = digest.aircraft
-    inferred = replace(il96, airports=tuple(replace(a, evidence="inferred")
+    inferred = replace(il96, airports=tuple(replace(a, evidence="probable", spread="± 6 min")
                                             for a in il96.airports))
     text = body(replace(digest, aircraft=(inferred,)))
-    assert "UMMS (Minsk National Airport) at 2020-08-19 10:14 UTC (inferred: " in text
+    assert "UMMS (Minsk National Airport) at 2020-08-19 10:14 UTC (probable, ± 6 min)" in text
     assert "(inferred" not in body(digest)
 
 

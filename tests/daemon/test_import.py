@@ -5,6 +5,7 @@ against the flights' truth."""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import sqlite3
@@ -275,16 +276,19 @@ def test_since_until_keep_only_the_window(settings_file: Path, tmp_path: Path) -
 
 def test_a_silence_in_the_trace_loses_the_aircraft(settings_file: Path, tmp_path: Path) -> None:
     """A stale-flagged point after ten minutes without positions, inside Belarus: the
-    aircraft was lost in between, as a receiver would have lost it."""
+    aircraft was lost in between, as a receiver would have lost it. It was lost
+    descending towards Minsk, so a probable landing there is told; heard again ten minutes
+    later still descending, it is withdrawn, and the landing heard later is told."""
     gap = (START.timestamp() + 15 * 60, START.timestamp() + 25 * 60)
     doc = trace_document(ARRIVAL, silences=[gap])
     path = tmp_path / f"trace_full_{WATCHED.lower()}.json"
     path.write_bytes(json_bytes(doc))
     run_import(settings_file, path)
-    kinds = [k for (k,) in query(settings_file, "SELECT kind FROM alerts ORDER BY time")]
-    assert kinds == ["approaching", "enter", "went_silent", "landed"]
-    (silent_at,), = query(settings_file, "SELECT time FROM alerts WHERE kind = 'went_silent'")
-    assert silent_at.startswith("2020-08-19 09:54:5")  # the last point before the gap
+    told = query(settings_file, "SELECT kind, evidence, details FROM alerts ORDER BY id")
+    assert [(kind, evidence) for kind, evidence, _ in told] == [
+        ("approaching", None), ("enter", None), ("landed", "probable"),
+        ("landing_retracted", "probable"), ("landed", "observed")]
+    assert json.loads(told[2][2])["last_heard"].startswith("2020-08-19T09:54:5")  # before the gap
 
 
 def test_notify_sends_the_retrospective_alerts(settings_file: Path, tmp_path: Path) -> None:

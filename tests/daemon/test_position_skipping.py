@@ -136,7 +136,7 @@ def test_landings_of_unwatched_aircraft_end_where_they_were_last_heard(
         times = zip(skipped[5:], decoded[5:], strict=True)  # within one store interval
         assert all((a is None and b is None) or abs(a - b) <= 5 for a, b in times), (
             skipped, decoded)
-    assert ("UMMS", "inferred") in {(f[2], f[4]) for f in flights(tmp_path / "skip-plain.db")
+    assert ("UMMS", "confirmed") in {(f[2], f[4]) for f in flights(tmp_path / "skip-plain.db")
                                     if f[0] == INFERRED}
 
 
