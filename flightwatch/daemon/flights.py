@@ -69,6 +69,7 @@ class FlightRecorder:
             segmenter.confirm_arrival(icao, event.arrival.last_heard, event.arrival.fix)
         elif isinstance(event, Retraction):
             segmenter.withdraw_arrival(icao, event.lost_at, event.reason)
+        segmenter.maybe_flush()  # a loss may be the last thing heard for a while
 
 
 @dataclass
