@@ -480,13 +480,20 @@ def _any(value: Any, _base: Path) -> Any:
     return value
 
 
+# The fences shipped in config/geofences/, by name, with their local time: a
+# ``[[geofences]]`` of one of these names needs no file, so a configuration copied
+# anywhere still finds them.
+SHIPPED_FENCES = {"belarus": "Europe/Minsk", "minsk_fir": "Europe/Minsk"}
+
 GEOFENCE_KEYS: dict[str, Key] = {
     "name": _k(_str, None, "fence name used in alerts and --geofence"),
-    "file": _k(_path, None, "GeoJSON Polygon/MultiPolygon"),
+    "file": _k(_path, None,
+               "GeoJSON Polygon/MultiPolygon, relative to the config file; not needed for "
+               f"a shipped fence ({', '.join(SHIPPED_FENCES)})"),
     "buffer_km": _k(_float, 0.0, "grow (or, negative, shrink) the fence by this many km"),
     "timezone": _k(_timezone, None,
                    "local time shown in chat alerts (Europe/Minsk); default UTC only, "
-                   "Europe/Minsk for the built-in Belarus fence"),
+                   "Europe/Minsk for the shipped fences"),
 }
 
 _ARRAYS: dict[str, Callable[[Any], dict[str, Key]]] = {
@@ -629,14 +636,17 @@ def _fill_defaults(
         if kind in AGGREGATOR_SOURCE_TYPES:
             _check_aggregator(source, f"sources[{i}]", problems)
     if not arrays["geofences"]:
-        arrays["geofences"] = [
-            {"name": "belarus", "file": bundled("geofences/belarus.geojson"), "buffer_km": 0.0,
-             "timezone": "Europe/Minsk"}
-        ]
+        arrays["geofences"] = [{name: key.default for name, key in GEOFENCE_KEYS.items()}
+                               | {"name": "belarus"}]
     for i, fence in enumerate(arrays["geofences"]):
+        if fence["file"] is None and fence["name"] in SHIPPED_FENCES:
+            fence["file"] = bundled(f"geofences/{fence['name']}.geojson")
+            fence["timezone"] = fence["timezone"] or SHIPPED_FENCES[fence["name"]]
         for required in ("name", "file"):
             if fence[required] is None:
-                problems.append(f"geofences[{i}].{required}: missing")
+                problems.append(f"geofences[{i}].{required}: missing" + (
+                    f" (the shipped fences need none: {', '.join(SHIPPED_FENCES)})"
+                    if required == "file" else ""))
     names = [f["name"] for f in arrays["geofences"]]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(f"geofences: name {name!r} used twice")

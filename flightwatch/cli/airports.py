@@ -8,10 +8,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, UsageError, add_config, engine_for, settings_from
+from flightwatch.cli.common import (
+    EXIT_OK,
+    ROW_FORMATS,
+    UsageError,
+    add_output,
+    engine_for,
+    output_columns,
+    settings_from,
+)
+from flightwatch.output.columns import Columns
 
 AIRPORT_FIELDS = ("ident", "icao", "iata", "name", "type", "lat", "lon", "elevation_ft",
                   "municipality")
+AIRPORT_COLUMNS = Columns(AIRPORT_FIELDS, compact=(
+    "ident", "icao", "iata", "name", "type", "municipality"))
 
 
 def register(commands: Any) -> None:
@@ -23,11 +34,9 @@ def register(commands: Any) -> None:
                        "or a flightwatch airports CSV",
     )
     imp.add_argument("file", type=Path, metavar="FILE")
-    add_config(imp)
     imp.set_defaults(handler=cmd_import)
     listing = actions.add_parser("list", help="airports in the database")
-    listing.add_argument("--format", default="table", choices=("table", "csv", "json"))
-    add_config(listing)
+    add_output(listing, AIRPORT_COLUMNS, ROW_FORMATS, to_file=False)
     listing.set_defaults(handler=cmd_list)
 
 
@@ -50,6 +59,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from flightwatch.db.flights import stored_airports
     from flightwatch.output.formats import write
 
-    engine = engine_for(settings_from(args))
-    write(stored_airports(engine), sys.stdout, args.format, AIRPORT_FIELDS)
+    fields, style = output_columns(args, AIRPORT_COLUMNS)
+    engine = engine_for(settings_from(args), create=False)
+    write(stored_airports(engine), sys.stdout, args.format, fields, style)
     return EXIT_OK

@@ -12,11 +12,14 @@ from typing import Any
 from flightwatch.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
-    add_config,
+    ROW_FORMATS,
+    add_output,
+    add_time_window,
+    output_columns,
     reader_for,
     settings_from,
-    time_arg,
 )
+from flightwatch.output.columns import Columns
 from flightwatch.settings import ALERT_KINDS
 
 # The output contract (ARCHITECTURE.md): more fields may be added, none renamed.
@@ -27,19 +30,21 @@ ALERT_FIELDS = (
 
 PENDING_FIELDS = ("channel", "pending", "oldest", "next_attempt", "attempts", "last_error")
 
+ALERT_COLUMNS = Columns(ALERT_FIELDS, compact=(
+    "time", "icao", "registration", "callsign", "kind", "geofence", "airport", "evidence"))
+PENDING_COLUMNS = Columns(PENDING_FIELDS, compact=PENDING_FIELDS)
+
 
 def register(commands: Any) -> None:
     """Add the ``alerts`` command to the CLI's subparsers."""
     alerts = commands.add_parser("alerts", help="alerts raised so far")
-    alerts.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
-    alerts.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
+    add_time_window(alerts)
     alerts.add_argument("--icao", metavar="HEX", help="only this aircraft")
     alerts.add_argument("--kind", choices=ALERT_KINDS, metavar="K",
                         help=f"only this kind: {', '.join(ALERT_KINDS)}")
     alerts.add_argument("--pending", action="store_true",
                         help="notifications waiting per channel, with the latest error")
-    alerts.add_argument("--format", default="table", choices=("table", "csv", "json"))
-    add_config(alerts)
+    add_output(alerts, ALERT_COLUMNS, ROW_FORMATS, to_file=False)
     alerts.set_defaults(handler=cmd_alerts)
 
 
@@ -48,6 +53,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from flightwatch.decoder import normalise_icao
     from flightwatch.output.formats import write
 
+    fields, style = output_columns(args, PENDING_COLUMNS if args.pending else ALERT_COLUMNS)
     icao = None
     if args.icao is not None:
         icao = normalise_icao(args.icao)
@@ -57,9 +63,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     with reader_for(settings_from(args)) as reader:
         if args.pending:
-            write(pending_by_channel(reader), sys.stdout, args.format, PENDING_FIELDS)
+            write(pending_by_channel(reader), sys.stdout, args.format, fields, style)
             return EXIT_OK
         rows = query_alerts(reader, since=args.since, until=args.until, icao=icao,
                             kind=args.kind)
-    write(rows, sys.stdout, args.format, ALERT_FIELDS)
+    write(rows, sys.stdout, args.format, fields, style)
     return EXIT_OK

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, EXIT_USAGE, add_config, settings_from
+from flightwatch.cli.common import EXIT_OK, EXIT_USAGE, settings_from
 from flightwatch.settings import Settings
 
 USB_DEVICES = Path("/sys/bus/usb/devices")
@@ -153,7 +153,6 @@ def check(settings: Settings) -> tuple[list[str], list[str]]:
 
 def register(commands: Any) -> None:
     check_parser = commands.add_parser("check-config", help="validate the configuration")
-    add_config(check_parser)
     check_parser.set_defaults(handler=cmd_check_config)
 
 

@@ -6,14 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, EXIT_USAGE, add_config, settings_from
+from flightwatch.cli.common import EXIT_OK, EXIT_USAGE, settings_from
 
 
 def register(commands: Any) -> None:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply schema migrations")
-    add_config(upgrade)
     upgrade.set_defaults(handler=cmd_db_upgrade)
 
     copy = db_commands.add_parser(
@@ -31,7 +30,6 @@ def register(commands: Any) -> None:
     copy.add_argument("--batch", type=int, default=None, metavar="ROWS",
                       help="rows per transaction (default 10000)")
     copy.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_config(copy)
     copy.set_defaults(handler=cmd_db_copy)
 
 
@@ -45,9 +43,14 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_db_copy(args: argparse.Namespace) -> int:
+    from flightwatch.cli.no_database import require_database
     from flightwatch.db.copy import DEFAULT_BATCH_ROWS, TargetNotEmpty, copy_database
 
-    source = args.source or settings_from(args).database_url
+    source = args.source
+    if source is None:
+        settings = settings_from(args)
+        require_database(settings)  # copying it would create it, to copy nothing
+        source = settings.database_url
     batch = args.batch if args.batch is not None else DEFAULT_BATCH_ROWS
     if batch < 1:
         print("flightwatch: --batch must be at least 1", file=sys.stderr)

@@ -12,13 +12,14 @@ from typing import Any
 from flightwatch.cli.common import (
     EXIT_OK,
     UsageError,
-    add_config,
     add_output,
+    add_time_window,
+    output_columns,
     output_to,
     reader_for,
     settings_from,
-    time_arg,
 )
+from flightwatch.output.columns import Columns
 
 # The output contract (ARCHITECTURE.md): more fields may be added, none renamed.
 FLIGHT_FIELDS = (
@@ -28,6 +29,11 @@ FLIGHT_FIELDS = (
     "departure_uncertainty_s", "arrival_uncertainty_s", "departure_reason", "arrival_reason",
     "departure_candidates", "arrival_candidates",
 )
+# Who, when first heard (the only time an overflight has), from and to where, when it
+# landed and how that is known (the takeoff time: --wide, or --columns departed).
+FLIGHT_COLUMNS = Columns(FLIGHT_FIELDS, compact=(
+    "icao", "registration", "callsign", "first_seen", "departure_airport", "arrival_airport",
+    "arrival_time", "arrival_evidence"))
 # What a track export carries per flight.
 _EXPORTED = (*FLIGHT_FIELDS[:10], *FLIGHT_FIELDS[12:])
 
@@ -47,10 +53,8 @@ def register(commands: Any) -> None:
     )
     flights.add_argument("--watched", action="store_true", help="only aircraft on the watchlist")
     flights.add_argument("--geofence", metavar="NAME", help="only flights that were inside it")
-    flights.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 30d")
-    flights.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 30d")
-    add_output(flights)
-    add_config(flights)
+    add_time_window(flights)
+    add_output(flights, FLIGHT_COLUMNS)
     flights.set_defaults(handler=cmd_flights)
 
 
@@ -59,6 +63,7 @@ def cmd_flights(args: argparse.Namespace) -> int:
     from flightwatch.db.flight_queries import airport_known, query_flights
     from flightwatch.output.formats import TRACK_FORMATS, write
 
+    fields, style = output_columns(args, FLIGHT_COLUMNS)
     settings = settings_from(args)
     if args.geofence is not None:
         known = [f["name"] for f in settings.geofences]
@@ -79,7 +84,7 @@ def cmd_flights(args: argparse.Namespace) -> int:
             if args.format in TRACK_FORMATS:
                 write_tracks(reader, flights, out, args.format)
             else:
-                write(flights, out, args.format, FLIGHT_FIELDS)
+                write(flights, out, args.format, fields, style)
     return EXIT_OK
 
 

@@ -12,9 +12,8 @@ from flightwatch.cli.common import (
     EXIT_OK,
     UsageError,
     add_capture_options,
-    add_config,
+    add_time_window,
     settings_from,
-    time_arg,
 )
 
 # Kept here (not imported from collector) so ``flightwatch --help`` stays fast.
@@ -45,16 +44,15 @@ def register(commands: Any) -> None:
                         help="--opensky-history: ask for every aircraft on the watchlist")
     parser.add_argument("--format", default="auto", choices=FORMATS,
                         help="format of the files (default: detected per file)")
-    parser.add_argument("--since", type=time_arg, metavar="T",
-                        help="only positions at or after T (ISO time or 24h, 7d)")
-    parser.add_argument("--until", type=time_arg, metavar="T", help="only positions before T")
+    add_time_window(parser, since_help="only positions at or after T (2020-08, 2020-08-19, "
+                    "ISO time, or 24h, 7d ago)",
+                    until_help="only positions before T (a month or day: up to its end)")
     parser.add_argument(
         "--alerts", default="store", choices=ALERT_MODES,
         help="store: run the rules and store the alerts marked retrospective, send nothing "
              "(default); notify: send them too; none: no rules",
     )
     add_capture_options(parser)
-    add_config(parser)
     parser.set_defaults(handler=cmd_import)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, add_config, engine_for, settings_from
+from flightwatch.cli.common import EXIT_OK, engine_for, settings_from
 from flightwatch.cli.selection import Selection, add_selection_arguments, selection_from
 from flightwatch.settings import bundled
 
@@ -25,7 +25,6 @@ def register(commands: Any) -> None:
     )
     add_selection_arguments(cmd)
     cmd.add_argument("--out", type=Path, required=True, metavar="FILE", help="the HTML file")
-    add_config(cmd)
     cmd.set_defaults(handler=cmd_map)
 
 
@@ -45,7 +44,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     from flightwatch.output.map import render_map
 
     settings = settings_from(args)
-    engine = engine_for(settings)
+    engine = engine_for(settings, create=False)
     fences = load_fences(settings.geofences)
     selection = selection_from(args, settings, engine, fences)
     positions = list(selection.positions(engine))

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from flightwatch.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, add_config, settings_from
+from flightwatch.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, settings_from
 
 
 def register(commands: Any) -> None:
@@ -21,7 +21,6 @@ def register(commands: Any) -> None:
                                help="send a test message through each alert channel")
     test.add_argument("--channel", metavar="NAME",
                       help="only this channel (names as check-config lists them)")
-    add_config(test)
     test.set_defaults(handler=cmd_notify_test)
 
 

@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, add_capture_options, add_config, settings_from
+from flightwatch.cli.common import EXIT_OK, add_capture_options, settings_from
 
 
 def register(commands: Any) -> None:
     run = commands.add_parser("run", help="the daemon: all enabled sources, alerts, storage")
-    add_config(run)
     run.set_defaults(handler=cmd_run)
 
     replay = commands.add_parser("replay", help="push recorded captures through the pipeline")
@@ -23,7 +22,6 @@ def register(commands: Any) -> None:
     )
     replay.add_argument("--realtime", action="store_true", help="pace frames by the capture clock")
     add_capture_options(replay)
-    add_config(replay)
     replay.set_defaults(handler=cmd_replay)
 
 
@@ -49,6 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from flightwatch.cli.next_steps import after_replay
     from flightwatch.daemon.replay import replay_files
 
     settings = settings_from(args)
@@ -58,4 +57,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         progress=show_progress,
     )
     print(summary.render())
+    guide = after_replay(settings, args.config, summary)
+    if guide:
+        print(guide)
     return EXIT_OK

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flightwatch.cli.common import UsageError, time_arg
+from flightwatch.cli.common import UsageError, add_time_window
 from flightwatch.settings import Settings
 
 
@@ -21,8 +21,7 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--icao", action="append", metavar="HEX", help="ICAO address (repeat)")
     parser.add_argument("--registration", metavar="R", help="e.g. RA-96016")
     parser.add_argument("--callsign", metavar="C", help="e.g. RSD016; * is a wildcard")
-    parser.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
-    parser.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
+    add_time_window(parser)
     parser.add_argument("--geofence", metavar="NAME", help="only positions inside this fence")
 
 

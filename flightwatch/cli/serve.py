@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from flightwatch.cli.common import EXIT_FAILURE, EXIT_OK, add_config, engine_for, settings_from
+from flightwatch.cli.common import EXIT_FAILURE, EXIT_OK, engine_for, settings_from
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 
@@ -20,7 +20,6 @@ def register(commands: Any) -> None:
         "--listen", metavar="HOST:PORT", default=None,
         help=f"address to serve on (default: [web] listen, else {DEFAULT_LISTEN})",
     )
-    add_config(serve)
     serve.set_defaults(handler=cmd_serve)
 
 
@@ -36,7 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         parse_listen(listen)
     except ValueError as exc:
         raise ConfigError([f"--listen: {exc}"]) from None
-    engine = engine_for(settings)
+    engine = engine_for(settings, create=False)
     # A daemon in another process commits positions every database.batch_seconds: look
     # back that much further than the tracker would remember an aircraft.
     window = settings["tracker"]["expire_after"] + settings["database"]["batch_seconds"]

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from flightwatch.cli.common import EXIT_OK, add_config, settings_from
+from flightwatch.cli.common import EXIT_OK, settings_from
 
 if TYPE_CHECKING:
     from flightwatch.daemon.status import StatusSnapshot
@@ -30,7 +30,6 @@ def register(commands: Any) -> None:
     """Add the ``status`` command to the CLI's subparsers."""
     status = commands.add_parser("status", help="is the daemon running, and how it is doing")
     status.add_argument("--format", default="table", choices=("table", "json"))
-    add_config(status)
     status.set_defaults(handler=cmd_status)
 
 

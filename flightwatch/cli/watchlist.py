@@ -20,16 +20,21 @@ from flightwatch.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
-    add_config,
+    ROW_FORMATS,
+    add_output,
     engine_for,
+    output_columns,
     reader_for,
     settings_from,
 )
+from flightwatch.output.columns import Columns
 
 LIST_FIELDS = (
     "icao", "registration", "operator", "aircraft_type", "category", "group", "origin",
     "updated",
 )
+LIST_COLUMNS = Columns(LIST_FIELDS, compact=(
+    "icao", "registration", "operator", "aircraft_type", "group"))
 
 
 def register(commands: Any) -> None:
@@ -42,13 +47,11 @@ def register(commands: Any) -> None:
     )
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_config(imp)
     imp.set_defaults(handler=cmd_import)
 
     show = actions.add_parser("list", help="the watched aircraft and where each came from")
-    show.add_argument("--format", default="table", choices=("table", "csv", "json"))
+    add_output(show, LIST_COLUMNS, ROW_FORMATS, to_file=False)
     show.add_argument("--group", metavar="G", help="only this group, e.g. RU_MOD")
-    add_config(show)
     show.set_defaults(handler=cmd_list)
 
     add = actions.add_parser("add", help="watch aircraft by ICAO address (added by hand)")
@@ -58,12 +61,10 @@ def register(commands: Any) -> None:
     add.add_argument("--type", dest="aircraft_type", metavar="T", help="aircraft type")
     add.add_argument("--category", metavar="C")
     add.add_argument("--group", metavar="G", help="why it is watched, e.g. RU_MOD")
-    add_config(add)
     add.set_defaults(handler=cmd_add)
 
     remove = actions.add_parser("remove", help="stop watching aircraft")
     remove.add_argument("icaos", nargs="+", metavar="HEX")
-    add_config(remove)
     remove.set_defaults(handler=cmd_remove)
 
 
@@ -138,9 +139,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from flightwatch.db.watchlist_queries import stored_entries
     from flightwatch.output.formats import write
 
+    fields, style = output_columns(args, LIST_COLUMNS)
     with reader_for(settings_from(args)) as reader:
         rows = stored_entries(reader, group=args.group)
-    write(rows, sys.stdout, args.format, LIST_FIELDS)
+    write(rows, sys.stdout, args.format, fields, style)
     return EXIT_OK
 
 
@@ -169,7 +171,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     from flightwatch.db.watchlist import is_file_owned, remove
     from flightwatch.db.watchlist_queries import get
 
-    engine = engine_for(settings_from(args))
+    engine = engine_for(settings_from(args), create=False)
     missing = 0
     for icao in icaos:
         stored = get(engine, icao)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
 from flightwatch.decoder import csv_text, printable, xml_text
+from flightwatch.output.columns import FULL, NARROWEST_TEXT, TableStyle, clip
 
 TABULAR_FORMATS = ("table", "csv", "json")
 TRACK_FORMATS = ("geojson", "kml")
@@ -82,33 +83,47 @@ def _csv_cell(value: Any) -> Any:
     return csv_text(value) if isinstance(value, str) else value
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, style: TableStyle) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.4f}".rstrip("0").rstrip(".")
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, datetime):
+        short = style.time(value)
+        if short is not None:
+            return short
     return printable(str(_plain(value)))
 
 
-def _cells(row: Any, fields: Sequence[str]) -> list[str]:
-    data = as_mapping(row)
-    return [_cell(data.get(f)) for f in fields]
+def write_table(
+    rows: Iterable[Any], out: TextIO, fields: Sequence[str], style: TableStyle = FULL
+) -> int:
+    """Aligned columns; widths come from the first 500 rows so output still streams.
 
-
-def write_table(rows: Iterable[Any], out: TextIO, fields: Sequence[str]) -> int:
-    """Aligned columns; widths come from the first 500 rows so output still streams."""
+    In the compact style, columns of free text are narrowed (values cut with an
+    ellipsis) where the table would otherwise be wider than the terminal budget.
+    """
     iterator = iter(rows)
-    head = [_cells(r, fields) for r in itertools.islice(iterator, 500)]
-    widths = [max([len(f)] + [len(cells[i]) for cells in head]) for i, f in enumerate(fields)]
+    first = [as_mapping(r) for r in itertools.islice(iterator, 500)]
+    head = [[_cell(data.get(f), style) for f in fields] for data in first]
+    headings = [style.heading(f) for f in fields]
+    widths = style.fit(
+        [max([len(h)] + [len(cells[i]) for cells in head]) for i, h in enumerate(headings)],
+        floors=[max(NARROWEST_TEXT, len(h)) for h in headings],
+        text=[not any(isinstance(data.get(f), int | float | datetime) for data in first)
+              for f in fields],
+    )
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip() + "\n"
+        return "  ".join(clip(c, w).ljust(w) if style.compact else c.ljust(w)
+                         for c, w in zip(cells, widths, strict=True)).rstrip() + "\n"
 
-    out.write(line(list(fields)))
+    out.write(line(headings))
     count = 0
-    for cells in itertools.chain(head, (_cells(r, fields) for r in iterator)):
+    rest = ([_cell(as_mapping(r).get(f), style) for f in fields] for r in iterator)
+    for cells in itertools.chain(head, rest):
         out.write(line(cells))
         count += 1
     if count == 0:
@@ -213,21 +228,22 @@ def write_kml(
     return count
 
 
-Writer = Callable[[Iterable[Any], TextIO, Sequence[str]], int]
-TABULAR_WRITERS: dict[str, Writer] = {
-    "table": write_table,
-    "csv": write_csv,
-    "json": write_json_lines,
-}
-
-
-def write(rows: Iterable[Any], out: TextIO, fmt: str, fields: Sequence[str]) -> int:
-    """Write ``rows`` in ``fmt``; returns the number of rows (or tracks) written."""
+def write(
+    rows: Iterable[Any], out: TextIO, fmt: str, fields: Sequence[str], style: TableStyle = FULL
+) -> int:
+    """Write ``rows`` in ``fmt``; returns the number of rows (or tracks) written.
+    ``style`` is the table's (:mod:`output.columns`); the other formats have one form."""
     if fmt == "geojson":
         return write_geojson(rows, out)
     if fmt == "kml":
         return write_kml(rows, out)
-    return TABULAR_WRITERS[fmt](rows, out, fields)
+    if fmt == "csv":
+        return write_csv(rows, out, fields)
+    if fmt == "json":
+        return write_json_lines(rows, out, fields)
+    if fmt == "table":
+        return write_table(rows, out, fields, style)
+    raise ValueError(f"unknown output format {fmt!r}")
 
 
 def format_size(value: int | None) -> str:

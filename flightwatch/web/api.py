@@ -60,8 +60,8 @@ class Api:
         text = request.query_params.get(name)
         if not text:
             return None
-        try:
-            return parse_time(text)
+        try:  # a month or day as the end of a window means up to its end, as in the CLI
+            return parse_time(text, end=name == "until")
         except ValueError as exc:
             raise BadRequest(f"{name}: {exc}") from None
 

@@ -74,7 +74,7 @@ def test_csv_and_table_render_sources_as_text(
     assert rows[0]["sources"] == "beast:127.0.0.1:30005,adsbx"
     assert rows[1]["altitude_ft"] == ""
 
-    _, out, _ = run(capsys, "alerts", "--config", str(recorded))
+    _, out, _ = run(capsys, "alerts", "--wide", "--config", str(recorded))
     lines = out.splitlines()
     assert lines[0].split() == CONTRACT
     assert lines[1].split()[-3:] == ["beast:127.0.0.1:30005,adsbx", "-", "no"]
@@ -121,5 +121,6 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str], argv: tuple[st
 
 
 def test_empty_database_says_so(capsys: pytest.CaptureFixture[str], config_file: Path) -> None:
+    assert run(capsys, "db", "upgrade", "--config", str(config_file))[0] == 0
     code, out, _ = run(capsys, "alerts", "--config", str(config_file))
     assert code == 0 and out.splitlines()[-1] == "(no rows)"

@@ -71,7 +71,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("startup")
     config = folder / "fw.toml"
     config.write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
-    loaded_by("history", "--config", str(config), cwd=folder)
+    loaded_by("db", "upgrade", "--config", str(config), cwd=folder)
     return config
 
 
@@ -138,11 +138,16 @@ def _revisions(path: Path) -> set[str]:
         return {row[0] for row in conn.execute("SELECT version_num FROM alembic_version")}
 
 
-def test_a_database_behind_loads_alembic_and_is_upgraded(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", QUERIES, ids=" ".join)
+def test_no_database_is_said_without_loading_the_database_libraries(
+    command: list[str], tmp_path: Path
+) -> None:
     config = tmp_path / "fw.toml"
     config.write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
-    assert "alembic" in top_level(loaded_by("history", "--config", str(config), cwd=tmp_path))
-    assert "alembic" not in top_level(loaded_by("history", "--config", str(config), cwd=tmp_path))
+    ran = probe(*command, "--config", str(config), cwd=tmp_path)
+    assert ran["code"] == (0 if command == ["status"] else 2)
+    assert not (tmp_path / "fw.db").exists()
+    assert top_level(set(ran["modules"])) & (HEAVY | {"sqlalchemy"}) == set()
 
 
 def test_check_config_reads_geojson_fences_without_geopandas(tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ def test_add_list_remove_round_trip(
     assert [(r["icao"], r["registration"], r["aircraft_type"], r["origin"]) for r in table] == [
         ("157710", "RA-96016", "Il-96-300", "manual")
     ]
-    code, out, _ = run(capsys, "watchlist", "list", *cfg)
+    code, out, _ = run(capsys, "watchlist", "list", "--wide", *cfg)
     lines = out.splitlines()
     assert lines[0].split() == ["icao", "registration", "operator", "aircraft_type", "category",
                                 "group", "origin", "updated"]

@@ -14,6 +14,8 @@ from pathlib import Path
 import requests
 from integration.daemon_helpers import free_port
 
+from flightwatch.db import close, connect
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "config" / "samples" / "demo_minsk.tsv"
 WATCHED = "157710"  # RA-96016 in the demo
@@ -33,8 +35,9 @@ def sbs_line(icao: str, when: datetime, lat: float, lon: float, callsign: str = 
 
 
 def write_config(folder: Path, extra: str = "", web: str = "", tiles: str = "") -> Path:
-    """SQLite beside the file, the demo's receiver, ``tiles`` (none), a 1 s refresh;
-    ``web`` lines go into ``[web]``, ``extra`` TOML after it."""
+    """SQLite beside the file, created empty (``serve`` reads, it creates none), the demo's
+    receiver, ``tiles`` (none), a 1 s refresh; ``web`` lines go into ``[web]``, ``extra``
+    TOML after it."""
     config = folder / "flightwatch.toml"
     config.write_text(
         '[database]\nurl = "sqlite:///fw.db"\n\n'
@@ -43,6 +46,7 @@ def write_config(folder: Path, extra: str = "", web: str = "", tiles: str = "") 
         f'[web]\ntiles_url = "{tiles}"\nrefresh = "1s"\n{web}\n' + extra,
         encoding="utf-8",
     )
+    close(connect(f"sqlite:///{folder / 'fw.db'}"))
     return config
 
 
