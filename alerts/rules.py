@@ -40,6 +40,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 from flightwatch.alerts.geofence import Geofence
+from flightwatch.alerts.recent_track import RecentTracks
 from flightwatch.alerts.watchlist import Match, Watchlist
 from flightwatch.db.airports import Airport, AirportIndex, on_the_ground
 from flightwatch.db.alert_record import Alert
@@ -255,6 +256,8 @@ class AlertRules:
         self._lookups_until: datetime | None = None  # a gap after the first position judged
         self._looked_up: set[str] = set()
         self.alerts_raised = 0
+        # The recent tracks the alerts carry for their pictures (set by the wiring).
+        self.recent_tracks: RecentTracks | None = None
 
     def remember(self, raised: Iterable[tuple[str, str | None, str, datetime]]) -> None:
         """Alerts raised before this process started, as (icao, fence, kind, time): their
@@ -293,6 +296,11 @@ class AlertRules:
         code = self._alerted_squawk(state)
         if code is not None and state.position is not None:
             self._check_squawk(state, tracked, code, obs.time)
+
+    def watches(self, state: AircraftState) -> bool:
+        """Whether the aircraft matched the watchlist when last judged."""
+        tracked = state.extra.get(_EXTRA_KEY)
+        return isinstance(tracked, _Tracked) and tracked.match is not None
 
     def wants_replies(self, icao: str) -> bool:
         """Replies of a watched address, to tell that it is heard nearby."""
@@ -652,6 +660,7 @@ class AlertRules:
             matched_by=match.matched_by if match else None,
             confidence=confidence or (match.confidence if match else "high"),
             details={**_entry_details(match), **(details or {})},
+            track=self.recent_tracks.track(icao, time) if self.recent_tracks else (),
             **fields,
         )
         self.alerts_raised += 1

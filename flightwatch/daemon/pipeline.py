@@ -283,6 +283,7 @@ def add_alert_rules(
 ) -> None:
     """Listen with the alert rules; SIGHUP reloads their watchlist and fences."""
     from flightwatch.alerts.engine import build_rule_engine, reloader
+    from flightwatch.alerts.recent_track import RecentTracks
     from flightwatch.settings import bundled
 
     prefixes = bundled("callsign_prefixes.csv")
@@ -291,5 +292,7 @@ def add_alert_rules(
         default_runways=bundled("runways.csv"), prefix_table=prefixes,
         sink=sink,
     )
-    pipeline.listeners.append(rules)
+    # Before the rules: an alert raised on a position has that position in its track.
+    rules.recent_tracks = RecentTracks(rules.watches)
+    pipeline.listeners += [rules.recent_tracks, rules]
     pipeline.reloaders.append(reloader(rules, settings, engine, prefixes))
