@@ -91,7 +91,7 @@ class MapPosition(Protocol):
     def callsign(self) -> str | None: ...
 
 
-def altitude_band(altitude_ft: int | None, on_ground: bool | None) -> Band:
+def altitude_band(altitude_ft: float | None, on_ground: bool | None) -> Band:
     """The band a position is drawn in: on the ground, unknown, or by barometric altitude."""
     if on_ground:
         return GROUND

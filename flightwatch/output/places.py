@@ -47,10 +47,12 @@ class Place:
     lon: float
     population: int
     timezone: str = ""
+    min_zoom: int = 0  # from which zoom level the maps name it (``town_zoom``)
 
-    @property
-    def min_zoom(self) -> int:
-        return next(zoom for floor, zoom in TOWN_ZOOMS if self.population >= floor)
+
+def town_zoom(population: int) -> int:
+    """The zoom level from which a town of ``population`` is named."""
+    return next(zoom for floor, zoom in TOWN_ZOOMS if population >= floor)
 
 
 def airport_zoom(airport: Airport) -> int:
@@ -63,7 +65,8 @@ def read_places(path: Path | None = None) -> tuple[Place, ...]:
     """The towns of ``path`` (default: the bundled ``places.csv``), largest first."""
     with (path or bundled("places.csv")).open(newline="", encoding="utf-8") as src:
         places = [Place(row["name"], row["country"], float(row["lat"]), float(row["lon"]),
-                        int(row["population"]), row["timezone"])
+                        int(row["population"]), row["timezone"],
+                        town_zoom(int(row["population"])))
                   for row in csv.DictReader(src)]
     return tuple(sorted(places, key=lambda p: (-p.population, p.name)))
 
