@@ -61,8 +61,9 @@ class RecentTracks:
             points = self._tracks[position.icao] = deque()
         elif point.time < points[-1].time:
             return  # a late aggregator position: the track only moves forward
-        # The newest position is always the last point; the others are ``every`` apart.
-        if len(points) >= 2 and point.time - points[-2].time < self.every:
+        # The newest position is always the last point; the others are ``every`` apart:
+        # the last one is kept once it is ``every`` after the one before, else replaced.
+        if len(points) >= 2 and points[-1].time - points[-2].time < self.every:
             points[-1] = point
         else:
             points.append(point)

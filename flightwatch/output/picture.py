@@ -254,12 +254,10 @@ def render_png(
     """
     from PIL import Image
 
-    points = [(p.lat, p.lon) for p in track] + [
-        corner for m in marks for corner in _around(m.lat, m.lon, EVENT_MARGIN_KM)]
-    if not points:
+    view = view_of(track, marks, width, height - caption_height(len(caption)))
+    if view is None:
         return None
-    map_height = height - caption_height(len(caption))
-    view = Projection(points, width, map_height)
+    map_height = view.height
     font = fonts()
     labels = _Labels(font, width, map_height)
     for box in _furniture(font, view, track):
@@ -305,6 +303,15 @@ def _choose_places(
                 *view.xy(town.lat, town.lon), town.name, font.regular, TOWN):
             towns.append(town)
     return towns, airports
+
+
+def view_of(track: Sequence[TrackPoint], marks: Sequence[Mark], width: int,
+            height: int) -> Projection | None:
+    """The map part of a picture (``width`` x ``height`` pixels): the track and the marks,
+    each mark at least ``EVENT_MARGIN_KM`` from the edge; None with neither."""
+    points = [(p.lat, p.lon) for p in track] + [
+        corner for m in marks for corner in _around(m.lat, m.lon, EVENT_MARGIN_KM)]
+    return Projection(points, width, height) if points else None
 
 
 def _around(lat: float, lon: float, km: float) -> list[tuple[float, float]]:
