@@ -36,9 +36,17 @@ class FlightRow:
     max_altitude_ft: int | None
     positions: int
     geofence_seconds: tuple[str, ...]  # "belarus=1234": seconds inside each fence
-    departure_evidence: str | None = None  # observed | inferred
+    departure_evidence: str | None = None  # observed | inferred | probable | confirmed
     arrival_evidence: str | None = None
     turnaround_s: int | None = None
+    # How sure and why (issue 19's detection fills these; no column on this branch yet):
+    # ± seconds of the estimated time, one quotable line, airports that fit alike.
+    arrival_uncertainty_s: int | None = None
+    arrival_reason: str | None = None
+    arrival_candidates: tuple[str, ...] = ()
+    departure_uncertainty_s: int | None = None
+    departure_reason: str | None = None
+    departure_candidates: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

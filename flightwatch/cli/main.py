@@ -18,6 +18,7 @@ from flightwatch.cli import (
     history,
     imports,
     notify_test,
+    report,
     serve,
     status,
     watchlist,
@@ -34,7 +35,7 @@ log = logging.getLogger("flightwatch")
 # its subcommands; each module imports what its command needs only when it runs.
 COMMANDS = (
     run_cli, imports, history, db_cli, check_config, watchlist, alerts, notify_test, flights,
-    airports, map_cli, serve, status,
+    airports, map_cli, report, serve, status,
 )
 
 

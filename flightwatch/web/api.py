@@ -11,6 +11,7 @@ CLI's exporters.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,6 +32,7 @@ from flightwatch.output.formats import TRACK_FORMATS, json_record, write
 from flightwatch.settings import ALERT_KINDS, Settings
 from flightwatch.timeparse import parse_time
 from flightwatch.web.live import LIVE_FIELDS, LiveView
+from flightwatch.web.pictures import Pictures
 
 ALERTS_LIMIT = 500  # the newest this many, unless ?limit= says otherwise
 ALERTS_MAX = 10_000
@@ -113,7 +115,8 @@ class Api:
             if fence is None or alert.geofence == fence
         ]
         rows.sort(key=lambda a: a.time)
-        return _rows(rows[-limit:], fmt, ALERT_FIELDS, "alerts")
+        # The row id too: the page links each alert's picture (/api/alerts/ID/map.png).
+        return _rows(rows[-limit:], fmt, (*ALERT_FIELDS, "id"), "alerts")
 
     @staticmethod
     def _limit(request: Request) -> int:
@@ -156,6 +159,42 @@ class Api:
             {"type": "Feature", "properties": {"name": f.name}, "geometry": fence_geometry(f)}
             for f in self.fences
         ]})
+
+    # --- places, pictures, reports (flightwatch/web/pictures.py) -------------------------
+    def places(self, request: Request) -> Response:
+        return JSONResponse(self.pictures.places(
+            bounds=tuple(self._number(request, name, low, high) for name, low, high in (  # type: ignore[arg-type]
+                ("south", -90, 90), ("west", -540, 540), ("north", -90, 90),
+                ("east", -540, 540))),
+            zoom=self._number(request, "zoom", 0, 22)))
+
+    def alert_map(self, request: Request) -> Response:
+        png = self.pictures.alert_png(int(request.path_params["alert_id"]))
+        if png is None:
+            return JSONResponse({"error": "no such alert, or nothing to draw"}, status_code=404)
+        return Response(png, media_type="image/png")
+
+    def report(self, request: Request) -> Response:
+        fmt = self._choice(request, "format", ("html", "json"), "html")
+        selection = self._selection(request)
+        if selection.icao is None and selection.registration is None:
+            raise BadRequest("name the aircraft: registration=R or icao=HEX")
+        return self.pictures.report(selection, fmt)
+
+    @staticmethod
+    def _number(request: Request, name: str, low: float, high: float) -> float:
+        text = request.query_params.get(name, "")
+        try:
+            value = float(text)
+        except ValueError:
+            raise BadRequest(f"{name}={text!r}: a number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise BadRequest(f"{name}={text!r}: a number from {low} to {high}")
+        return value
+
+    @functools.cached_property
+    def pictures(self) -> Pictures:
+        return Pictures(self.settings, self.engine)
 
     def page_settings(self, _request: Request) -> Response:
         web = self.settings["web"]
