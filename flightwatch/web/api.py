@@ -115,8 +115,7 @@ class Api:
             if fence is None or alert.geofence == fence
         ]
         rows.sort(key=lambda a: a.time)
-        # The row id too: the page links each alert's picture (/api/alerts/ID/map.png).
-        return _rows(rows[-limit:], fmt, (*ALERT_FIELDS, "id"), "alerts")
+        return _rows(rows[-limit:], fmt, ALERT_FIELDS, "alerts")
 
     @staticmethod
     def _limit(request: Request) -> int:

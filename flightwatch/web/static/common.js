@@ -28,6 +28,7 @@ var fw = (function () {
       drawn = L.layerGroup().addTo(map);
       getJSON("/api/borders").then(function (borders) {
         L.geoJSON(borders, {style: BORDER, interactive: false}).addTo(drawn);
+        map.attributionControl.addAttribution("Borders: Natural Earth");
       });
     };
   }
@@ -38,9 +39,13 @@ var fw = (function () {
     var map = L.map(id, {preferCanvas: false});
     var borders = drawBorders(map);
     if (settings.tiles_url) {
-      var tiles = L.tileLayer(settings.tiles_url,
-                              {maxZoom: 18, attribution: settings.tiles_attribution});
+      /* The tiles' credit shows once a tile is on screen: a map offline credits no one
+         for tiles it could not load. */
+      var tiles = L.tileLayer(settings.tiles_url, {maxZoom: 18});
       tiles.on("tileerror", borders);
+      tiles.once("tileload", function () {
+        map.attributionControl.addAttribution(settings.tiles_attribution);
+      });
       tiles.addTo(map);
     } else {
       borders();

@@ -22,6 +22,7 @@
 
   fw.start(function (settings) {
     var map = fw.makeMap("map", settings);
+    fw.drawPlaces(map);
     fw.drawFences(map, true);
     var layer = L.layerGroup().addTo(map);
     var markers = {};
