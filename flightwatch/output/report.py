@@ -188,8 +188,9 @@ def _heard(what: str, position: ReportPosition) -> str:
     return ", ".join(parts)
 
 
-def _event(flight: FlightRow, which: str) -> tuple[str, dict[str, Any]] | None:
-    """The words and figures of a flight's departure (``which``) or arrival."""
+def _event(flight: FlightRow, which: str, heard: ReportPosition, number: int) -> Line | None:
+    """The line of a flight's departure (``which``) or arrival, its source that of the
+    position ``heard`` nearest to it (the first or the last)."""
     airport = getattr(flight, f"{which}_airport")
     moment = getattr(flight, f"{which}_time")
     if not airport or moment is None:
@@ -206,7 +207,9 @@ def _event(flight: FlightRow, which: str) -> tuple[str, dict[str, Any]] | None:
         figures["candidates"] = list(candidates)
     if uncertainty is not None:
         figures["uncertainty_s"] = uncertainty
-    return text, figures
+    return Line(moment, "departure" if which == "departure" else "arrival", text,
+                _source(heard.source), getattr(flight, f"{which}_evidence"),
+                getattr(flight, f"{which}_reason"), figures, number)
 
 
 def fence_crossings(positions: Sequence[ReportPosition], fences: Sequence[Any]) -> list[
@@ -235,12 +238,9 @@ def flight_lines(number: int, flight: FlightRow, positions: Sequence[ReportPosit
     first, last = positions[0], positions[-1]
     lines.append(Line(first.time, "first_heard", _heard("first heard", first),
                       _source(first.source), figures=_figures(first), flight=number))
-    departure = _event(flight, "departure")
+    departure = _event(flight, "departure", first, number)
     if departure is not None:
-        text, figures = departure
-        lines.append(Line(flight.departure_time or first.time, "departure", text,
-                          _source(first.source), flight.departure_evidence,
-                          flight.departure_reason, figures, number))
+        lines.append(departure)
     for fence, kind, position in fence_crossings(positions, fences):
         verb = "entered" if kind == "fence_entry" else "left"
         lines.append(Line(position.time, kind, f"{verb} {fence}: {_heard('heard', position)}",
@@ -253,12 +253,9 @@ def flight_lines(number: int, flight: FlightRow, positions: Sequence[ReportPosit
             lines.append(Line(before.time, "gap", text, _source(before.source),
                               figures={"from": _utc(before.time), "to": _utc(after.time)},
                               flight=number))
-    arrival = _event(flight, "arrival")
+    arrival = _event(flight, "arrival", last, number)
     if arrival is not None:
-        text, figures = arrival
-        lines.append(Line(flight.arrival_time or last.time, "arrival", text,
-                          _source(last.source), flight.arrival_evidence,
-                          flight.arrival_reason, figures, number))
+        lines.append(arrival)
     lines.append(Line(last.time, "last_heard", _heard("last heard", last), _source(last.source),
                       figures=_figures(last), flight=number))
     return lines
@@ -332,8 +329,10 @@ def build_report(
     return Report(registration, icaos, since, until, generated, stories, lines, list(alerts))
 
 
+# Lines of the same second in the order a reader follows them (a silence after the last
+# position heard, not before it).
 _ORDER = {"first_heard": 0, "departure": 1, "fence_entry": 2, "alert": 3, "fence_exit": 4,
-          "gap": 5, "arrival": 6, "last_heard": 7, "on_ground": 8}
+          "arrival": 5, "last_heard": 6, "gap": 7, "on_ground": 8}
 
 
 def flight_picture(layers: MapLayers, flight: FlightRow, track: Sequence[ReportPosition],
