@@ -154,7 +154,7 @@ def test_the_mail_says_the_landing_alert_was_wrong(replayed: Replayed) -> None:
         "did not land at UMMS (Belarus): the landed alert was wrong",
         "went silent over Belarus",
     ]
-    text = mails[2].get_content()
+    text = mails[2].get_body(("plain",)).get_content()
     assert (f'Correction: the alert "landed at UMMS (inferred)" of '
             f'{landed.time:%Y-%m-%d %H:%M:%S} UTC was wrong.') in text
     assert (f"heard again at {retracted.time:%Y-%m-%d %H:%M:%S} UTC, "
