@@ -26,12 +26,14 @@ ALERT_COLUMNS = (
 )
 
 
-def alert_from(values: Mapping[Any, Any]) -> Alert:
-    """The Alert a stored row holds (``values``: its columns, times already decoded)."""
+def alert_from(values: Mapping[Any, Any], alert_id: int | None = None) -> Alert:
+    """The Alert a stored row holds (``values``: its columns, times already decoded;
+    ``alert_id``: its row id)."""
     fields = {name: values[name] for name in ALERT_COLUMNS}
     fields["retrospective"] = bool(fields["retrospective"])
     sources = tuple(s for s in values["sources"].split(",") if s)
-    return Alert(**fields, sources=sources, details=json.loads(values["details"]))
+    return Alert(**fields, sources=sources, details=json.loads(values["details"]),
+                 id=alert_id)
 
 
 def query_alerts(
@@ -57,15 +59,25 @@ def query_alerts(
     if kind is not None:
         conditions.append("kind = :kind")
         params["kind"] = kind
-    names = (*ALERT_COLUMNS, "sources", "details")
-    rows = reader.rows(f"SELECT {', '.join(names)} FROM alerts{where(conditions)}"
+    return _read_alerts(reader, where(conditions), params)
+
+
+def alert_by_id(source: Reader | Engine, alert_id: int) -> Alert | None:
+    """The stored alert of that row id, or None."""
+    found = _read_alerts(as_reader(source), " WHERE id = :id", {"id": alert_id})
+    return found[0] if found else None
+
+
+def _read_alerts(reader: Reader, condition: str, params: dict[str, Any]) -> list[Alert]:
+    names = (*ALERT_COLUMNS, "sources", "details", "id")
+    rows = reader.rows(f"SELECT {', '.join(names)} FROM alerts{condition}"
                        " ORDER BY time, id", params)
     alerts = []
     for row in rows:
         values = dict(zip(names, row, strict=True))
         values["time"] = utc(values["time"])
         values["retrospective"] = flag(values["retrospective"])
-        alerts.append(alert_from(values))
+        alerts.append(alert_from(values, values["id"]))
     return alerts
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import copy
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flightwatch.decoder import printable, shown
+
+
+class TrackPoint(NamedTuple):
+    """One point of an aircraft's recent track (a tuple: hundreds are kept per aircraft)."""
+
+    time: datetime
+    lat: float
+    lon: float
+    altitude_ft: float | None
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,10 @@ class Alert:
     low-and-slow positions) or ``inferred`` (signal lost on a runway's approach, or
     first heard climbing out);
     ``retrospective`` marks an alert raised from imported history.
+    ``track`` is the aircraft's recent track up to the alert, oldest first, from the
+    rules' memory (positions are written to the database in batches, so the newest are
+    not stored yet when the alert is raised): drawn in the alert's picture, never stored
+    or sent as data.
     """
 
     time: datetime
@@ -41,6 +55,8 @@ class Alert:
     details: dict[str, Any] = field(default_factory=dict)
     evidence: str | None = None  # landed/took_off: observed | inferred
     retrospective: bool = False  # raised by ``flightwatch import``, not seen live
+    track: tuple[TrackPoint, ...] = field(default=(), compare=False, repr=False)
+    id: int | None = field(default=None, compare=False)  # the stored row's, once read back
 
     def for_display(self) -> Alert:
         """A copy whose texts are safe to show (:func:`decoder.printable`): for the mail and
@@ -55,8 +71,11 @@ class Alert:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values (ISO 8601 UTC time, sources as a list)."""
-        data = asdict(self)
+        """Plain JSON-ready values (ISO 8601 UTC time, sources as a list); neither the track
+        nor the row id (the webhook and MQTT payloads are a contract)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("track", "id")}
+        data["details"] = copy.deepcopy(self.details)
         data["time"] = self.time.isoformat().replace("+00:00", "Z")
         data["sources"] = list(self.sources)
         return data

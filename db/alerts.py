@@ -18,12 +18,13 @@ from sqlalchemy import Engine, Table, func, select, update
 
 from flightwatch.db.alert_queries import ALERT_COLUMNS, PENDING, alert_from
 from flightwatch.db.alert_record import Alert
-from flightwatch.db.models import AlertRecord, FlightRecord, OutboxEntry
+from flightwatch.db.models import AlertPicture, AlertRecord, FlightRecord, OutboxEntry
 from flightwatch.db.store import dialect_insert
 
 _ALERTS: Table = AlertRecord.__table__  # type: ignore[assignment]
 _OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
 _FLIGHTS: Table = FlightRecord.__table__  # type: ignore[assignment]
+_PICTURES: Table = AlertPicture.__table__  # type: ignore[assignment]
 _LANDING_KINDS = ("landed", "took_off", "landing_retracted")
 
 SENT = "sent"
@@ -54,9 +55,11 @@ class OutboxItem:
 
 
 def record_alert(
-    engine: Engine, alert: Alert, channels: Iterable[str], *, now: datetime | None = None
+    engine: Engine, alert: Alert, channels: Iterable[str], *, now: datetime | None = None,
+    picture: bytes | None = None,
 ) -> int | None:
-    """Store ``alert`` and a pending outbox row per channel; None if it was already stored.
+    """Store ``alert``, a pending outbox row per channel and its ``picture`` (PNG) in one
+    transaction; None if it was already stored.
 
     ``now`` (wall-clock time of recording) starts each notification's clock;
     it is not the alert's time, which may be old when a capture is replayed.
@@ -81,7 +84,17 @@ def record_alert(
         ]
         if outbox:
             conn.execute(_OUTBOX.insert(), outbox)
+        if picture is not None:
+            conn.execute(_PICTURES.insert(), {"alert_id": alert_id, "png": picture})
     return int(alert_id)
+
+
+def alert_picture(engine: Engine, alert_id: int) -> bytes | None:
+    """The PNG stored with an alert, or None (raised before pictures, or none drawn)."""
+    with engine.connect() as conn:
+        png = conn.execute(
+            select(_PICTURES.c.png).where(_PICTURES.c.alert_id == alert_id)).scalar()
+    return None if png is None else bytes(png)
 
 
 def due_outbox(
@@ -102,7 +115,7 @@ def due_outbox(
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return [
-        OutboxItem(row[0], row[1], row[2], row[3], row[4], alert_from(row._mapping))
+        OutboxItem(row[0], row[1], row[2], row[3], row[4], alert_from(row._mapping, row[1]))
         for row in rows
     ]
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -157,6 +158,18 @@ class OutboxEntry(Base):
         UniqueConstraint("alert_id", "channel", name="uq_outbox_alert_channel"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
+
+
+class AlertPicture(Base):
+    """The map picture of one alert (PNG), rendered once when the alert is raised and kept
+    with its outbox rows, so a retried notification sends the same picture."""
+
+    __tablename__ = "alert_pictures"
+
+    alert_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    png: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FlightRecord(Base):

@@ -342,6 +342,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "track_url": _k(_str, DEFAULT_TRACK_URL,
                         "link to the track in chat and MQTT alerts; {icao} (lower-case hex) "
                         "and {date} (UTC, YYYY-MM-DD) are filled in; empty for none"),
+        "pictures": _k(_bool, True,
+                       "draw a map picture (PNG) of each alert, stored with it, attached to "
+                       "mail and to chat channels that take attachments"),
     },
     "detection": DETECTION_KEYS,
     "alerts.apprise": {

@@ -73,3 +73,13 @@ def test_hostile_benchmark_measures_every_attack() -> None:
     out = run_benchmark("hostile.py", "--megabytes", "4")
     assert "100,000 aircraft in one answer" in out and "20,000 kept" in out, out
     assert out.count(" MB ") >= 11 and "Traceback" not in out, out
+
+
+def test_alert_picture_benchmark_measures_pictures() -> None:
+    import alert_picture
+
+    result = alert_picture.measure(pictures=2)
+    assert result["pictures"] == 2 and result["png_kb_median"] > 1
+    assert result["picture_ms_median"] > 0 and result["pillow_import_ms"] > 0
+    assert result["end"]["VmHWM"] >= result["modules_loaded"]["VmHWM"] > 0
+    assert result["recent_track_kb_per_aircraft"] > 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -149,25 +149,30 @@ def _mail_and_webhook(sections: Sections, env: Mapping[str, str]) -> dict[str, N
 
 
 class AlertSink:
-    """What the rule engine calls: log the alert, then store it with its notifications.
+    """What the rule engine calls: log the alert, then store it with its notifications
+    and its picture.
 
-    A database that is locked or down does not lose the alert: it is kept in
-    memory and stored by the next :meth:`raise_alert` or :meth:`flush` (the
-    daemon calls ``flush`` from the outbox job). Never raises.
+    ``picture`` draws the alert's map (PNG bytes, or None): once, here, so that every
+    channel and every retry sends the same one. A database that is locked or down does
+    not lose the alert: it is kept in memory and stored by the next :meth:`raise_alert`
+    or :meth:`flush` (the daemon calls ``flush`` from the outbox job). Never raises.
     """
 
-    def __init__(self, engine: Engine, channels: Iterable[str]) -> None:
+    def __init__(self, engine: Engine, channels: Iterable[str],
+                 picture: Callable[[Alert], bytes | None] | None = None) -> None:
         self.engine = engine
         self.channels = tuple(channels)
-        self._unrecorded: list[Alert] = []
+        self.picture = picture
+        self._unrecorded: list[tuple[Alert, bytes | None]] = []
         self._lock = threading.Lock()
         self._writes = FailureStreak(log, "storing alerts again")
 
     def raise_alert(self, alert: Alert) -> int | None:
         """Log and store ``alert``; its id, or None (already stored, or kept for later)."""
         log_alert(alert)
+        png = self.picture(alert) if self.picture is not None else None
         with self._lock:
-            self._unrecorded.append(alert)
+            self._unrecorded.append((alert, png))
             ids = self._record_kept()
         return ids.get(id(alert))
 
@@ -180,9 +185,9 @@ class AlertSink:
     def _record_kept(self) -> dict[int, int | None]:
         ids: dict[int, int | None] = {}
         while self._unrecorded:
-            alert = self._unrecorded[0]
+            alert, png = self._unrecorded[0]
             try:
-                ids[id(alert)] = record_alert(self.engine, alert, self.channels)
+                ids[id(alert)] = record_alert(self.engine, alert, self.channels, picture=png)
             except SQLAlchemyError as exc:
                 self._writes.failed("cannot store alerts, keeping %d in memory: %s",
                                     len(self._unrecorded), exc)

@@ -18,7 +18,9 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Any
 
+from flightwatch.alerts.notify.email import picture_name
 from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
 from flightwatch.alerts.notify.phone import PhoneFormat
 from flightwatch.db.alert_record import Alert
@@ -125,6 +127,9 @@ class AppriseNotifier:
                   if part and part not in shown]
         self.redact = Redactor([*secrets, *hidden])
         self.display_url = self.redact(shown)
+        # Telegram, Discord, Signal, Matrix, ntfy, mail, JSON/form webhooks... take files;
+        # the others get the text (and its track link) alone.
+        self.takes_pictures = bool(getattr(plugin, "attachment_support", False))
         self._apprise = apprise.Apprise()
         self._apprise.add(plugin)
 
@@ -132,7 +137,18 @@ class AppriseNotifier:
         shown = alert.for_display()  # a chat app shows what it gets: no control characters
         self.send_text(self.phone.title(shown), self.phone.body(shown))
 
-    def send_text(self, title: str, body: str) -> None:
+    def send_with_picture(self, alert: Alert, picture: bytes) -> None:
+        """The text with the alert's map attached (a PNG held in memory, never a file)."""
+        import apprise
+        from apprise.attachment.memory import AttachMemory
+
+        attachment = apprise.AppriseAttachment()
+        attachment.add(AttachMemory(content=picture, name=picture_name(alert),
+                                    mimetype="image/png"))
+        shown = alert.for_display()
+        self.send_text(self.phone.title(shown), self.phone.body(shown), attachment)
+
+    def send_text(self, title: str, body: str, attachment: Any = None) -> None:
         captured = _Captured()
         self._log.addHandler(captured)
         # urllib3's debug lines carry request paths, where services put tokens (Telegram).
@@ -140,7 +156,7 @@ class AppriseNotifier:
         level = requests_log.level
         requests_log.setLevel(max(level, logging.INFO))
         try:
-            delivered = bool(self._apprise.notify(body=body, title=title))
+            delivered = bool(self._apprise.notify(body=body, title=title, attach=attachment))
         except Exception as exc:  # a plugin bug must read like a failed delivery
             raise DeliveryError(self.redact(f"{self.display_url}: {exc}")) from None
         finally:

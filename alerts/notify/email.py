@@ -217,12 +217,23 @@ def plain_mail(
     return message
 
 
-def build_message(alert: Alert, sender: str, recipients: Sequence[str]) -> EmailMessage:
+def build_message(alert: Alert, sender: str, recipients: Sequence[str],
+                  picture: bytes | None = None) -> EmailMessage:
+    """The alert mail; with ``picture``, the map attached as an inline PNG after the text."""
     shown = alert.for_display()
-    return plain_mail(
+    message = plain_mail(
         subject_line=subject(shown), sender=sender, recipients=recipients, date=alert.time,
         message_id_header=message_id(alert, sender), text=body(shown),
     )
+    if picture is not None:
+        message.add_attachment(picture, maintype="image", subtype="png",
+                               disposition="inline", filename=picture_name(alert))
+    return message
+
+
+def picture_name(alert: Alert) -> str:
+    """``flightwatch-157710-landed-20200819T101445Z.png``: the attachment's file name."""
+    return f"flightwatch-{alert.icao}-{alert.kind}-{alert.time:%Y%m%dT%H%M%SZ}.png"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +254,7 @@ class EmailNotifier:
     """Sends each alert as one mail over SMTP (plain, STARTTLS or implicit TLS)."""
 
     channel = "email"
+    takes_pictures = True
 
     def __init__(self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None):
         self.settings = settings
@@ -252,6 +264,10 @@ class EmailNotifier:
     def send(self, alert: Alert) -> None:
         s = self.settings
         self.send_message(build_message(alert, s.sender, s.recipients))
+
+    def send_with_picture(self, alert: Alert, picture: bytes) -> None:
+        s = self.settings
+        self.send_message(build_message(alert, s.sender, s.recipients, picture))
 
     def send_message(self, message: EmailMessage) -> None:
         """Deliver a ready-made mail (an alert, the daily digest) over the configured SMTP."""

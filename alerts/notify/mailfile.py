@@ -18,6 +18,7 @@ from flightwatch.db.alerts import dedupe_key
 
 class MailFileNotifier:
     channel = "mailfile"
+    takes_pictures = True
 
     def __init__(self, folder: Path, sender: str, recipients: Sequence[str] = ()) -> None:
         self.folder = Path(folder)
@@ -30,8 +31,11 @@ class MailFileNotifier:
         return self.folder / f"{stamp}-{alert.icao}-{alert.kind}-{digest}.eml"
 
     def send(self, alert: Alert) -> None:
+        self.send_with_picture(alert, None)
+
+    def send_with_picture(self, alert: Alert, picture: bytes | None) -> None:
         """Write atomically (temporary file, fsync, rename): a reader never sees half a mail."""
-        message = build_message(alert, self.sender, self.recipients)
+        message = build_message(alert, self.sender, self.recipients, picture)
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path_for(alert)
         partial = target.with_name(f".{target.name}.partial")

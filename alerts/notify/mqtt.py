@@ -54,7 +54,7 @@ class MqttSettings:
 def alert_payload(alert: Alert, phone: PhoneFormat) -> dict[str, Any]:
     """The alert's fields (as ``flightwatch alerts --format json``, texts as received) plus
     the title a dashboard shows (texts made safe to show) and the track link."""
-    return {**alert.to_dict(), "dedupe_key": dedupe_key(alert),
+    return {**alert.to_dict(), "id": alert.id, "dedupe_key": dedupe_key(alert),
             "title": phone.title(alert.for_display()), "track_url": phone.track_link(alert)}
 
 

@@ -9,6 +9,8 @@ right after the channel accepted it. So:
   row pending, and it goes out when the channel answers again;
 - no duplicates in any run without a crash: a row is sent only after a
   successful claim, and marked sent straight after the channel accepted it;
+- a channel that takes pictures (mail, most chat apps) gets the one stored with the
+  alert when it was raised: every retry attaches the same picture;
 - a crash (or a lost database) in the few milliseconds between the channel
   accepting and the commit of ``sent`` sends that one notification again after
   the restart: at-least-once at the transport level. Receivers can drop the
@@ -29,7 +31,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,6 +49,20 @@ class Notifier(Protocol):
 
     def send(self, alert: Alert) -> None:
         """Deliver ``alert``; raise on failure (PermanentDeliveryError: do not retry)."""
+        ...
+
+
+@runtime_checkable
+class PictureNotifier(Notifier, Protocol):
+    """A channel that can carry the alert's picture (mail, chat apps that take files)."""
+
+    @property
+    def takes_pictures(self) -> bool:
+        """Whether this channel attaches pictures (an Apprise service may not)."""
+        ...
+
+    def send_with_picture(self, alert: Alert, picture: bytes) -> None:
+        """Deliver ``alert`` with its picture (PNG) attached; raise as ``send`` does."""
         ...
 
 
@@ -162,7 +178,7 @@ class OutboxWorker:
         if not store.claim(self.engine, item, retry_at):
             return None
         try:
-            notifier.send(item.alert)
+            self._send(notifier, item)
         except Exception as exc:  # any notifier bug must not stop the others
             self._failed(item, exc, retry_at)
             return False
@@ -175,6 +191,16 @@ class OutboxWorker:
             log.warning("%s notifications recovered: delivered alert %d after %d attempts",
                         item.channel, item.alert_id, item.attempts + 1)
         return True
+
+    def _send(self, notifier: Notifier, item: store.OutboxItem) -> None:
+        """Send the alert, with the picture stored with it where the channel takes one:
+        the picture drawn when the alert was raised, so a retry sends the same."""
+        if isinstance(notifier, PictureNotifier) and notifier.takes_pictures:
+            picture = store.alert_picture(self.engine, item.alert_id)
+            if picture is not None:
+                notifier.send_with_picture(item.alert, picture)
+                return
+        notifier.send(item.alert)
 
     def _mark_unmarked(self) -> None:
         for outbox_id, sent_at in list(self._unmarked.items()):

@@ -32,6 +32,7 @@ from flightwatch.alerts.detect.events import (
     Silence,
 )
 from flightwatch.alerts.geofence import Geofence
+from flightwatch.alerts.recent_track import RecentTracks
 from flightwatch.alerts.rules.config import RuleConfig
 from flightwatch.alerts.rules.cooldown import Cooldown, RecordedLookup
 from flightwatch.alerts.rules.fences import ApproachingRule, FenceRule
@@ -83,6 +84,20 @@ class AlertRules:
     @property
     def alerts_raised(self) -> int:
         return self.raise_.raised
+
+    @property
+    def recent_tracks(self) -> RecentTracks | None:
+        """The recent tracks the alerts carry for their pictures (set by the wiring)."""
+        return self.raise_.recent_tracks
+
+    @recent_tracks.setter
+    def recent_tracks(self, tracks: RecentTracks | None) -> None:
+        self.raise_.recent_tracks = tracks
+
+    def watches(self, state: AircraftState) -> bool:
+        """Whether the aircraft matched the watchlist when last judged."""
+        tracked = tracked_of(state)
+        return tracked is not None and tracked.match is not None
 
     def remember(self, raised: Iterable[tuple[str, str | None, str, datetime]]) -> None:
         """Alerts raised before this process started: their cooldowns still run."""

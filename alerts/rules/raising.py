@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from flightwatch.alerts.recent_track import RecentTracks
 from flightwatch.alerts.rules.cooldown import Cooldown, key
 from flightwatch.alerts.rules.details import Details
 from flightwatch.alerts.watchlist import Match
@@ -68,6 +69,8 @@ class Raiser:
     cooldown: Cooldown
     receiver: str | None = None  # alerts name their sources as positions do
     raised: int = field(default=0)
+    # The recent tracks the alerts carry for their pictures (set by the wiring).
+    recent_tracks: RecentTracks | None = None
 
     def on(self, kind: str) -> bool:
         return kind in self.events
@@ -102,6 +105,7 @@ class Raiser:
             matched_by=match.matched_by if match else None,
             confidence=confidence or (match.confidence if match else "high"),
             details={**entry_details(match), **(details.as_dict() if details else {})},
+            track=self.recent_tracks.track(icao, time) if self.recent_tracks else (),
             **fields,
         )
         self.raised += 1

@@ -26,6 +26,7 @@ from flightwatch.settings import ALERT_KINDS
 ALERT_FIELDS = (
     "time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat", "lon",
     "altitude_ft", "matched_by", "sources", "evidence", "retrospective",
+    "id",  # the stored row: its picture is /api/alerts/ID/map.png
 )
 
 PENDING_FIELDS = ("channel", "pending", "oldest", "next_attempt", "attempts", "last_error")

@@ -25,6 +25,7 @@ from flightwatch.cli import (
     history,
     imports,
     notify_test,
+    report,
     serve,
     status,
     watchlist,
@@ -41,7 +42,7 @@ log = logging.getLogger("flightwatch")
 # its subcommands; each module imports what its command needs only when it runs.
 COMMANDS = (
     run_cli, imports, history, db_cli, check_config, watchlist, alerts, notify_test, flights,
-    airports, map_cli, serve, status,
+    airports, map_cli, report, serve, status,
 )
 
 

@@ -38,9 +38,45 @@ def _alerts_for(engine: Any, icaos: Iterable[str], selection: Selection) -> list
     return sorted(found, key=lambda alert: alert.time)
 
 
+class _Around:
+    """The tiles, borders and places of the map's view (``render_map``'s
+    ``surroundings``): airports and towns within the view and a margin, for panning."""
+
+    def __init__(self, settings: Any, engine: Any, airports: list[Any]) -> None:
+        self.settings, self.engine, self.airports = settings, engine, airports
+
+    def __call__(self, view: list[list[float]] | None) -> Any:
+        import json
+
+        from flightwatch.db.coverage import receiver_outlines
+        from flightwatch.output.map import Surroundings
+        from flightwatch.output.places import (
+            airports_within,
+            padded,
+            places_json,
+            read_places,
+            receiver_of,
+            towns_within,
+        )
+
+        bounds = (-90.0, -180.0, 90.0, 180.0)
+        if view is not None:
+            (south, west), (north, east) = view
+            bounds = padded((south, west, north, east), 0.5)
+        everything = 99  # all zoom levels: the page shows each from its own
+        towns = towns_within(read_places(), bounds, everything)
+        web = self.settings["web"]
+        return Surroundings(
+            tiles_url=web["tiles_url"], tiles_attribution=web["tiles_attribution"],
+            borders=json.loads(bundled("borders.geojson").read_text(encoding="utf-8")),
+            places=places_json(towns, (), receiver_of(self.settings),
+                               receiver_outlines(self.engine)),
+            airports=airports_within(self.airports, bounds, everything),
+        )
+
+
 def cmd_map(args: argparse.Namespace) -> int:
-    from flightwatch.alerts.engine import load_fences
-    from flightwatch.db.airports import read_airports
+    from flightwatch.alerts.engine import configured_airports, load_fences
     from flightwatch.output.map import render_map
 
     settings = settings_from(args)
@@ -50,9 +86,9 @@ def cmd_map(args: argparse.Namespace) -> int:
     positions = list(selection.positions(engine))
     drawn = {row.icao for row in positions}
     alerts = _alerts_for(engine, drawn, selection)
-    paths = settings["detection"]["airports"] or [bundled("airports.csv")]
-    airports = [airport for path in paths for airport in read_airports(path)]
-    page = render_map(positions, fences=fences, airports=airports, alerts=alerts)
+    airports = configured_airports(settings, bundled("airports.csv"))
+    page = render_map(positions, fences=fences, airports=airports, alerts=alerts,
+                      surroundings=_Around(settings, engine, airports))
     args.out.write_text(page, encoding="utf-8")
     if not positions:
         print("no stored positions match; the map shows the geofences only", file=sys.stderr)

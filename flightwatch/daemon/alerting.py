@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -11,6 +12,7 @@ from flightwatch.alerts.notify import AlertSink, Backoff, OutboxWorker, build_no
 from flightwatch.alerts.notify.phone import landmarks
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.alert_queries import pending_count
+from flightwatch.db.alert_record import Alert
 from flightwatch.settings import Settings, bundled
 
 log = logging.getLogger(__name__)
@@ -48,5 +50,14 @@ def build_alerting(settings: Settings, engine: Engine) -> Alerting:
                       give_up_after=alerts["give_up_after"])
     if notifiers:
         log.info("alert channels: %s", ", ".join(sorted(notifiers)))
-    return Alerting(AlertSink(engine, notifiers), OutboxWorker(engine, notifiers, backoff=backoff),
-                    engine)
+    return Alerting(AlertSink(engine, notifiers, picture=pictures_of(settings)),
+                    OutboxWorker(engine, notifiers, backoff=backoff), engine)
+
+
+def pictures_of(settings: Settings) -> Callable[[Alert], bytes | None] | None:
+    """What draws each alert's picture (``alerts.pictures``), or None."""
+    if not settings["alerts"]["pictures"]:
+        return None
+    from flightwatch.output.alert_picture import alert_pictures
+
+    return alert_pictures(settings)

@@ -51,7 +51,7 @@ from flightwatch.collector.opensky_history import (
     day_chunks,
 )
 from flightwatch.collector.trace import TraceError, read_trace
-from flightwatch.daemon.alerting import Alerting, build_alerting
+from flightwatch.daemon.alerting import Alerting, build_alerting, pictures_of
 from flightwatch.daemon.pipeline import (
     Pipeline,
     add_alert_rules,
@@ -513,7 +513,8 @@ def _import_into(
         alerting = build_alerting(settings, engine)
         sink = RetrospectiveSink(alerting.sink)
     elif alerts == "store":
-        sink = RetrospectiveSink(AlertSink(engine, ()))  # no channel: nothing is sent
+        # No channel: nothing is sent; the pictures are for the web page.
+        sink = RetrospectiveSink(AlertSink(engine, (), picture=pictures_of(settings)))
     if sink is not None:
         add_alert_rules(pipeline, settings, engine, sink)
     freeze_startup_objects()

@@ -303,11 +303,16 @@ def add_alert_rules(
     """Listen with the alert rules (and hear the detector); SIGHUP reloads their watchlist
     and fences."""
     from flightwatch.alerts.engine import build_rule_engine, reloader
+    from flightwatch.alerts.recent_track import RecentTracks
     from flightwatch.settings import bundled
 
     prefixes = bundled("callsign_prefixes.csv")
     rules = build_rule_engine(settings, engine, prefix_table=prefixes, sink=sink,
                               receiver=pipeline.store.receiver)
+    # First of all listeners: an alert raised on a position (by the rules, or by the
+    # detector's judgement) has that position in its track.
+    rules.recent_tracks = RecentTracks(rules.watches)
+    pipeline.listeners.insert(0, rules.recent_tracks)
     pipeline.listeners.append(rules)
     if pipeline.detection is not None:
         pipeline.detection.detector.subscribers.append(rules)

@@ -17,7 +17,7 @@ import base64
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -30,6 +30,12 @@ import xstatic.pkg.leaflet
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.db.airports import Airport
 from flightwatch.db.alert_record import Alert
+from flightwatch.output.places import (
+    AIRPORTS_CREDIT,
+    BORDERS_CREDIT,
+    airport_zoom,
+    places_json,
+)
 
 # A track is cut where two positions are further apart in time than this, so that
 # two flights (or a long coverage gap) are not joined by a straight line.
@@ -66,6 +72,12 @@ STYLES = {
                 "fillOpacity": 1.0},
     "alert": {"radius": 8, "color": "#000000", "weight": 2, "fillColor": "#ffff33",
               "fillOpacity": 1.0},
+    "border": {"color": "#6b6b6b", "weight": 1, "fill": False},
+    "town": {"radius": 2.5, "color": "#3c3c3c", "weight": 1, "fillColor": "#3c3c3c",
+             "fillOpacity": 1.0},
+    "receiver": {"radius": 6, "color": "#000000", "weight": 2, "fillColor": "#000000",
+                 "fillOpacity": 1.0},
+    "coverage": {"color": "#3182bd", "weight": 1.5, "dashArray": "4 3", "fillOpacity": 0.03},
 }
 
 TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -91,7 +103,7 @@ class MapPosition(Protocol):
     def callsign(self) -> str | None: ...
 
 
-def altitude_band(altitude_ft: int | None, on_ground: bool | None) -> Band:
+def altitude_band(altitude_ft: float | None, on_ground: bool | None) -> Band:
     """The band a position is drawn in: on the ground, unknown, or by barometric altitude."""
     if on_ground:
         return GROUND
@@ -208,23 +220,43 @@ def _view(
     return [[min(lats), min(lons)], [max(lats), max(lons)]]
 
 
+@dataclass(frozen=True)
+class Surroundings:
+    """What the map draws under the tracks: tiles (when a URL is set), country borders
+    (offline, when there are no tiles or they fail to load), and the places layer
+    (``output.places.places_json``: towns and airports by zoom, receiver, coverage)."""
+
+    tiles_url: str = TILES_URL
+    tiles_attribution: str = TILES_ATTRIBUTION
+    borders: Mapping[str, Any] | None = None
+    places: Mapping[str, Any] | None = None
+    airports: Sequence[Airport] | None = None  # those of the view, in place of all given
+
+
 def map_data(
     runs: Sequence[TrackRun],
     fences: Sequence[Geofence],
     airports: Sequence[Airport],
     alerts: Sequence[Alert],
+    surroundings: Surroundings | None = None,
 ) -> dict[str, Any]:
     """Everything the page draws, as JSON-ready data; alerts must have a position."""
     present = {run.band for run in runs}
+    around = surroundings or Surroundings()
     return {
-        "tiles": {"url": TILES_URL, "attribution": TILES_ATTRIBUTION},
+        "tiles": {"url": around.tiles_url, "attribution": around.tiles_attribution},
+        "borders": around.borders,
+        "borders_credit": BORDERS_CREDIT,
+        "airports_credit": AIRPORTS_CREDIT,
+        "places": around.places or places_json((), (), None, ()),
         "styles": STYLES,
         "legend": [
             {"label": b.label, "colour": b.colour} for b in LEGEND_ORDER if b in present
         ],
         "fences": [{"name": f.name, "geometry": fence_geometry(f)} for f in fences],
         "airports": [
-            {"lat": a.lat, "lon": a.lon, "label": f"{a.code} {a.name}"} for a in airports
+            {"lat": a.lat, "lon": a.lon, "label": f"{a.code} {a.name}", "code": a.code,
+             "zoom": airport_zoom(a)} for a in airports
         ],
         "tracks": [
             {"colour": r.band.colour, "points": r.points, "label": _run_label(r)} for r in runs
@@ -251,15 +283,62 @@ _DRAW = """
     return span;
   }
   function layer() { return L.featureGroup().addTo(map); }
-  L.tileLayer(data.tiles.url, {maxZoom: 19, attribution: data.tiles.attribution}).addTo(map);
+  function credit(value) { map.attributionControl.addAttribution(value); }
+  var bordersDrawn = false;
+  function drawBorders() {
+    if (bordersDrawn || !data.borders) { return; }
+    bordersDrawn = true;
+    L.geoJSON(data.borders, {style: styles.border, interactive: false}).addTo(map)
+      .bringToBack();  /* under the fences, which follow the same borders */
+    credit(data.borders_credit);
+  }
+  if (data.tiles.url) {
+    /* Credited once a tile is on screen; offline, the borders stand in for the tiles. */
+    var tiles = L.tileLayer(data.tiles.url, {maxZoom: 19});
+    tiles.once("tileload", function () { credit(data.tiles.attribution); });
+    tiles.on("tileerror", drawBorders);
+    tiles.addTo(map);
+  } else {
+    drawBorders();
+  }
   L.control.scale().addTo(map);
-  var fences = layer(), airports = layer(), tracks = layer(), alerts = layer();
+  var places = layer(), fences = layer(), airports = layer(), tracks = layer(),
+    alerts = layer();
+  var byZoom = [];  /* [marker, layer, zoom from which it shows] */
+  function label(marker, value, bold) {
+    return marker.bindTooltip(text(value), {permanent: true, direction: "right",
+      offset: [4, 0], className: bold ? "flightwatch-label bold" : "flightwatch-label"});
+  }
+  function showByZoom() {
+    var zoom = map.getZoom();
+    byZoom.forEach(function (item) {
+      if (zoom >= item[2]) { item[1].addLayer(item[0]); } else { item[1].removeLayer(item[0]); }
+    });
+  }
+  data.places.coverage.forEach(function (o) {
+    L.polygon(o.points, styles.coverage)
+      .bindTooltip(text("coverage of " + o.receiver + ", " + o.band)).addTo(places);
+  });
+  data.places.towns.forEach(function (t) {
+    byZoom.push([label(L.circleMarker([t.lat, t.lon], styles.town), t.name, false), places,
+                 t.zoom]);
+  });
+  if (data.places.receiver) {
+    var r = data.places.receiver;
+    label(L.circleMarker([r.lat, r.lon], styles.receiver), "receiver " + r.name, false)
+      .addTo(places);
+  }
+  data.places.credits.forEach(credit);
   data.fences.forEach(function (f) {
     L.geoJSON(f.geometry, {style: styles.fence}).bindTooltip(text(f.name)).addTo(fences);
   });
   data.airports.forEach(function (a) {
-    L.circleMarker([a.lat, a.lon], styles.airport).bindTooltip(text(a.label)).addTo(airports);
+    var marker = label(L.circleMarker([a.lat, a.lon], styles.airport), a.code, true)
+      .bindPopup(text(a.label));
+    byZoom.push([marker, airports, a.zoom]);
   });
+  if (data.airports.length) { credit(data.airports_credit); }
+  map.on("zoomend", showByZoom);
   data.tracks.forEach(function (t) {
     L.polyline(t.points, L.extend({color: t.colour}, styles.track))
       .bindTooltip(text(t.label), {sticky: true}).addTo(tracks);
@@ -279,7 +358,8 @@ _DRAW = """
       .bindTooltip(text(a.label)).addTo(alerts);
   });
   L.control.layers(null, {"tracks": tracks, "alerts": alerts, "airports": airports,
-                          "geofences": fences}, {collapsed: false}).addTo(map);
+                          "geofences": fences, "places": places},
+                   {collapsed: false}).addTo(map);
   if (data.legend.length) {
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function () {
@@ -301,6 +381,7 @@ _DRAW = """
   } else {
     map.setView([30, 20], 2);
   }
+  showByZoom();
 })();
 """
 
@@ -317,6 +398,10 @@ html, body, #map { height: 100%; margin: 0; }
   border-radius: 4px; font: 12px/1.5 sans-serif; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); }
 .flightwatch-legend .swatch { display: inline-block; width: 18px; height: 4px;
   margin: 0 6px 3px 0; }
+.leaflet-tooltip.flightwatch-label { background: transparent; border: 0; box-shadow: none;
+  padding: 0 2px; font: 11px sans-serif; color: #333; text-shadow: 0 0 2px #fff, 0 0 2px #fff; }
+.leaflet-tooltip.flightwatch-label.bold { font-weight: 700; color: #08306b; }
+.leaflet-tooltip.flightwatch-label::before { display: none; }
 </style>
 <script>@@leaflet_js@@</script>
 </head>
@@ -336,14 +421,21 @@ def render_map(
     airports: Sequence[Airport] = (),
     alerts: Sequence[Alert] = (),
     title: str = "flightwatch map",
+    surroundings: Callable[[list[list[float]] | None], Surroundings] | None = None,
 ) -> str:
     """The whole page as HTML text.
 
     Alerts without a position (e.g. ``heard_nearby``) have no marker. The view fits
     the tracks and alerts; with none, the fences; with neither, the world.
+    ``surroundings`` gives the tiles, borders and places for that view (its
+    [[south, west], [north, east]], or None for the world).
     """
     placed = [a for a in alerts if a.lat is not None and a.lon is not None]
-    data = map_data(track_runs(positions), fences, airports, placed)
+    runs = track_runs(positions)
+    around = surroundings(_view(runs, placed, fences)) if surroundings else None
+    if around is not None and around.airports is not None:
+        airports = around.airports
+    data = map_data(runs, fences, airports, placed, around)
     script, style = leaflet_assets()
     parts = {
         "title": html.escape(title),

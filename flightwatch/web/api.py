@@ -11,6 +11,7 @@ CLI's exporters.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,6 +32,7 @@ from flightwatch.output.formats import TRACK_FORMATS, json_record, write
 from flightwatch.settings import ALERT_KINDS, Settings
 from flightwatch.timeparse import parse_time
 from flightwatch.web.live import LIVE_FIELDS, LiveView
+from flightwatch.web.pictures import Pictures
 
 ALERTS_LIMIT = 500  # the newest this many, unless ?limit= says otherwise
 ALERTS_MAX = 10_000
@@ -157,20 +159,41 @@ class Api:
             for f in self.fences
         ]})
 
-    def coverage(self, _request: Request) -> Response:
-        """Each receiver's learned range outline (any height) as a GeoJSON polygon, with
-        the receiver's position: what the Now page draws under the traffic."""
-        from flightwatch.db.coverage import receiver_outlines
+    # --- places, pictures, reports (flightwatch/web/pictures.py) -------------------------
+    def places(self, request: Request) -> Response:
+        return JSONResponse(self.pictures.places(
+            bounds=tuple(self._number(request, name, low, high) for name, low, high in (  # type: ignore[arg-type]
+                ("south", -90, 90), ("west", -540, 540), ("north", -90, 90),
+                ("east", -540, 540))),
+            zoom=self._number(request, "zoom", 0, 22)))
 
-        features = []
-        for outline in receiver_outlines(self.engine):
-            ring = [[lon, lat] for lat, lon in outline.points]
-            features.append({"type": "Feature", "geometry": {"type": "Polygon",
-                                                             "coordinates": [ring]},
-                             "properties": {"receiver": outline.receiver, "band": outline.band,
-                                            "max_km": round(outline.max_km, 1),
-                                            "lat": outline.lat, "lon": outline.lon}})
-        return JSONResponse({"type": "FeatureCollection", "features": features})
+    def alert_map(self, request: Request) -> Response:
+        png = self.pictures.alert_png(int(request.path_params["alert_id"]))
+        if png is None:
+            return JSONResponse({"error": "no such alert, or nothing to draw"}, status_code=404)
+        return Response(png, media_type="image/png")
+
+    def report(self, request: Request) -> Response:
+        fmt = self._choice(request, "format", ("html", "json"), "html")
+        selection = self._selection(request)
+        if selection.icao is None and selection.registration is None:
+            raise BadRequest("name the aircraft: registration=R or icao=HEX")
+        return self.pictures.report(selection, fmt)
+
+    @staticmethod
+    def _number(request: Request, name: str, low: float, high: float) -> float:
+        text = request.query_params.get(name, "")
+        try:
+            value = float(text)
+        except ValueError:
+            raise BadRequest(f"{name}={text!r}: a number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise BadRequest(f"{name}={text!r}: a number from {low} to {high}")
+        return value
+
+    @functools.cached_property
+    def pictures(self) -> Pictures:
+        return Pictures(self.settings, self.engine)
 
     def page_settings(self, _request: Request) -> Response:
         web = self.settings["web"]

@@ -42,9 +42,11 @@ def build_app(
         Route("/api/history", guarded(api.history)),
         Route("/api/flights", guarded(api.flights)),
         Route("/api/fences", guarded(api.geofences)),
-        Route("/api/coverage", guarded(api.coverage)),
         Route("/api/settings", guarded(api.page_settings)),
         Route("/api/borders", _file(borders, "application/geo+json")),
+        Route("/api/places", guarded(api.places)),
+        Route("/api/alerts/{alert_id:int}/map.png", guarded(api.alert_map)),
+        Route("/api/report", guarded(api.report)),
         Mount("/static", StaticFiles(directory=STATIC)),
         Mount("/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR)),
     ]

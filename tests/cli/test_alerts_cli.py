@@ -21,7 +21,7 @@ T = datetime(2020, 8, 19, 10, 0, tzinfo=UTC)
 # ``evidence`` (how a landing or takeoff was known).
 CONTRACT = ["time", "icao", "registration", "callsign", "kind", "geofence", "airport", "lat",
             "lon", "altitude_ft", "matched_by", "sources", "evidence",
-            "retrospective"]
+            "retrospective", "id"]
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_json_lines_carry_the_contract_fields(
         "callsign": "RSD016", "kind": "enter", "geofence": "belarus", "airport": None,
         "lat": 53.9, "lon": 27.55, "altitude_ft": 12000.0, "matched_by": "icao",
         "sources": ["beast:127.0.0.1:30005", "adsbx"], "evidence": None,
-        "retrospective": False,
+        "retrospective": False, "id": 1,
     }
     assert [(r["kind"], r["airport"], r["evidence"]) for r in rows] == [
         ("enter", None, None), ("landed", "UMMS", "inferred"), ("first_seen_inside", None, None)]
@@ -77,8 +77,8 @@ def test_csv_and_table_render_sources_as_text(
     _, out, _ = run(capsys, "alerts", "--wide", "--config", str(recorded))
     lines = out.splitlines()
     assert lines[0].split() == CONTRACT
-    assert lines[1].split()[-3:] == ["beast:127.0.0.1:30005,adsbx", "-", "no"]
-    assert lines[2].split()[-2:] == ["inferred", "no"]
+    assert lines[1].split()[-4:] == ["beast:127.0.0.1:30005,adsbx", "-", "no", "1"]
+    assert lines[2].split()[-3:] == ["inferred", "no", "2"]
     assert lines[3].split()[:5] == ["2020-08-19T12:00:00Z", "51003A", "-", "-",
                                     "first_seen_inside"]
 

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: Never needed to print help or read the database.
 HEAVY = {
-    "alembic", "apprise", "apscheduler", "geopandas", "numpy", "pandas", "paho",
+    "alembic", "apprise", "apscheduler", "geopandas", "numpy", "pandas", "paho", "PIL",
     "prometheus_client", "pyModeS", "pyogrio", "pyproj", "requests", "shapely", "starlette",
     "tqdm", "uvicorn",
 }

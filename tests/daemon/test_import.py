@@ -307,8 +307,8 @@ def test_cli_summary_and_alerts_output(
     assert "2 file(s) imported" in out and "4 bad" in out and "3 retrospective alert(s)" in out
     assert main(["alerts", "--config", str(settings_file), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].endswith(",retrospective")
-    assert all(line.endswith(",True") for line in lines[1:]) and len(lines) == 4
+    assert lines[0].endswith(",retrospective,id")
+    assert all(line.split(",")[-2] == "True" for line in lines[1:]) and len(lines) == 4
     assert main(["import", "--config", str(settings_file), str(tmp_path / "nope")]) == 2
 
 

@@ -159,7 +159,7 @@ def test_the_mail_says_the_landing_alert_was_wrong(replayed: Replayed) -> None:
         "did not land at UMMS (Belarus): the landed alert was wrong",
         "landed at UMMS (Belarus), probable",
     ]
-    text = mails[2].get_content()
+    text = mails[2].get_body(("plain",)).get_content()
     assert (f'Correction: the alert "landed at UMMS (inferred)" of '
             f'{landed.time:%Y-%m-%d %H:%M:%S} UTC was wrong: heard again 1 min later at ') in text
     assert "in the air and not climbing: it had only dropped below coverage." in text

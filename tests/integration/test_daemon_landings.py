@@ -74,7 +74,11 @@ def test_lost_on_final_is_an_inferred_landing_not_a_silence(
     subjects = [str(m["Subject"]) for m in smtp.messages]
     assert any(s.endswith("landed at UMMS (Belarus), inferred") for s in subjects), subjects
     landed_mail = next(m for m in smtp.messages if "landed" in str(m["Subject"]))
-    body = landed_mail.get_content()
+    body = landed_mail.get_body(("plain",)).get_content()
     assert "How known:     inferred" in body and "runway: 31L" in body
+    # The daemon drew the landing's picture and the mail carries it.
+    [picture] = [p.get_content() for p in landed_mail.walk()
+                 if p.get_content_type() == "image/png"]
+    assert picture.startswith(b"\x89PNG") and len(picture) > 2000
     # No mail about a silence: the silence was the landing.
     assert not any("silent" in s for s in subjects)

@@ -15,6 +15,7 @@ from site_helpers import Site, start_serve, stop, write_config
 
 ANY_TILE = re.compile(r"^/tiles/\d+/\d+/\d+\.png$")
 BORDER_PATHS = "document.querySelectorAll('path.fw-border').length"
+CREDITS = "document.querySelector('.leaflet-control-attribution').textContent"
 
 
 def png_tile() -> bytes:
@@ -46,6 +47,8 @@ def test_tiles_come_from_the_configured_server(
     assert len(tiles.log) >= 4
     page.idle(1.0)
     assert page.evaluate(BORDER_PATHS) == 0  # tiles worked: no borders needed
+    credits = page.wait_for(f"({CREDITS}).includes('GeoNames') && {CREDITS}")
+    assert "OpenStreetMap contributors" in credits and "Natural Earth" not in credits
     assert page.errors == []
 
 
@@ -56,5 +59,8 @@ def test_a_failing_tile_server_falls_back_to_borders(
     tiles.expect_request(ANY_TILE).respond_with_data("down", status=503)
     page.open(site.url + "/")
     assert page.wait_for(BORDER_PATHS) >= 6  # the six countries
+    credits = page.wait_for(f"({CREDITS}).includes('GeoNames') && {CREDITS}")
+    # No tile was shown: nobody is credited for tiles.
+    assert "OpenStreetMap" not in credits and "Borders: Natural Earth" in credits
     assert all("503" in error for error in page.errors)  # the failed tiles, nothing else
 

@@ -37,6 +37,11 @@
       a.setAttribute("download", "");
       box.appendChild(a);
     });
+    var report = fw.link("/api/report?" + query.toString(), "report");
+    report.className = "button fw-report";
+    report.title = "the evidence report: timeline, grades, sources, a map per flight";
+    report.setAttribute("download", "");
+    box.appendChild(report);
     var flights = new URLSearchParams(query);
     flights.set("format", "csv");
     var a = fw.link("/api/flights?" + flights.toString(), "flights CSV");
@@ -88,6 +93,7 @@
 
   fw.start(function (settings) {
     var map = fw.makeMap("map", settings);
+    fw.drawPlaces(map);
     fw.drawFences(map, false);
     var form = document.getElementById("search");
     var page = fw.params();

@@ -19,6 +19,12 @@
     return fw.link("/aircraft?" + query.toString(), "track");
   }
 
+  function pictureLink(alert) {
+    var a = fw.link("/api/alerts/" + encodeURIComponent(alert.id) + "/map.png", "picture");
+    a.className = "fw-picture";
+    return a;
+  }
+
   fw.start(function (settings) {
     var form = document.getElementById("filter");
     options(form.elements.kind, settings.kinds);
@@ -38,7 +44,7 @@
                       alert.geofence || "", alert.airport || "", fw.feet(alert.altitude_ft),
                       alert.matched_by || "", (alert.sources || []).join(", "),
                       alert.evidence || "", alert.retrospective ? "imported" : "live",
-                      trackLink(alert)], "fw-alert");
+                      trackLink(alert), pictureLink(alert)], "fw-alert");
       });
       document.getElementById("none").hidden = alerts.length > 0;
       fw.status(alerts.length + " alerts");

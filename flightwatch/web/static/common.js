@@ -3,8 +3,6 @@
 var fw = (function () {
   "use strict";
   var FENCE = {color: "#e7298a", weight: 2, dashArray: "6 4", fillOpacity: 0.04};
-  var COVERAGE = {color: "#1b9e77", weight: 1, dashArray: "2 4", fillOpacity: 0.03};
-  var RECEIVER = {radius: 5, color: "#1b9e77", fillOpacity: 0.9};
   var BORDER = {color: "#6b6b6b", weight: 1, fill: false, className: "fw-border"};
 
   function el(tag, text, className) {
@@ -30,6 +28,7 @@ var fw = (function () {
       drawn = L.layerGroup().addTo(map);
       getJSON("/api/borders").then(function (borders) {
         L.geoJSON(borders, {style: BORDER, interactive: false}).addTo(drawn);
+        map.attributionControl.addAttribution("Borders: Natural Earth");
       });
     };
   }
@@ -40,9 +39,13 @@ var fw = (function () {
     var map = L.map(id, {preferCanvas: false});
     var borders = drawBorders(map);
     if (settings.tiles_url) {
-      var tiles = L.tileLayer(settings.tiles_url,
-                              {maxZoom: 18, attribution: settings.tiles_attribution});
+      /* The tiles' credit shows once a tile is on screen: a map offline credits no one
+         for tiles it could not load. */
+      var tiles = L.tileLayer(settings.tiles_url, {maxZoom: 18});
       tiles.on("tileerror", borders);
+      tiles.once("tileload", function () {
+        map.attributionControl.addAttribution(settings.tiles_attribution);
+      });
       tiles.addTo(map);
     } else {
       borders();
@@ -60,22 +63,6 @@ var fw = (function () {
       });
       layer.addTo(map);
       if (fit && fences.features.length) { map.fitBounds(layer.getBounds()); }
-      return layer;
-    });
-  }
-
-  // Each receiver's learned coverage (the farthest it heard, any height) and where it is.
-  function drawCoverage(map) {
-    return getJSON("/api/coverage").then(function (coverage) {
-      var layer = L.geoJSON(coverage, {style: COVERAGE});
-      layer.eachLayer(function (outline) {
-        var p = outline.feature.properties;
-        outline.bindTooltip(el("span", "coverage of " + p.receiver + ": heard to " +
-                               Math.round(p.max_km) + " km"));
-        L.circleMarker([p.lat, p.lon], RECEIVER).bindTooltip(
-          el("span", "receiver " + p.receiver)).addTo(map);
-      });
-      layer.addTo(map);
       return layer;
     });
   }
@@ -132,7 +119,6 @@ var fw = (function () {
   }
 
   return {el: el, getJSON: getJSON, makeMap: makeMap, drawFences: drawFences,
-          drawCoverage: drawCoverage,
           params: params, aircraftQuery: aircraftQuery, fillForm: fillForm, when: when,
           feet: feet, row: row, link: link, status: status, start: start};
 })();

@@ -22,8 +22,8 @@
 
   fw.start(function (settings) {
     var map = fw.makeMap("map", settings);
+    fw.drawPlaces(map);
     fw.drawFences(map, true);
-    fw.drawCoverage(map);
     var layer = L.layerGroup().addTo(map);
     var markers = {};
 
