@@ -73,7 +73,7 @@ def what_happened(alert: Alert) -> str:
     }
     phrase = phrases.get(alert.kind, f"{alert.kind.replace('_', ' ')} ({fence})")
     if alert.evidence in JUDGED and alert.kind != "landing_retracted":
-        phrase += f", {alert.evidence}"
+        phrase += f", {how_known(alert)}"  # "probable, 17:14Z ± 6 min"
     if alert.retrospective:  # raised by `flightwatch import`: say so before anyone reacts
         phrase += f" (from imported history, {alert.time:%Y-%m-%d})"
     return phrase

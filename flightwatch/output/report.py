@@ -205,7 +205,7 @@ def _event(flight: FlightRow, which: str, heard: ReportPosition, number: int) ->
     figures: dict[str, Any] = {"airport": airport, "time": _utc(moment)}
     if candidates:
         figures["candidates"] = list(candidates)
-    if uncertainty is not None:
+    if uncertainty:  # an observed time (0) is as heard
         figures["uncertainty_s"] = uncertainty
     return Line(moment, "departure" if which == "departure" else "arrival", text,
                 _source(heard.source), getattr(flight, f"{which}_evidence"),

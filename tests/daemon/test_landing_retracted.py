@@ -155,9 +155,9 @@ def test_the_mail_says_the_landing_alert_was_wrong(replayed: Replayed) -> None:
     mails: list[EmailMessage] = replayed.mailbox.messages(f"[flightwatch] {name} ")
     assert [m["Subject"].split(") ", 1)[1] for m in mails] == [
         "seen inside Belarus",
-        "landed at UMMS (Belarus), inferred",
+        f"landed at UMMS (Belarus), inferred, {landed.time:%H:%MZ} ± 2 min",
         "did not land at UMMS (Belarus): the landed alert was wrong",
-        "landed at UMMS (Belarus), probable",
+        f"landed at UMMS (Belarus), probable, {alerts[3].time:%H:%MZ} ± 2 min",
     ]
     text = mails[2].get_body(("plain",)).get_content()
     assert (f'Correction: the alert "landed at UMMS (inferred)" of '

@@ -54,6 +54,12 @@ def test_an_inferred_landing_or_takeoff_says_so(make_alert, kind, phrase):
     alert = make_alert(kind=kind, airport="UMMS", evidence="inferred")
     assert subject(alert).endswith(phrase)
     assert "How known:     inferred (not heard on the ground" in body(alert)
+    estimated = make_alert(kind=kind, airport="UMMS", evidence="probable",
+                           details={**alert.details, "uncertainty_s": 360,
+                                    "reason": "lost at 13,975 ft 67 km E of UMMS"})
+    assert subject(estimated).endswith(
+        phrase.replace("inferred", f"probable, {estimated.time:%H:%MZ} ± 6 min"))
+    assert "Why:           lost at 13,975 ft 67 km E of UMMS" in body(estimated)
     observed = make_alert(kind=kind, airport="UMMS", evidence="observed")
     assert "inferred" not in subject(observed)
     assert "How known:     observed" in body(observed)
