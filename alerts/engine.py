@@ -24,9 +24,8 @@ from flightwatch.alerts.watchlist import (
     default_prefixes,
     read_callsign_prefixes,
 )
-from flightwatch.db.airports import AirportIndex, read_airports
+from flightwatch.db.airports import AirportIndex
 from flightwatch.db.alerts import alert_near, latest_alerts, open_inferred_landing
-from flightwatch.db.runways import read_runways
 from flightwatch.db.watchlist import entries, sync_files
 
 log = logging.getLogger(__name__)
@@ -115,26 +114,18 @@ def load_fences(specs: Iterable[Mapping[str, Any]]) -> list[Geofence]:
     return [Geofence.from_file(s["file"], s["name"], s["buffer_km"]) for s in specs]
 
 
-def load_airports(paths: Iterable[Path], runways: Iterable[Path] = ()) -> AirportIndex:
-    """Airports with the runway ends of the ``runways`` files."""
-    return AirportIndex((a for path in paths for a in read_airports(path)),
-                        (end for path in runways for end in read_runways(path)))
-
-
 def build_rule_engine(
     settings: SettingsLike,
     db: Engine,
     *,
-    default_airports: Path,
-    default_runways: Path | None = None,
+    airports: AirportIndex,
     prefix_table: Path,
     sink: AlertSinkLike,
 ) -> AlertRules:
     """The rules a configuration describes, raising into ``sink``.
 
     ``sink`` is the process's one ``AlertSink`` (it holds alerts a locked database
-    delayed). ``default_airports`` (``default_runways``) is used when ``alerts.airports``
-    (``alerts.runways``) is not set;
+    delayed). ``airports`` is the process's airport index (the flights share it);
     ``prefix_table`` is the shipped callsign-prefix table.
     """
     alerts = settings["alerts"]
@@ -142,8 +133,7 @@ def build_rule_engine(
         load_configured_watchlist(db, settings["watchlist"], prefix_table),
         load_fences(settings.geofences),
         sink,
-        load_airports(alerts["airports"] or [default_airports],
-                      alerts["runways"] or ([default_runways] if default_runways else [])),
+        airports,
         rule_config(alerts, settings["flights"]["gap"]),
         receiver=settings["receiver"]["name"],
         recorded=partial(alert_near, db),

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -59,7 +59,6 @@ from flightwatch.db.landing import (
     not_climbing,
 )
 from flightwatch.db.models import (
-    AirportRecord,
     FlightGeofence,
     FlightRecord,
 )
@@ -70,7 +69,6 @@ log = logging.getLogger(__name__)
 
 _FLIGHTS: Table = FlightRecord.__table__  # type: ignore[assignment]
 _FENCES: Table = FlightGeofence.__table__  # type: ignore[assignment]
-_AIRPORTS: Table = AirportRecord.__table__  # type: ignore[assignment]
 _SWEEP_EVERY = timedelta(minutes=1)
 _DEPARTURE_WINDOW = timedelta(minutes=1)
 
@@ -522,61 +520,3 @@ class FlightSegmenter:
         self._writes.succeeded()
         self.written()
         return True
-
-
-# --- airports ---------------------------------------------------------------------------
-
-
-def _airport_row(airport: Airport, origin: str) -> dict[str, Any]:
-    return {
-        "ident": airport.ident, "icao": airport.icao or None, "iata": airport.iata or None,
-        "name": airport.name, "type": airport.type, "lat": airport.lat, "lon": airport.lon,
-        "elevation_ft": airport.elevation_ft, "municipality": airport.municipality or None,
-        "longest_runway_ft": airport.longest_runway_ft, "runways": airport.runways or None,
-        "origin": origin,
-    }
-
-
-CONFIG_ORIGIN = "config"
-IMPORT_PREFIX = "import:"
-
-
-def sync_configured_airports(engine: Engine, airports: Iterable[Airport]) -> int:
-    """Make the configured airports the table's ``config`` rows; imported rows stay and win."""
-    rows = [_airport_row(a, CONFIG_ORIGIN) for a in airports]
-    with engine.begin() as conn:
-        conn.execute(_AIRPORTS.delete().where(_AIRPORTS.c.origin == CONFIG_ORIGIN))
-        if rows:
-            conn.execute(dialect_insert(engine, _AIRPORTS).on_conflict_do_nothing(), rows)
-    return len(rows)
-
-
-def import_airports(engine: Engine, airports: Iterable[Airport], origin: str) -> int:
-    """Add or replace airports from an imported file (``origin`` names the file)."""
-    rows = [_airport_row(a, f"{IMPORT_PREFIX}{origin}") for a in airports]
-    if not rows:
-        return 0
-    stmt = dialect_insert(engine, _AIRPORTS)
-    with engine.begin() as conn:
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[_AIRPORTS.c.ident],
-                set_={c.name: stmt.excluded[c.name] for c in _AIRPORTS.c if c.name != "ident"},
-            ),
-            rows,
-        )
-    return len(rows)
-
-
-def stored_airports(engine: Engine) -> list[Airport]:
-    """Every airport in the table, for an ``AirportIndex``."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(_AIRPORTS).order_by(_AIRPORTS.c.ident)).all()
-    return [
-        Airport(
-            ident=r.ident, icao=r.icao or "", name=r.name, type=r.type, lat=r.lat, lon=r.lon,
-            elevation_ft=r.elevation_ft, iata=r.iata or "", municipality=r.municipality or "",
-            longest_runway_ft=r.longest_runway_ft, runways=r.runways or "",
-        )
-        for r in rows
-    ]

@@ -258,11 +258,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "retry_max": _k(_duration, 3600.0, "longest wait between notification retries"),
         "give_up_after": _k(_duration, 7 * 86400.0, "drop an undeliverable notification after"),
         "airports": _k(_path_list, None,
-                       "airports CSVs (flightwatch or OurAirports format) for landed/took_off; "
-                       "default the shipped config/airports.csv"),
+                       "your own airports CSVs (flightwatch or OurAirports format) for "
+                       "landed/took_off: they add to the shipped world airports, and a row "
+                       "with the same ICAO code or ident replaces the shipped one"),
         "runways": _k(_path_list, None,
-                      "runway CSVs (OurAirports runways.csv format) whose thresholds tell an "
-                      "approach from an overflight; default the shipped config/runways.csv"),
+                      "your own runway CSVs (OurAirports runways.csv format), whose thresholds "
+                      "tell an approach from an overflight: an airport's runways here "
+                      "replace the shipped ones"),
         "airport_radius_km": _k(_within(0, 50, "km"), 5.0,
                                 "landed/took_off: at most this far from an airport"),
         "landed_below_ft": _k(_within(0, 5000, "ft"), 1500.0,

@@ -1,17 +1,46 @@
 """``flightwatch airports``: import OurAirports (or flightwatch) airports CSVs into the
-database, where takeoff/landing detection and ``flights --airport`` find them; list them."""
+database, where takeoff/landing detection and ``flights --airport`` find them; list the
+airports flightwatch knows (the bundled world set, the configured files and the
+imported ones), all of them or those near a point."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from flightwatch.cli.common import EXIT_OK, UsageError, add_config, engine_for, settings_from
 
 AIRPORT_FIELDS = ("ident", "icao", "iata", "name", "type", "lat", "lon", "elevation_ft",
-                  "municipality")
+                  "municipality", "country", "tz", "longest_runway_ft")
+NEAR_FIELDS = ("distance_km", *AIRPORT_FIELDS)
+DEFAULT_WITHIN_KM = 50.0
+
+
+def lat_lon(text: str) -> tuple[float, float]:
+    """``53.88,28.03`` as (latitude, longitude), or argparse's usage error (exit 2)."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected LAT,LON in decimal degrees, e.g. 53.88,28.03") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: latitude must be within -90..90 and longitude within -180..180")
+    return lat, lon
+
+
+def distance_km(text: str) -> float:
+    try:
+        km = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected kilometres, e.g. 50") from None
+    if not 0 < km <= 20_100:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 and at most 20100 km")
+    return km
 
 
 def register(commands: Any) -> None:
@@ -25,15 +54,21 @@ def register(commands: Any) -> None:
     imp.add_argument("file", type=Path, metavar="FILE")
     add_config(imp)
     imp.set_defaults(handler=cmd_import)
-    listing = actions.add_parser("list", help="airports in the database")
+    listing = actions.add_parser(
+        "list", help="the airports flightwatch knows: the bundled world set, the "
+                     "configured files and the imported ones (yours win), by code")
+    listing.add_argument("--near", type=lat_lon, metavar="LAT,LON",
+                         help="only those near this point, closest first, with their distance")
+    listing.add_argument("--within", type=distance_km, default=DEFAULT_WITHIN_KM, metavar="KM",
+                         help=f"with --near: this far at most (default {DEFAULT_WITHIN_KM:g})")
     listing.add_argument("--format", default="table", choices=("table", "csv", "json"))
     add_config(listing)
     listing.set_defaults(handler=cmd_list)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from flightwatch.db.airport_table import import_airports
     from flightwatch.db.airports import AirportsError, read_airports
-    from flightwatch.db.flights import import_airports
 
     try:
         airports = read_airports(args.file)
@@ -47,9 +82,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from flightwatch.db.flights import stored_airports
-    from flightwatch.output.formats import write
+    from flightwatch.airports import airport_index
+    from flightwatch.db.airport_table import stored_airports
+    from flightwatch.output.formats import as_mapping, write
 
-    engine = engine_for(settings_from(args))
-    write(stored_airports(engine), sys.stdout, args.format, AIRPORT_FIELDS)
+    settings = settings_from(args)
+    index = airport_index(settings, stored_airports(engine_for(settings)))
+    if args.near is None:
+        write(index.by_code(), sys.stdout, args.format, AIRPORT_FIELDS)
+        return EXIT_OK
+
+    lat, lon = args.near
+
+    def near() -> Iterator[dict[str, Any]]:
+        for km, airport in index.within(lat, lon, args.within):
+            yield {"distance_km": round(km, 1), **as_mapping(airport)}
+
+    write(near(), sys.stdout, args.format, NEAR_FIELDS)
     return EXIT_OK

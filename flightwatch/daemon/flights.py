@@ -16,18 +16,14 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from flightwatch.airports import airport_index
 from flightwatch.alerts.engine import load_fences, rule_config
+from flightwatch.db.airport_table import stored_airports, sync_configured_airports
 from flightwatch.db.airports import AirportIndex, read_airports
-from flightwatch.db.flights import (
-    FlightRules,
-    FlightSegmenter,
-    stored_airports,
-    sync_configured_airports,
-)
-from flightwatch.db.runways import read_runways
+from flightwatch.db.flights import FlightRules, FlightSegmenter
 from flightwatch.decoder import Observation
 from flightwatch.decoder.tracker import AircraftState, TrackUpdate
-from flightwatch.settings import Settings, bundled
+from flightwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +38,13 @@ class FlightTracker:
 
     def __init__(self, segmenter: FlightSegmenter) -> None:
         self.segmenter = segmenter
-        # Below this an aircraft may be landing (the highest airport's thresholds): every
-        # position of it is decoded, so its touchdown and where it was lost are as heard.
-        airports = segmenter.airports
-        highest = max((elevation or 0.0 for a in airports for elevation in (
-            a.elevation_ft, *(end.elevation_ft for end in airports.runway_ends(a)))),
-            default=0.0)
         rules = segmenter.rules
-        self.near_ground_ft = (highest + max(rules.landed_below_ft, rules.inferred_below_ft)
-                               + BAROMETRIC_MARGIN_FT)
+        # Below this over the highest field around (``AirportIndex.ceiling_ft``) an
+        # aircraft may be landing: every position of it is decoded, so its touchdown and
+        # where it was lost are as heard. Around, not the world's highest: that is Daocheng
+        # Yading at 14,472 ft, and every position below 17,000 ft would be decoded.
+        self.near_ground_margin_ft = (max(rules.landed_below_ft, rules.inferred_below_ft)
+                                      + BAROMETRIC_MARGIN_FT)
 
     def on_update(self, update: TrackUpdate, obs: Observation) -> None:
         if update.store and update.position is not None:
@@ -66,7 +60,11 @@ class FlightTracker:
     def follows(self, state: AircraftState) -> bool:
         """Flights are made of stored positions, but where one ends (a landing, heard or
         inferred) is judged from every position near the ground."""
-        return state.altitude_ft is None or state.altitude_ft < self.near_ground_ft
+        if state.altitude_ft is None or state.position is None:
+            return True
+        position = state.position
+        ceiling = self.segmenter.airports.ceiling_ft(position.lat, position.lon)
+        return state.altitude_ft < ceiling + self.near_ground_margin_ft
 
     def on_lost(self, state: AircraftState, now: datetime) -> None:
         # Lost on an approach: landed (inferred). Otherwise its flight stays open: it may
@@ -101,23 +99,26 @@ def flight_rules(settings: Settings) -> FlightRules:
 
 
 def load_airport_index(settings: Settings, engine: Engine) -> AirportIndex:
-    """The configured airports files synced into the ``airports`` table, plus imports."""
-    paths = settings["alerts"]["airports"] or [bundled("airports.csv")]
-    configured = [a for path in paths for a in read_airports(path)]
-    sync_configured_airports(engine, configured)
-    runways = settings["alerts"]["runways"] or [bundled("runways.csv")]
-    ends = [end for path in runways for end in read_runways(path)]
-    index = AirportIndex(stored_airports(engine), ends)
-    log.info("flights: %d airports (%d runway ends) for takeoff and landing detection",
-             len(index), len(ends))
+    """The ``alerts.airports`` files synced into the ``airports`` table (only what
+    differs is written), then the one index of bundled, configured and imported
+    airports (``flightwatch.airports.airport_index``)."""
+    configured = [a for path in settings["alerts"]["airports"] or [] for a in read_airports(path)]
+    synced = sync_configured_airports(engine, configured)
+    if synced.wrote:
+        log.info("airports table: %d configured airports added, %d changed, %d removed",
+                 synced.added, synced.changed, synced.removed)
+    index = airport_index(settings, stored_airports(engine))
+    log.info("flights: %d airports for takeoff and landing detection", len(index))
     return index
 
 
-def build_flight_tracker(settings: Settings, engine: Engine) -> FlightTracker:
-    """The flight listener a configuration describes (fences, airports, thresholds)."""
+def build_flight_tracker(settings: Settings, engine: Engine,
+                         airports: AirportIndex | None = None) -> FlightTracker:
+    """The flight listener a configuration describes (fences, airports, thresholds);
+    ``airports`` when the caller has loaded them already (the alert rules share them)."""
     segmenter = FlightSegmenter(
         engine,
-        load_airport_index(settings, engine),
+        airports if airports is not None else load_airport_index(settings, engine),
         load_fences(settings.geofences),
         flight_rules(settings),
         # At most one changed flight per tracked aircraft is buffered, so the commit

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
-from flightwatch.daemon.flights import build_flight_tracker, fence_reloader
+from flightwatch.daemon.flights import build_flight_tracker, fence_reloader, load_airport_index
 from flightwatch.db.store import Store
 from flightwatch.decoder import Frame, Observation
 from flightwatch.decoder.modes import ModeSDecoder
@@ -25,6 +25,7 @@ from flightwatch.settings import Settings
 if TYPE_CHECKING:
     from flightwatch.alerts.rules import AlertSinkLike
     from flightwatch.daemon.alerting import Alerting
+    from flightwatch.db.airports import AirportIndex
 
 log = logging.getLogger(__name__)
 
@@ -269,27 +270,31 @@ def build_pipeline(
         identification_every_s=tracker_cfg["store_interval"],
         skip_unused=True,
     )
-    flights = build_flight_tracker(settings, engine)
+    airports = load_airport_index(settings, engine)  # one index: flights and alert rules
+    flights = build_flight_tracker(settings, engine, airports)
     pipeline.listeners.append(flights)
     pipeline.flushers.append(flights.flush)
     pipeline.reloaders.append(fence_reloader(flights, settings))
     if alerting is not None:
-        add_alert_rules(pipeline, settings, engine, alerting.sink)
+        add_alert_rules(pipeline, settings, engine, alerting.sink, airports)
     return pipeline
 
 
 def add_alert_rules(
-    pipeline: Pipeline, settings: Settings, engine: Engine, sink: AlertSinkLike
+    pipeline: Pipeline, settings: Settings, engine: Engine, sink: AlertSinkLike,
+    airports: AirportIndex | None = None,
 ) -> None:
-    """Listen with the alert rules; SIGHUP reloads their watchlist and fences."""
+    """Listen with the alert rules; SIGHUP reloads their watchlist and fences. ``airports``:
+    the flights' index (else the same is loaded again; the world part is shared)."""
+    from flightwatch.airports import airport_index
     from flightwatch.alerts.engine import build_rule_engine, reloader
+    from flightwatch.db.airport_table import stored_airports
     from flightwatch.settings import bundled
 
+    if airports is None:
+        airports = airport_index(settings, stored_airports(engine))
     prefixes = bundled("callsign_prefixes.csv")
-    rules = build_rule_engine(
-        settings, engine, default_airports=bundled("airports.csv"),
-        default_runways=bundled("runways.csv"), prefix_table=prefixes,
-        sink=sink,
-    )
+    rules = build_rule_engine(settings, engine, airports=airports, prefix_table=prefixes,
+                              sink=sink)
     pipeline.listeners.append(rules)
     pipeline.reloaders.append(reloader(rules, settings, engine, prefixes))

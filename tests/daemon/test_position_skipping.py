@@ -21,7 +21,7 @@ from flightwatch.db import connect
 from flightwatch.db.airports import Airport, AirportIndex
 from flightwatch.db.flights import FlightSegmenter
 from flightwatch.db.runways import RunwayEnd
-from flightwatch.decoder.tracker import AircraftState
+from flightwatch.decoder.tracker import AircraftState, Position
 from flightwatch.settings import load_settings
 from tools.capture_writer import write_tsv
 from tools.simulate import Flight, Rates, frames, synthetic_traffic
@@ -244,15 +244,24 @@ def test_a_corrupted_frame_left_undecoded_does_not_keep_an_aircraft_alive(
     assert skipping == everything
 
 
-def test_near_the_ground_means_near_the_highest_runway(tmp_path: Path) -> None:
+def test_near_the_ground_means_near_the_highest_runway_around(tmp_path: Path) -> None:
     """El Alto's runway ends are at 13,300 ft; its airport row gives no elevation. An
-    aircraft at 15,000 ft may be on final there: followed. At 17,000 ft it is not."""
+    aircraft near it at 15,000 ft may be on final there: followed (13,300 ft + 1,500 ft
+    landing threshold + 1,500 ft margin). At 17,000 ft it is not, nor at 15,000 ft over
+    the lowlands 500 km east, where no field is that high."""
     engine = connect(f"sqlite:///{tmp_path / 'fw.db'}")
     airport = Airport("SLLP", "SLLP", "El Alto", "large_airport", -16.513, -68.192)
     end = RunwayEnd("SLLP", "10", -16.5097, -68.2167, 97.0, 13_300.0)
     flights = FlightTracker(FlightSegmenter(engine, AirportIndex([airport], [end])))
-    assert flights.near_ground_ft == 13_300 + 1_500 + 1_500  # landing threshold, margin
     t = datetime(2024, 5, 1, tzinfo=UTC)
-    assert flights.follows(AircraftState("E80123", t, t, altitude_ft=15_000.0))
-    assert not flights.follows(AircraftState("E80123", t, t, altitude_ft=17_000.0))
+
+    def at(lat: float, lon: float, altitude_ft: float) -> AircraftState:
+        position = Position("E80123", t, lat, lon, altitude_ft, 180.0, 90.0, -800.0, False,
+                            None, "test")
+        return AircraftState("E80123", t, t, altitude_ft=altitude_ft, position=position)
+
+    assert flights.follows(at(-16.6, -68.4, 15_000.0))
+    assert not flights.follows(at(-16.6, -68.4, 17_000.0))
+    assert not flights.follows(at(-16.6, -63.6, 15_000.0))
+    assert flights.follows(AircraftState("E80123", t, t, altitude_ft=17_000.0))  # where?
     engine.dispose()

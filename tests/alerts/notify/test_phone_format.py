@@ -13,16 +13,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flightwatch.alerts.notify.phone import PhoneFormat, landmarks, zones_of
-from flightwatch.db.airports import read_airports
-from flightwatch.settings import bundled, load_settings
+from flightwatch.airports import airport_index
+from flightwatch.alerts.notify.phone import PhoneFormat, zones_of
+from flightwatch.settings import load_settings
 
 MINSK = {"belarus": ZoneInfo("Europe/Minsk")}
 
 
 @pytest.fixture(scope="module")
 def airports():
-    return landmarks(read_airports(bundled("airports.csv")))
+    return airport_index()  # the shipped world and Belarus airports
 
 
 def test_the_body_a_phone_shows(make_alert, airports):
