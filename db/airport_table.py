@@ -102,8 +102,3 @@ def stored_airports(engine: Engine) -> list[Airport]:
         for r in rows
     ]
 
-
-def airport_origins(engine: Engine) -> dict[str, str]:
-    """Ident -> origin (``config`` or ``import:<file>``) of the table's rows."""
-    with engine.connect() as conn:
-        return dict(conn.execute(select(_AIRPORTS.c.ident, _AIRPORTS.c.origin)).tuples().all())

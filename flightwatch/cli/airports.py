@@ -58,7 +58,8 @@ def register(commands: Any) -> None:
         "list", help="the airports flightwatch knows: the bundled world set, the "
                      "configured files and the imported ones (yours win), by code")
     listing.add_argument("--near", type=lat_lon, metavar="LAT,LON",
-                         help="only those near this point, closest first, with their distance")
+                         help="only those near this point, closest first, with their distance "
+                              "(a negative latitude takes '=': --near=-33.95,151.18)")
     listing.add_argument("--within", type=distance_km, default=DEFAULT_WITHIN_KM, metavar="KM",
                          help=f"with --near: this far at most (default {DEFAULT_WITHIN_KM:g})")
     listing.add_argument("--format", default="table", choices=("table", "csv", "json"))

@@ -49,6 +49,17 @@ def test_the_local_date_is_shown_when_it_differs(make_alert, airports):
     assert "Track" not in phone.body(late)
 
 
+def test_a_world_airport_with_an_iata_code_is_a_landmark(make_alert, airports):
+    """Outside Belarus the bundled world set names the place: Vilnius (VNO) 12 km S of
+    the point, not the nearer heliports or strips without scheduled service."""
+    phone = PhoneFormat("", MINSK, airports)
+    north = make_alert(geofence=None, lat=54.7420, lon=25.2858)
+    assert phone.where(north) == "12 km N of EYVI Vilnius International Airport " \
+                                 "(54.7420, 25.2858)"
+    landed = make_alert(kind="landed", airport="UUWW", geofence=None, lat=55.59, lon=37.26)
+    assert phone.where(landed) == "at UUWW Vnukovo International Airport (55.5900, 37.2600)"
+
+
 def test_a_retracted_landing_says_which_alert_was_wrong(make_alert, airports):
     """Where it was heard again, not "at UMMS": 6.08 km S and 4.15 km E of UMMS's
     reference point, 7.4 km bearing 146 degrees (SE)."""
