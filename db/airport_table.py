@@ -87,18 +87,3 @@ def import_airports(engine: Engine, airports: Iterable[Airport], origin: str) ->
             rows,
         )
     return len(rows)
-
-
-def stored_airports(engine: Engine) -> list[Airport]:
-    """Every airport in the table (configured and imported), by ident."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(_AIRPORTS).order_by(_AIRPORTS.c.ident)).all()
-    return [
-        Airport(
-            ident=r.ident, icao=r.icao or "", name=r.name, type=r.type, lat=r.lat, lon=r.lon,
-            elevation_ft=r.elevation_ft, iata=r.iata or "", municipality=r.municipality or "",
-            longest_runway_ft=r.longest_runway_ft, runways=r.runways or "",
-        )
-        for r in rows
-    ]
-

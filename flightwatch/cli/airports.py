@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, UsageError, add_config, engine_for, settings_from
+from flightwatch.cli.common import (
+    EXIT_OK,
+    UsageError,
+    add_config,
+    engine_for,
+    reader_for,
+    settings_from,
+)
 
 AIRPORT_FIELDS = ("ident", "icao", "iata", "name", "type", "lat", "lon", "elevation_ft",
                   "municipality", "country", "tz", "longest_runway_ft")
@@ -84,11 +91,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from flightwatch.airports import airport_index
-    from flightwatch.db.airport_table import stored_airports
+    from flightwatch.db.airport_queries import stored_airports
     from flightwatch.output.formats import as_mapping, write
 
     settings = settings_from(args)
-    index = airport_index(settings, stored_airports(engine_for(settings)))
+    with reader_for(settings) as reader:
+        stored = stored_airports(reader)
+    index = airport_index(settings, stored)
     if args.near is None:
         write(index.by_code(), sys.stdout, args.format, AIRPORT_FIELDS)
         return EXIT_OK

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from flightwatch.airports import airport_index
 from flightwatch.alerts.notify import AlertSink, Backoff, OutboxWorker, build_notifiers
-from flightwatch.db.airport_table import stored_airports
+from flightwatch.db.airport_queries import stored_airports
 from flightwatch.db.airports import AirportIndex
 from flightwatch.db.alert_queries import pending_count
 from flightwatch.settings import Settings

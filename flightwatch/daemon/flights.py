@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 
 from flightwatch.airports import airport_index
 from flightwatch.alerts.engine import load_fences, rule_config
-from flightwatch.db.airport_table import stored_airports, sync_configured_airports
+from flightwatch.db.airport_queries import stored_airports
+from flightwatch.db.airport_table import sync_configured_airports
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.flights import FlightRules, FlightSegmenter
 from flightwatch.decoder import Observation

@@ -288,7 +288,7 @@ def add_alert_rules(
     the flights' index (else the same is loaded again; the world part is shared)."""
     from flightwatch.airports import airport_index
     from flightwatch.alerts.engine import build_rule_engine, reloader
-    from flightwatch.db.airport_table import stored_airports
+    from flightwatch.db.airport_queries import stored_airports
     from flightwatch.settings import bundled
 
     if airports is None:

@@ -12,11 +12,8 @@ from sqlalchemy import Engine, event, text
 
 from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.db import connect
-from flightwatch.db.airport_table import (
-    import_airports,
-    stored_airports,
-    sync_configured_airports,
-)
+from flightwatch.db.airport_queries import stored_airports
+from flightwatch.db.airport_table import import_airports, sync_configured_airports
 from flightwatch.db.airports import read_airports
 from flightwatch.settings import load_settings
 
