@@ -73,3 +73,15 @@ def test_hostile_benchmark_measures_every_attack() -> None:
     out = run_benchmark("hostile.py", "--megabytes", "4")
     assert "100,000 aircraft in one answer" in out and "20,000 kept" in out, out
     assert out.count(" MB ") >= 11 and "Traceback" not in out, out
+
+
+def test_airports_memory_benchmark_measures_the_world_set(tmp_path: Path) -> None:
+    import airports_memory
+
+    seconds, kept_mb, peak_mb = airports_memory.in_process()
+    assert seconds > 0 and 0 < kept_mb < peak_mb
+    (tmp_path / "fw.toml").write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
+    wall, cpu, rss = airports_memory.flightwatch(
+        airports_memory.REPO, tmp_path, "airports", "list", "--near", "53.88,28.03",
+        "--config", "fw.toml")
+    assert wall > 0 and cpu > 0 and rss > 0
