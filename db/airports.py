@@ -205,8 +205,8 @@ class AirportIndex:
     refinements; a one-degree grid of lists) over an optional ``world``, the bundled
     set held compactly (:class:`~flightwatch.db.world_airports.WorldAirports`), whose
     rows become objects only when found. An airport of the first layer hides the
-    world's airport with the same ICAO code or ident, and takes its country, time zone
-    and runway ends where it has none of its own.
+    world's airport with the same ICAO code or ident, and takes what it leaves empty
+    (country, time zone, elevation, ...) and its runway ends when it has none of its own.
     """
 
     def __init__(
@@ -241,16 +241,14 @@ class AirportIndex:
         return None
 
     def _over_world(self, airport: Airport) -> Airport:
-        """The airport, hiding the world's one of the same code, with its country and zone
-        when the airport's own row has none."""
+        """The airport, hiding the world's one of the same code; what its own row leaves
+        empty (country, zone, elevation, IATA code, city, runways) is the world's."""
         row = self._world_row(airport)
         if row is None or self._world is None:
             return airport
         if row in self._hidden:
             return airport  # a second row for the same field: the first one hides it
-        world = self._world.airport(row)
-        airport = replace(airport, country=airport.country or world.country,
-                          tz=airport.tz or world.tz)
+        airport = _filled(airport, self._world.airport(row))
         self._hidden[row] = airport
         return airport
 
@@ -363,6 +361,17 @@ class AirportIndex:
     def _candidates(self, lat: float, lon: float, max_km: float) -> Iterator[Airport]:
         for cell in cells_around(lat, lon, max_km):
             yield from self._cells.get(cell, ())
+
+
+def _filled(own: Airport, world: Airport) -> Airport:
+    """``own`` with what it leaves empty taken from the world's row of the same field."""
+    return replace(
+        own, country=own.country or world.country, tz=own.tz or world.tz,
+        iata=own.iata or world.iata, municipality=own.municipality or world.municipality,
+        elevation_ft=world.elevation_ft if own.elevation_ft is None else own.elevation_ft,
+        longest_runway_ft=(world.longest_runway_ft if own.longest_runway_ft is None
+                           else own.longest_runway_ft),
+        runways=own.runways or world.runways)
 
 
 # The cells around a cell's centre within this reach: at least its eight neighbours.

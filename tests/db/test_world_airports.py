@@ -181,7 +181,8 @@ def test_a_user_csv_overrides_a_world_airport_and_adds_one(tmp_path: Path) -> No
     own.write_text(
         "ident,icao,iata,name,type,lat,lon,elevation_ft,municipality\n"
         "EYVI,EYVI,VNO,Vilnius (my survey),large_airport,54.6345,25.2870,650,Vilnius\n"
-        "XX-0001,,,Field near Ashmyany,small_airport,54.40,25.90,500,Ashmyany\n",
+        "XX-0001,,,Field near Ashmyany,small_airport,54.40,25.90,500,Ashmyany\n"
+        "UUWW,UUWW,,Vnukovo (mine),large_airport,55.5915,37.2615,,\n",
         encoding="utf-8")
     bundled = airport_index()
     settings = {"alerts": {"airports": [own], "runways": None}}
@@ -193,6 +194,9 @@ def test_a_user_csv_overrides_a_world_airport_and_adds_one(tmp_path: Path) -> No
     found = [a for _km, a in index.within(54.63, 25.28, 5)]
     assert [a.name for a in found] == ["Vilnius (my survey)"]  # replaced, not doubled
     assert index.get("XX-0001") is not None
+    vnukovo = index.get("UUWW")
+    assert vnukovo is not None and vnukovo.name == "Vnukovo (mine)"
+    assert (vnukovo.elevation_ft, vnukovo.iata, vnukovo.municipality) == (685, "VKO", "Moscow")
     assert len(index) == len(bundled) + 1
 
 

@@ -66,7 +66,8 @@ def test_positions_are_checked_against_the_runways() -> None:
                                                              runways["UMMS"])
     elsewhere = {"lat": 53.0, "lon": 20.0}  # runways filed under a reused ident
     assert place("XXXX", elsewhere, runways["UMMS"], report) == (53.0, 20.0, [])
-    assert report.dms_fixed == ["EBBR"] and report.runways_dropped == ["XXXX (540 km)"]  # 8.0° E, 0.9° N
+    assert report.dms_fixed == ["EBBR"]
+    assert report.runways_dropped == ["XXXX (540 km)"]  # 8.0 deg E, 0.9 deg N of UMMS 13R
 
 
 def test_runway_rows_are_rounded_and_keep_both_ends() -> None:
