@@ -391,10 +391,11 @@ def cells_around(lat: float, lon: float, max_km: float) -> Iterator[tuple[int, i
     dlat = max_km / 111.0
     row_lo, row_hi = _cell_index(lat - dlat), _cell_index(lat + dlat)
     widest = min(89.0, max(abs(lat - dlat), abs(lat + dlat)))
-    dlon = min(180.0, dlat / math.cos(math.radians(widest)))
-    span = int(dlon // _CELL_DEG) + 1
-    centre = _cell_index(lon)
-    columns = range(-180, 180) if span >= 180 else range(centre - span, centre + span + 1)
+    dlon = dlat / math.cos(math.radians(widest))
+    if dlon >= 180.0:
+        columns = range(-180, 180)
+    else:
+        columns = range(_cell_index(lon - dlon), _cell_index(lon + dlon) + 1)
     for row in range(row_lo, row_hi + 1):
         for column in columns:
             yield row, (column + 180) % 360 - 180
