@@ -92,7 +92,7 @@ def _float(text: str) -> float | None:
     return float(text) if text else None
 
 
-def _icao_code(*candidates: str) -> str:
+def icao_code(*candidates: str) -> str:
     """The first candidate that looks like an ICAO location indicator (4 letters)."""
     for text in candidates:
         code = text.strip().upper()
@@ -108,7 +108,7 @@ def _from_flightwatch(row: dict[str, str]) -> Airport:
         raise ValueError("no position")
     return Airport(
         ident=row["ident"].strip(),
-        icao=_icao_code(row.get("icao") or ""),
+        icao=icao_code(row.get("icao") or ""),
         name=(row.get("name") or "").strip(),
         type=(row.get("type") or "").strip(),
         lat=lat,
@@ -129,7 +129,7 @@ def _from_ourairports(row: dict[str, str]) -> Airport:
         raise ValueError("no position")
     return Airport(
         ident=row["ident"].strip(),
-        icao=_icao_code(row.get("icao_code") or "", row.get("gps_code") or ""),
+        icao=icao_code(row.get("icao_code") or "", row.get("gps_code") or ""),
         name=(row.get("name") or "").strip(),
         type=(row.get("type") or "").strip(),
         lat=lat,
@@ -222,7 +222,7 @@ class AirportIndex:
         self._by_code: dict[str, Airport] = {}
         for given in airports:
             a = self._over_world(given)
-            self._cells.setdefault(_cell(a.lat, a.lon), []).append(a)
+            self._cells.setdefault(cell_of(a.lat, a.lon), []).append(a)
             self._by_code.setdefault(a.code.upper(), a)
             self._by_code.setdefault(a.ident.upper(), a)
         self._own = sum(len(cell) for cell in self._cells.values())
@@ -343,7 +343,7 @@ class AirportIndex:
         """The highest field elevation (reference point or runway threshold) in the
         point's one-degree cell and the cells around it, 0 when none: below it plus a
         margin an aircraft there may be landing."""
-        cell = _cell(lat, lon)
+        cell = cell_of(lat, lon)
         ceiling = self._ceilings.get(cell)
         if ceiling is None:
             centre = cell[0] + 0.5, cell[1] + 0.5
@@ -405,7 +405,7 @@ def _cell_index(degrees: float) -> int:
     return math.floor(degrees / _CELL_DEG)
 
 
-def _cell(lat: float, lon: float) -> tuple[int, int]:
+def cell_of(lat: float, lon: float) -> tuple[int, int]:
     return _cell_index(lat), (_cell_index(lon) + 180) % 360 - 180
 
 

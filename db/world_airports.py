@@ -1,14 +1,14 @@
 """The world's airports shipped with flightwatch, held compactly and read on demand.
 
-``config/world_airports.tsv.gz`` (one airport a line, sorted by ident) and
+``config/world_airports.tsv.gz`` (one airport a line, sorted by one-degree cell) and
 ``config/world_runways.tsv.gz`` (each airport's open runways, in the same order; an
 airport's ``runways`` column says how many lines are its) are derived by
-``tools/derive_airports.py``. About 28,000 airports and 25,000 runways as Python
+``tools/derive_airports.py``. About 28,000 airports and 26,000 runways as Python
 objects would cost 10-20 MB of a Raspberry Pi's 100 MB budget, so
 :class:`WorldAirports` keeps the decompressed text as two ``bytes`` objects plus
-``array`` columns (position, longest runway, kind) and a sorted one-degree grid,
-and builds an ``Airport`` or its ``RunwayEnd``\\ s only when one is looked up (a
-small cache keeps the recent ones). ``array`` rather than numpy: ``airports list``
+``array`` columns (position, longest runway, fixed-wing or not, where each cell
+begins), about 5 MB, and builds an ``Airport`` or its ``RunwayEnd``\\ s only when one
+is looked up (a small cache keeps the recent ones). ``array`` rather than numpy: ``airports list``
 must stay light (see tests/cli/test_startup_imports.py).
 """
 
@@ -24,10 +24,10 @@ from pathlib import Path
 from flightwatch.db.airports import (
     NOT_FIXED_WING,
     Airport,
-    _cell,
-    _icao_code,
+    cell_of,
     cells_around,
     haversine_km,
+    icao_code,
 )
 from flightwatch.db.runways import RunwayEnd
 
@@ -104,8 +104,12 @@ class WorldAirports:
         end = text.find(b"\n", start)
         while end >= 0:
             fields = text[start:end].split(b"\t")
-            lat, lon = float(fields[5]), float(fields[6])
-            key = _cell_key(*_cell(lat, lon))
+            try:
+                lat, lon = float(fields[5]), float(fields[6])
+                longest, runway_count = int(fields[10] or NO_LENGTH), int(fields[11])
+            except (IndexError, ValueError):
+                raise WorldAirportsError(f"{airports}: bad line {text[start:end]!r}") from None
+            key = _cell_key(*cell_of(lat, lon))
             if not self._cell_keys or self._cell_keys[-1] != key:
                 if self._cell_keys and key < self._cell_keys[-1]:
                     raise WorldAirportsError(f"{airports}: not sorted by cell at {fields[0]!r}")
@@ -114,9 +118,9 @@ class WorldAirports:
             self._starts.append(start)
             self.lat.append(lat)
             self.lon.append(lon)
-            self.longest_runway_ft.append(int(fields[10]) if fields[10] else NO_LENGTH)
+            self.longest_runway_ft.append(longest)
             self.fixed_wing.append(fields[9] not in _NOT_FIXED_WING)
-            self._first_runway.append(self._first_runway[-1] + int(fields[11]))
+            self._first_runway.append(self._first_runway[-1] + runway_count)
             start, end = end + 1, text.find(b"\n", end + 1)
         self._starts.append(start)
         self._cell_begins.append(len(self.lat))
@@ -162,7 +166,7 @@ class WorldAirports:
             return cached
         f = [field.decode() for field in self._fields(row)]
         airport = Airport(
-            ident=f[0], icao=_icao_code(f[0]), iata=f[1], name=f[2], municipality=f[3],
+            ident=f[0], icao=icao_code(f[0]), iata=f[1], name=f[2], municipality=f[3],
             country=f[4], lat=float(f[5]), lon=float(f[6]),
             elevation_ft=float(f[7]) if f[7] else None, tz=f[8], type=f[9],
             longest_runway_ft=int(f[10]) if f[10] else None,

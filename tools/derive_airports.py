@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from flightwatch.db.airports import (  # noqa: E402
     Airport,
-    _cell,
+    cell_of,
     haversine_km,
     read_airports,
     write_airports,
@@ -212,7 +212,7 @@ def world_rows(
             longest_ft(kept), str(len(kept)),
         ], kept))
     # by one-degree cell, then ident: the order the loader's grid reads (world_airports.py)
-    return sorted(out, key=lambda pair: (_cell_key(*_cell(float(pair[0][5]), float(pair[0][6]))),
+    return sorted(out, key=lambda pair: (_cell_key(*cell_of(float(pair[0][5]), float(pair[0][6]))),
                                          pair[0][0]))
 
 
