@@ -99,7 +99,7 @@ def flight_rules(settings: Settings) -> FlightRules:
     return FlightRules(gap_s=gap, **shared)
 
 
-def load_airport_index(settings: Settings, engine: Engine) -> AirportIndex:
+def airports_at_start(settings: Settings, engine: Engine) -> AirportIndex:
     """The ``alerts.airports`` files synced into the ``airports`` table (only what
     differs is written), then the one index of bundled, configured and imported
     airports (``flightwatch.airports.airport_index``)."""
@@ -119,7 +119,7 @@ def build_flight_tracker(settings: Settings, engine: Engine,
     ``airports`` when the caller has loaded them already (the alert rules share them)."""
     segmenter = FlightSegmenter(
         engine,
-        airports if airports is not None else load_airport_index(settings, engine),
+        airports if airports is not None else airports_at_start(settings, engine),
         load_fences(settings.geofences),
         flight_rules(settings),
         # At most one changed flight per tracked aircraft is buffered, so the commit

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
-from flightwatch.daemon.flights import build_flight_tracker, fence_reloader, load_airport_index
+from flightwatch.daemon.flights import airports_at_start, build_flight_tracker, fence_reloader
 from flightwatch.db.store import Store
 from flightwatch.decoder import Frame, Observation
 from flightwatch.decoder.modes import ModeSDecoder
@@ -270,7 +270,7 @@ def build_pipeline(
         identification_every_s=tracker_cfg["store_interval"],
         skip_unused=True,
     )
-    airports = load_airport_index(settings, engine)  # one index: flights and alert rules
+    airports = airports_at_start(settings, engine)  # one index: flights and alert rules
     flights = build_flight_tracker(settings, engine, airports)
     pipeline.listeners.append(flights)
     pipeline.flushers.append(flights.flush)
