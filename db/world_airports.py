@@ -5,10 +5,10 @@
 airport's ``runways`` column says how many lines are its) are derived by
 ``tools/derive_airports.py``. About 28,000 airports and 26,000 runways as Python
 objects would cost 10-20 MB of a Raspberry Pi's 100 MB budget, so
-:class:`WorldAirports` keeps the decompressed text as two ``bytes`` objects plus
-``array`` columns (position, longest runway, fixed-wing or not, where each cell
-begins), about 5 MB, and builds an ``Airport`` or its ``RunwayEnd``\\ s only when one
-is looked up (a small cache keeps the recent ones). ``array`` rather than numpy: ``airports list``
+:class:`WorldAirports` keeps ``array`` columns (position, longest runway, fixed-wing
+or not, where each cell begins) and the text compressed in blocks of 64 lines, about
+2.6 MB in all, and builds an ``Airport`` or its ``RunwayEnd``\\ s only when one is
+looked up (a small cache keeps the recent ones). ``array`` rather than numpy: ``airports list``
 must stay light (see tests/cli/test_startup_imports.py).
 """
 
@@ -41,6 +41,7 @@ WORLD_RUNWAY_COLUMNS = (
 )  # fmt: skip
 _GZIP = 16 + zlib.MAX_WBITS  # wbits for a gzip header and trailer
 _CACHED = 512  # airports kept as objects: the candidates of a few recent lookups
+_RECENT_BLOCKS = 16  # blocks of 64 lines kept decompressed (~6 KB each)
 NO_LENGTH = -1  # in ``longest_runway_ft``: not known
 
 
@@ -88,10 +89,14 @@ class WorldAirports:
     """
 
     def __init__(self, airports: Path, runways: Path) -> None:
-        self._text = _read(airports)
-        self._runway_text = _read(runways)
-        self._runway_starts = _line_starts(self._runway_text)
-        self._starts = array("I")
+        runway_text = _read(runways)  # compressed in blocks before the airports are read:
+        runway_starts = _line_starts(runway_text)  # a lower peak while loading
+        runway_count = len(runway_starts) - 1
+        self._runway_lines = Blocks(runway_text, runway_starts)
+        del runway_text, runway_starts
+        text = _read(airports)
+        starts = array("I")
+        idents = bytearray(b"\t")  # row(): one search of "\tUMMS\t", no index
         self.lat = array("d")
         self.lon = array("d")
         self.longest_runway_ft = array("i")  # NO_LENGTH: not known
@@ -99,14 +104,13 @@ class WorldAirports:
         self._first_runway = array("I", [0])
         self._cell_keys = array("i")
         self._cell_begins = array("I")
-        text = self._text
         start = text.index(b"\n") + 1
         end = text.find(b"\n", start)
         while end >= 0:
             fields = text[start:end].split(b"\t")
             try:
                 lat, lon = float(fields[5]), float(fields[6])
-                longest, runway_count = int(fields[10] or NO_LENGTH), int(fields[11])
+                longest, runways_here = int(fields[10] or NO_LENGTH), int(fields[11])
             except (IndexError, ValueError):
                 raise WorldAirportsError(f"{airports}: bad line {text[start:end]!r}") from None
             key = _cell_key(*cell_of(lat, lon))
@@ -115,19 +119,21 @@ class WorldAirports:
                     raise WorldAirportsError(f"{airports}: not sorted by cell at {fields[0]!r}")
                 self._cell_keys.append(key)
                 self._cell_begins.append(len(self.lat))
-            self._starts.append(start)
+            starts.append(start)
+            idents += fields[0] + b"\t"
             self.lat.append(lat)
             self.lon.append(lon)
             self.longest_runway_ft.append(longest)
             self.fixed_wing.append(fields[9] not in _NOT_FIXED_WING)
-            self._first_runway.append(self._first_runway[-1] + runway_count)
+            self._first_runway.append(self._first_runway[-1] + runways_here)
             start, end = end + 1, text.find(b"\n", end + 1)
-        self._starts.append(start)
+        starts.append(start)
         self._cell_begins.append(len(self.lat))
-        if self._first_runway[-1] != len(self._runway_starts) - 1:
+        if self._first_runway[-1] != runway_count:
             raise WorldAirportsError(
-                f"{runways}: {len(self._runway_starts) - 1} runways, "
-                f"{airports} counts {self._first_runway[-1]}")
+                f"{runways}: {runway_count} runways, {airports} counts {self._first_runway[-1]}")
+        self._idents = bytes(idents)
+        self._lines = Blocks(text, starts)
         self._cache: OrderedDict[int, Airport] = OrderedDict()
         self._rows: OrderedDict[str, int | None] = OrderedDict()
 
@@ -135,11 +141,10 @@ class WorldAirports:
         return len(self.lat)
 
     def _fields(self, row: int) -> list[bytes]:
-        return self._text[self._starts[row]:self._starts[row + 1] - 1].split(b"\t")
+        return self._lines.line(row).split(b"\t")
 
     def ident(self, row: int) -> str:
-        start = self._starts[row]
-        return self._text[start:self._text.index(b"\t", start)].decode()
+        return self._lines.line(row).split(b"\t", 1)[0].decode()
 
     def row(self, code: str) -> int | None:
         """The row of an ident (upper case): the ICAO code where there is one, else
@@ -149,10 +154,10 @@ class WorldAirports:
             self._rows.move_to_end(code)
             return self._rows[code]
         found = None
-        if code and "\t" not in code and "\n" not in code:
-            at = self._text.find(b"\n" + code.encode() + b"\t")
+        if code and "\t" not in code:
+            at = self._idents.find(b"\t" + code.encode() + b"\t")
             if at >= 0:
-                found = bisect_left(self._starts, at + 1)
+                found = self._idents.count(b"\t", 0, at)
         self._rows[code] = found
         if len(self._rows) > _CACHED:
             self._rows.popitem(last=False)
@@ -178,9 +183,8 @@ class WorldAirports:
         return airport
 
     def _runway_rows(self, row: int) -> Iterator[list[bytes]]:
-        text, starts = self._runway_text, self._runway_starts
         for line in range(self._first_runway[row], self._first_runway[row + 1]):
-            yield text[starts[line]:starts[line + 1] - 1].split(b"\t")
+            yield self._runway_lines.line(line).split(b"\t")
 
     def _runway_summary(self, row: int) -> str:
         """``13L/31R 12139ft CONC; ...``, as in flightwatch's airports CSV."""
@@ -231,6 +235,32 @@ class WorldAirports:
             return True
         longest = self.longest_runway_ft[row]
         return bool(self.fixed_wing[row]) and (longest == NO_LENGTH or longest >= min_runway_ft)
+
+
+class Blocks:
+    """A text's lines kept zlib-compressed, ``per_block`` lines to a block, and a few
+    blocks decompressed at a time: the 3.9 MB of the two world files take 1.7 MB. A
+    lookup costs one block's decompression (tens of microseconds) unless it is recent."""
+
+    def __init__(self, text: bytes, starts: array, per_block: int = 64) -> None:
+        self._per_block = per_block
+        count = len(starts) - 1
+        self._blocks = [
+            zlib.compress(text[starts[first]:starts[min(first + per_block, count)] - 1], 1)
+            for first in range(0, count, per_block)]
+        self._recent: OrderedDict[int, list[bytes]] = OrderedDict()
+
+    def line(self, index: int) -> bytes:
+        """Line ``index`` without its newline."""
+        block, offset = divmod(index, self._per_block)
+        lines = self._recent.get(block)
+        if lines is None:
+            lines = self._recent[block] = zlib.decompress(self._blocks[block]).split(b"\n")
+            if len(self._recent) > _RECENT_BLOCKS:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(block)
+        return lines[offset]
 
 
 def _cell_key(row: int, column: int) -> int:
