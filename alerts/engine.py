@@ -24,7 +24,6 @@ from flightwatch.alerts.watchlist import (
     default_prefixes,
     read_callsign_prefixes,
 )
-from flightwatch.db.airports import Airport, read_airports
 from flightwatch.db.alerts import alert_near, latest_alerts
 from flightwatch.db.watchlist import entries, sync_files
 
@@ -98,12 +97,6 @@ def load_configured_watchlist(
     log.info("watchlist: %d aircraft (%d added, %d updated, %d removed from files)",
              len(watchlist), report.added, report.updated, report.removed)
     return watchlist
-
-
-def configured_airports(settings: SettingsLike, default: Path) -> list[Airport]:
-    """The airports a configuration names (``[detection] airports``), else ``default``."""
-    paths = settings["detection"]["airports"] or [default]
-    return [airport for path in paths for airport in read_airports(path)]
 
 
 def load_fences(specs: Iterable[Mapping[str, Any]]) -> list[Geofence]:

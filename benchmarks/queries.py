@@ -294,9 +294,8 @@ POSITION_COLUMNS = ("icao, time, lat, lon, altitude_ft, ground_speed_kt, track_d
 
 
 def small_tables(engine: Engine, addresses: list[str], watched: list[str]) -> None:
-    """Sources, aircraft, watchlist, airports through the models (typed columns)."""
-    from flightwatch.db.airports import read_airports
-    from flightwatch.db.flights import sync_configured_airports
+    """Sources, aircraft, watchlist through the models (typed columns). The airports table
+    stays empty, as a daemon with the bundled airports leaves it."""
     from flightwatch.db.models import Aircraft, Source, WatchlistEntry
 
     seen = datetime(2026, 1, 1, tzinfo=UTC)
@@ -309,7 +308,6 @@ def small_tables(engine: Engine, addresses: list[str], watched: list[str]) -> No
         conn.execute(WatchlistEntry.__table__.insert(), [
             {"icao": a, "registration": r, "operator": "state", "group_name": "BY_GOV",
              "origin": "benchmark", "updated": seen} for a, r in registration.items()])
-    sync_configured_airports(engine, read_airports(REPO / "config" / "airports.csv"))
 
 
 def core_rows(engine: Engine, chunk: Chunk) -> None:

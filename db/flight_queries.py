@@ -16,6 +16,8 @@ from flightwatch.db.reader import Reader, as_reader, where
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from flightwatch.db.airports import AirportIndex
+
 
 @dataclass(frozen=True, slots=True)
 class FlightRow:
@@ -211,10 +213,15 @@ def _turnarounds(reader: Reader, rows: Sequence[dict[str, Any]]) -> dict[tuple[s
     return out
 
 
-def airport_known(source: Reader | Engine, code: str) -> bool:
-    """Whether the airports table has this ICAO code or OurAirports ident."""
+def airport_known(source: Reader | Engine, code: str,
+                  bundled: AirportIndex | None = None) -> bool:
+    """Whether the airports table (configured and imported airports) or the ``bundled``
+    index (the world set the product ships, and configured files) knows this ICAO code
+    or ident."""
     wanted = code.strip().upper()
-    return as_reader(source).scalar(
+    if as_reader(source).scalar(
         "SELECT ident FROM airports WHERE icao = :code OR ident = :code LIMIT 1",
         {"code": wanted},
-    ) is not None
+    ) is not None:
+        return True
+    return bundled is not None and bundled.get(wanted) is not None

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -39,7 +39,6 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Table, and_, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from flightwatch.db.airports import Airport
 from flightwatch.db.evidence import (
     INFERRED,
     PROBABLE,
@@ -49,7 +48,6 @@ from flightwatch.db.evidence import (
 )
 from flightwatch.db.failures import FailureStreak
 from flightwatch.db.models import (
-    AirportRecord,
     FlightGeofence,
     FlightRecord,
 )
@@ -60,7 +58,6 @@ log = logging.getLogger(__name__)
 
 _FLIGHTS: Table = FlightRecord.__table__  # type: ignore[assignment]
 _FENCES: Table = FlightGeofence.__table__  # type: ignore[assignment]
-_AIRPORTS: Table = AirportRecord.__table__  # type: ignore[assignment]
 _SWEEP_EVERY = timedelta(minutes=1)
 _DEPARTURE_WINDOW = timedelta(minutes=3)  # a first-heard departure annotates a young flight
 _ENDS = ("departure", "arrival")
@@ -488,61 +485,3 @@ def open_arrival(engine: Engine, icao: str, time: datetime,
         return None
     arrival = _fix_from_row(row, "arrival")
     return LostFlight(row.last_seen, arrival) if arrival is not None else None
-
-
-# --- airports ---------------------------------------------------------------------------
-
-
-def _airport_row(airport: Airport, origin: str) -> dict[str, Any]:
-    return {
-        "ident": airport.ident, "icao": airport.icao or None, "iata": airport.iata or None,
-        "name": airport.name, "type": airport.type, "lat": airport.lat, "lon": airport.lon,
-        "elevation_ft": airport.elevation_ft, "municipality": airport.municipality or None,
-        "longest_runway_ft": airport.longest_runway_ft, "runways": airport.runways or None,
-        "origin": origin,
-    }
-
-
-CONFIG_ORIGIN = "config"
-IMPORT_PREFIX = "import:"
-
-
-def sync_configured_airports(engine: Engine, airports: Iterable[Airport]) -> int:
-    """Make the configured airports the table's ``config`` rows; imported rows stay and win."""
-    rows = [_airport_row(a, CONFIG_ORIGIN) for a in airports]
-    with engine.begin() as conn:
-        conn.execute(_AIRPORTS.delete().where(_AIRPORTS.c.origin == CONFIG_ORIGIN))
-        if rows:
-            conn.execute(dialect_insert(engine, _AIRPORTS).on_conflict_do_nothing(), rows)
-    return len(rows)
-
-
-def import_airports(engine: Engine, airports: Iterable[Airport], origin: str) -> int:
-    """Add or replace airports from an imported file (``origin`` names the file)."""
-    rows = [_airport_row(a, f"{IMPORT_PREFIX}{origin}") for a in airports]
-    if not rows:
-        return 0
-    stmt = dialect_insert(engine, _AIRPORTS)
-    with engine.begin() as conn:
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[_AIRPORTS.c.ident],
-                set_={c.name: stmt.excluded[c.name] for c in _AIRPORTS.c if c.name != "ident"},
-            ),
-            rows,
-        )
-    return len(rows)
-
-
-def stored_airports(engine: Engine) -> list[Airport]:
-    """Every airport in the table, for an ``AirportIndex``."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(_AIRPORTS).order_by(_AIRPORTS.c.ident)).all()
-    return [
-        Airport(
-            ident=r.ident, icao=r.icao or "", name=r.name, type=r.type, lat=r.lat, lon=r.lon,
-            elevation_ft=r.elevation_ft, iata=r.iata or "", municipality=r.municipality or "",
-            longest_runway_ft=r.longest_runway_ft, runways=r.runways or "",
-        )
-        for r in rows
-    ]

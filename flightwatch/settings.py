@@ -221,11 +221,13 @@ _D = DetectionConfig()
 # read by the detector, the flights and the alert rules alike.
 DETECTION_KEYS: dict[str, Key] = {
     "airports": _k(_path_list, None,
-                   "airports CSVs (flightwatch or OurAirports format) that add to or override "
-                   "the bundled airports (by ident or ICAO code)"),
+                   "your own airports CSVs (flightwatch or OurAirports format): they add to "
+                   "the shipped world airports, and a row with the same ICAO code or ident "
+                   "replaces the shipped one"),
     "runways": _k(_path_list, None,
-                  "runway CSVs (OurAirports runways.csv format) that add to the bundled runway "
-                  "ends; a threshold tells an approach from an overflight"),
+                  "your own runway CSVs (OurAirports runways.csv format), whose thresholds "
+                  "tell an approach from an overflight: an airport's runways here replace "
+                  "the shipped ones"),
     "airport_radius_km": _k(_within(0, 50, "km"), _D.airport_radius_km,
                             "observed landing/take-off: at most this far from an airport"),
     "landed_below_ft": _k(_within(0, 5000, "ft"), _D.landed_below_ft,

@@ -61,6 +61,13 @@ def watchlist_data() -> Callable[[str], Path]:
 
 
 @pytest.fixture(scope="session")
+def geo_data() -> Callable[[str], Path]:
+    """``geo_data("ourairports_runways_world.csv")`` -> path in tests/data/geo, else in
+    shared/data/geo."""
+    return _files_in(DATA_DIR / "geo", SHARED_DIR / "data" / "geo")
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> str:
     """SQLAlchemy URL of a scratch PostgreSQL database that tests may fill (.ci/run makes it)."""
     url = os.environ.get("FLIGHTWATCH_TEST_POSTGRES_URL")

@@ -83,3 +83,15 @@ def test_alert_picture_benchmark_measures_pictures() -> None:
     assert result["picture_ms_median"] > 0 and result["pillow_import_ms"] > 0
     assert result["end"]["VmHWM"] >= result["modules_loaded"]["VmHWM"] > 0
     assert result["recent_track_kb_per_aircraft"] > 0
+
+
+def test_airports_memory_benchmark_measures_the_world_set(tmp_path: Path) -> None:
+    import airports_memory
+
+    seconds, kept_mb, peak_mb = airports_memory.in_process()
+    assert seconds > 0 and 0 < kept_mb < peak_mb
+    (tmp_path / "fw.toml").write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
+    wall, cpu, rss = airports_memory.flightwatch(
+        airports_memory.REPO, tmp_path, "airports", "list", "--near", "53.88,28.03",
+        "--config", "fw.toml")
+    assert wall > 0 and cpu > 0 and rss > 0

@@ -1,6 +1,7 @@
 """Derive the shipped data in config/ from the reference material in ../shared.
 
 Run from the repository root:  python tools/derive_config.py [--shared ../shared]
+(airports need the ``tools`` extra: ``pip install -e '.[tools]'``)
 
 Reproducible: the same inputs give byte-identical outputs. The product never
 reads ../shared at run time; it reads what this script writes. Parsing goes
@@ -14,15 +15,13 @@ import argparse
 import csv
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flightwatch.db.airports import Airport, read_airports, write_airports  # noqa: E402
-from flightwatch.db.runways import RUNWAY_COLUMNS, read_runways  # noqa: E402
 from flightwatch.db.watchlist_file import read_watchlist, write_watchlist  # noqa: E402
+from tools.derive_airports import derive_airports  # noqa: E402
 
 PREFIX_COLUMNS = ("prefix", "telephony", "operator", "country", "group", "confidence", "note")
 
@@ -107,52 +106,6 @@ def derive_borders(src: Path, out: Path, tolerance_deg: float = 0.01) -> None:
     print(f"{out.name}: {len(features)} countries")
 
 
-def _runways(path: Path) -> dict[str, list[dict[str, str]]]:
-    by_airport: dict[str, list[dict[str, str]]] = {}
-    with path.open(newline="", encoding="utf-8") as src:
-        for row in csv.DictReader(src):
-            if row["closed"] != "1" and row["surface"] != "CLOSED":
-                by_airport.setdefault(row["airport_ident"], []).append(row)
-    return by_airport
-
-
-def _with_runways(airport: Airport, runways: list[dict[str, str]]) -> Airport:
-    lengths = [int(r["length_ft"]) for r in runways if r["length_ft"]]
-    text = "; ".join(
-        f"{r['le_ident']}/{r['he_ident']} {r['length_ft'] or '?'}ft {r['surface']}"
-        for r in sorted(runways, key=lambda r: r["le_ident"])
-    )
-    return replace(airport, longest_runway_ft=max(lengths) if lengths else None, runways=text)
-
-
-def derive_airports(shared: Path, config: Path) -> None:
-    """Open airports of Belarus (closed ones dropped), heliports kept, runways summarised."""
-    geo = shared / "data/geo"
-    airports = read_airports(geo / "belarus_airports_ourairports.csv")
-    runways = _runways(geo / "belarus_runways_ourairports.csv")
-    airports = [_with_runways(a, runways.get(a.ident, [])) for a in airports]
-    write_airports(config / "airports.csv", airports)
-    print(f"airports.csv: {len(airports)} airports")
-    derive_runways(runways, config / "runways.csv")
-
-
-def derive_runways(runways: dict[str, list[dict[str, str]]], out: Path) -> None:
-    """Open runways with both thresholds known, OurAirports' columns, read back to check."""
-    kept = [
-        r for ident in sorted(runways) for r in sorted(runways[ident], key=lambda r: r["le_ident"])
-        if all(r[k] for k in ("le_latitude_deg", "le_longitude_deg", "he_latitude_deg",
-                              "he_longitude_deg"))
-    ]
-    with out.open("w", encoding="utf-8", newline="") as dst:
-        writer = csv.writer(dst, lineterminator="\n")
-        writer.writerow(RUNWAY_COLUMNS)
-        writer.writerows([r[c] for c in RUNWAY_COLUMNS] for r in kept)
-    ends = read_runways(out)
-    if len(ends) != 2 * len(kept):
-        raise SystemExit(f"{out}: {len(kept)} runways written, {len(ends)} ends read back")
-    print(f"runways.csv: {len(kept)} runways with threshold coordinates")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=ROOT / ".." / "shared")
@@ -177,7 +130,7 @@ def main() -> None:
         "CC BY-SA 4.0 (VATSpy Data Project)",
         pick=("id", "UMMV"),  # the whole FIR; the file's other features are its sectors
     )
-    derive_airports(shared, config)
+    derive_airports(shared, config)  # the world's and Belarus' (tools/derive_airports.py)
     derive_borders(geo / "belarus_neighbours_ne10m.geojson", config / "borders.geojson")
 
 

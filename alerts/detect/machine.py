@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -94,7 +93,6 @@ _FAR_KM = 100.0  # heard again this far from an arrival's airport, not climbing:
 _CRUISE_ABOVE_FT = 15000.0  # ... or this high above it
 _DARK_ABOVE_FT = 5000.0  # a dark loss is above this height over the nearest field
 _DARK_AIRPORT_KM = 30.0  # ... and no field this near
-_ELEVATION_CELL_KM = 140.0  # a cell's corners and some margin
 _LOST_AFTER = timedelta(seconds=60)  # the tracker's silence before a loss, by default
 _STOP_S = 300.0  # a turnaround is at least this long on the ground, by the estimates
 
@@ -169,7 +167,8 @@ class Detector:
         self._order = 0
         self._window = timedelta(seconds=self.config.turnaround_s)
         self._gap_s = self.config.flights_gap_s
-        self._elevations: dict[tuple[int, int], float] = {}
+        self._ground_margin_ft = (max(self.config.landed_below_ft,
+                                      self.config.inferred_below_ft) + 1500.0)
         self._lookups_until: datetime | None = None
         self._looked_up: set[str] = set()
 
@@ -596,18 +595,11 @@ class Detector:
     # --- plumbing -------------------------------------------------------------------
 
     def _near_ground_ft(self, lat: float, lon: float) -> float:
-        """Near the ground here: below the highest nearby field plus the landing thresholds
-        plus 1,500 ft of barometric margin (cached per one-degree cell)."""
-        key = (math.floor(lat), math.floor(lon))
-        cached = self._elevations.get(key)
-        if cached is None:
-            nearby = self.airports.within(key[0] + 0.5, key[1] + 0.5, _ELEVATION_CELL_KM)
-            highest = max((elevation or 0.0 for _, a in nearby for elevation in (
-                a.elevation_ft, *(end.elevation_ft for end in self.airports.runway_ends(a)))),
-                default=0.0)
-            cached = self._elevations[key] = highest + max(
-                self.config.landed_below_ft, self.config.inferred_below_ft) + 1500.0
-        return cached
+        """Near the ground here: below the highest field around (runway ends included)
+        plus the landing thresholds plus 1,500 ft of barometric margin. Around, not the
+        world's highest (Daocheng Yading, 14,472 ft), or nearly every position below
+        17,000 ft would be decoded everywhere."""
+        return self.airports.ceiling_ft(lat, lon) + self._ground_margin_ft
 
     def _forward(self, position: Position, registration: str | None, airborne: bool) -> None:
         for subscriber in self.subscribers:

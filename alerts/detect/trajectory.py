@@ -167,7 +167,8 @@ def runway_needed_ft(category: str | None) -> float:
 
 def suitable(airport: Airport, min_runway_ft: float) -> bool:
     """Whether a fixed-wing aircraft needing ``min_runway_ft`` can land there."""
-    if airport.type in {"heliport", "seaplane_base", "balloonport", "closed"}:
+    if not airport.fixed_wing or airport.type in {"heliport", "seaplane_base", "balloonport",
+                                                  "closed"}:
         return False
     length = airport.longest_runway_ft
     return length is None or length >= min_runway_ft

@@ -26,14 +26,16 @@ from flightwatch.decoder.geodesy import bearing_deg
 
 # "42 km SW of UMMS": beyond this an airfield says nothing about where the aircraft is.
 NEAREST_AIRPORT_KM = 100.0
-# Airports a reader knows; a heliport or farm strip nearby tells them nothing.
+# Airports a reader knows; a heliport or farm strip nearby tells them nothing. OurAirports
+# types where the row has them (Belarus, a user's import); a bundled world airport has no
+# size, so one with an IATA code (scheduled service) stands for them.
 LANDMARK_TYPES = frozenset({"large_airport", "medium_airport"})
 _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 
-def landmarks(airports: Iterable[Airport]) -> AirportIndex:
-    """The airports worth naming as "42 km SW of ..." (only these are kept in memory)."""
-    return AirportIndex(a for a in airports if a.type in LANDMARK_TYPES)
+def is_landmark(airport: Airport) -> bool:
+    """An airport worth naming as "42 km SW of ..."."""
+    return airport.type in LANDMARK_TYPES or (airport.type == "airport" and bool(airport.iata))
 
 
 def zones_of(fences: Iterable[Mapping[str, Any]]) -> dict[str, tzinfo]:
@@ -122,7 +124,7 @@ class PhoneFormat:
     def _nearest_airport(self, lat: float, lon: float) -> str | None:
         if self.airports is None:
             return None
-        airport = self.airports.nearest(lat, lon, NEAREST_AIRPORT_KM)
+        airport = self.airports.nearest(lat, lon, NEAREST_AIRPORT_KM, where=is_landmark)
         if airport is None:
             return None
         km = haversine_km(airport.lat, airport.lon, lat, lon)

@@ -93,14 +93,21 @@ def _geofences(settings: Settings, problems: list[str], lines: list[str]) -> Non
 
 def _airports(settings: Settings, problems: list[str], lines: list[str]) -> None:
     """The airports and runways behind landed/took_off, observed and inferred."""
-    from flightwatch.db.airports import AirportsError, read_airports
+    from flightwatch.airports import world_paths
+    from flightwatch.db.airports import AirportsError, read_airports, world_airports
     from flightwatch.db.runways import RunwaysError, read_runways
+    from flightwatch.db.world_airports import WorldAirportsError
     from flightwatch.settings import bundled
 
+    try:
+        lines.append(f"airports: bundled world set: {len(world_airports(*world_paths())):,} "
+                     "airports")
+    except WorldAirportsError as exc:
+        problems.append(f"bundled airports: {exc} (reinstall flightwatch)")
     alerts = settings["alerts"]
     for key, read, default in (("airports", read_airports, "airports.csv"),
                                ("runways", read_runways, "runways.csv")):
-        for path in alerts[key] or [bundled(default)]:
+        for path in [bundled(default), *(alerts[key] or [])]:
             try:
                 loaded = read(path)
             except (AirportsError, RunwaysError) as exc:

@@ -59,6 +59,7 @@ def register(commands: Any) -> None:
 
 
 def cmd_flights(args: argparse.Namespace) -> int:
+    from flightwatch.airports import airport_index
     from flightwatch.cli.selection import selected_icaos
     from flightwatch.db.flight_queries import airport_known, query_flights
     from flightwatch.output.formats import TRACK_FORMATS, write
@@ -76,9 +77,10 @@ def cmd_flights(args: argparse.Namespace) -> int:
             reader, icaos=icaos, callsign=args.callsign, airport=args.airport,
             watched=args.watched, geofence=args.geofence, since=args.since, until=args.until,
         )
-        if not flights and args.airport and not airport_known(reader, args.airport):
-            print(f"note: {args.airport} is not a known airport code "
-                  "(see config/airports.csv; add more with `flightwatch airports import FILE`)",
+        if not flights and args.airport and not airport_known(reader, args.airport,
+                                                              airport_index(settings)):
+            print(f"note: {args.airport} is not a known airport code (see `flightwatch "
+                  "airports list`; add more with `flightwatch airports import FILE`)",
                   file=sys.stderr)
         with output_to(args.out) as out:
             if args.format in TRACK_FORMATS:

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flightwatch.cli.common import EXIT_OK, engine_for, settings_from
 from flightwatch.cli.selection import Selection, add_selection_arguments, selection_from
 from flightwatch.settings import bundled
+
+if TYPE_CHECKING:
+    from flightwatch.alerts.geofence import Geofence
+    from flightwatch.db.airports import Airport, AirportIndex
+    from flightwatch.output.map import MapPosition
 
 
 def register(commands: Any) -> None:
@@ -76,7 +81,8 @@ class _Around:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from flightwatch.alerts.engine import configured_airports, load_fences
+    from flightwatch.airports import airport_index
+    from flightwatch.alerts.engine import load_fences
     from flightwatch.output.map import render_map
 
     settings = settings_from(args)
@@ -86,7 +92,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     positions = list(selection.positions(engine))
     drawn = {row.icao for row in positions}
     alerts = _alerts_for(engine, drawn, selection)
-    airports = configured_airports(settings, bundled("airports.csv"))
+    airports = airports_in_view(airport_index(settings), positions, fences)
     page = render_map(positions, fences=fences, airports=airports, alerts=alerts,
                       surroundings=_Around(settings, engine, airports))
     args.out.write_text(page, encoding="utf-8")
@@ -95,3 +101,30 @@ def cmd_map(args: argparse.Namespace) -> int:
     print(f"{args.out}: {len(drawn)} aircraft, {len(positions):,} positions, "
           f"{len(alerts)} alerts")
     return EXIT_OK
+
+
+# Airports this far outside the drawn tracks (or fences) are still drawn.
+MAP_MARGIN_KM = 30.0
+
+
+def airports_in_view(index: AirportIndex, positions: Sequence[MapPosition],
+                     fences: Sequence[Geofence]) -> list[Airport]:
+    """The airports around what the map shows (the tracks, else the fences), not all
+    28,000 of the world's."""
+    from flightwatch.db.airports import haversine_km
+
+    if positions:
+        lats, lons = [p.lat for p in positions], [p.lon for p in positions]
+        box = min(lats), min(lons), max(lats), max(lons)
+    elif fences:
+        bounds = [f.bounds for f in fences]  # (min_lon, min_lat, max_lon, max_lat)
+        box = (min(b[1] for b in bounds), min(b[0] for b in bounds),
+               max(b[3] for b in bounds), max(b[2] for b in bounds))
+    else:
+        return []
+    south, west, north, east = box
+    centre = (south + north) / 2, (west + east) / 2
+    reach = haversine_km(*centre, north, east) + MAP_MARGIN_KM
+    margin = MAP_MARGIN_KM / 111.0
+    return [a for _km, a in index.within(*centre, reach)
+            if south - margin <= a.lat <= north + margin]

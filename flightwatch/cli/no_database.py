@@ -18,16 +18,23 @@ from flightwatch.settings import DATABASE_URL_ENV, ConfigError, Settings, load_s
 DEMO_CONFIG = Path("config", "demo.toml")
 
 
-def require_database(settings: Settings) -> None:
-    """Stop (exit 2) where the configured SQLite file does not exist. Other databases
-    (PostgreSQL) live on a server that an administrator creates, and a folder that does
-    not exist is the engine's to report (``database.url``): they pass."""
+def database_missing(settings: Settings) -> str | None:
+    """The configured SQLite file's path where it does not exist, else None. Other
+    databases (PostgreSQL) live on a server that an administrator creates, and a folder
+    that does not exist is the engine's to report (``database.url``): they pass."""
     from flightwatch.db.reader import sqlite_file
 
     path = sqlite_file(settings.database_url)
     if path is None or os.path.isfile(path) or not Path(path).parent.is_dir():
-        return
-    raise UsageError(f"no database at {os.path.abspath(path)} ({_hint(settings)})")
+        return None
+    return os.path.abspath(path)
+
+
+def require_database(settings: Settings) -> None:
+    """Stop (exit 2) where the configured SQLite file does not exist."""
+    path = database_missing(settings)
+    if path is not None:
+        raise UsageError(f"no database at {path} ({_hint(settings)})")
 
 
 def _hint(settings: Settings) -> str:

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from flightwatch.airports import airport_index
 from flightwatch.alerts.notify import AlertSink, Backoff, OutboxWorker, build_notifiers
-from flightwatch.alerts.notify.phone import landmarks
-from flightwatch.db.airports import AirportIndex, read_airports
+from flightwatch.db.airport_queries import stored_airports
+from flightwatch.db.airports import AirportIndex
 from flightwatch.db.alert_queries import pending_count
 from flightwatch.db.alert_record import Alert
-from flightwatch.settings import Settings, bundled
+from flightwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,17 @@ class Alerting:
         return pending_count(self.engine)
 
 
-def chat_airports(settings: Settings) -> AirportIndex | None:
+def chat_airports(settings: Settings, engine: Engine) -> AirportIndex | None:
     """The airports that name the nearest airfield in chat and MQTT alerts (None when no
-    such channel is configured)."""
+    such channel is configured): the process's one index (its world part is shared)."""
     if not (settings["alerts.apprise"]["urls"] or settings["alerts.mqtt"]["host"]):
         return None
-    paths = settings["alerts"]["airports"] or [bundled("airports.csv")]
-    return landmarks(a for path in paths for a in read_airports(path))
+    return airport_index(settings, stored_airports(engine))
 
 
 def build_alerting(settings: Settings, engine: Engine) -> Alerting:
     """Raises ``NotifierConfigError`` (exit 2) when a channel is misconfigured."""
-    notifiers = build_notifiers(settings, airports=chat_airports(settings))
+    notifiers = build_notifiers(settings, airports=chat_airports(settings, engine))
     alerts = settings["alerts"]
     backoff = Backoff(first=alerts["retry_first"], cap=alerts["retry_max"],
                       give_up_after=alerts["give_up_after"])

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from flightwatch.airports import airport_index
 from flightwatch.alerts.detect import (
     Arrival,
     Confirmation,
@@ -32,17 +33,13 @@ from flightwatch.alerts.detect import (
     Retraction,
 )
 from flightwatch.alerts.engine import load_fences
+from flightwatch.db.airport_queries import stored_airports
+from flightwatch.db.airport_table import sync_configured_airports
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.coverage import load_cells, save_coverage
-from flightwatch.db.flights import (
-    FlightSegmenter,
-    open_arrival,
-    stored_airports,
-    sync_configured_airports,
-)
-from flightwatch.db.runways import read_runways
+from flightwatch.db.flights import FlightSegmenter, open_arrival
 from flightwatch.decoder.tracker import Position
-from flightwatch.settings import LOCAL_SOURCE_TYPES, Settings, bundled
+from flightwatch.settings import LOCAL_SOURCE_TYPES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -129,16 +126,18 @@ def fence_reloader(detection: Detection, settings: Settings) -> Callable[[], Non
     return reload
 
 
-def load_airport_index(settings: Settings, engine: Engine) -> AirportIndex:
-    """The configured airports files synced into the ``airports`` table, plus imports."""
-    detection = settings["detection"]
-    paths = detection["airports"] or [bundled("airports.csv")]
-    configured = [a for path in paths for a in read_airports(path)]
-    sync_configured_airports(engine, configured)
-    runways = detection["runways"] or [bundled("runways.csv")]
-    ends = [end for path in runways for end in read_runways(path)]
-    index = AirportIndex(stored_airports(engine), ends)
-    log.info("detection: %d airports (%d runway ends)", len(index), len(ends))
+def airports_at_start(settings: Settings, engine: Engine) -> AirportIndex:
+    """The ``[detection] airports`` files synced into the ``airports`` table (only what
+    differs is written), then the one index of bundled, configured and imported
+    airports (``flightwatch.airports.airport_index``)."""
+    configured = [a for path in settings["detection"]["airports"] or []
+                  for a in read_airports(path)]
+    synced = sync_configured_airports(engine, configured)
+    if synced.wrote:
+        log.info("airports table: %d configured airports added, %d changed, %d removed",
+                 synced.added, synced.changed, synced.removed)
+    index = airport_index(settings, stored_airports(engine))
+    log.info("detection: %d airports for landings and take-offs", len(index))
     return index
 
 
@@ -149,10 +148,11 @@ def local_sources(settings: Settings) -> Callable[[str], bool]:
     return lambda name: name in names or name.startswith("replay:")
 
 
-def build_detection(settings: Settings, engine: Engine, *, local: bool = True) -> Detection:
+def build_detection(settings: Settings, engine: Engine, *, local: bool = True,
+                    airports: AirportIndex | None = None) -> Detection:
     """The detector and the flights a configuration describes. ``local``: the data is this
     receiver's (run, replay), so it learns the coverage; an import of someone else's
-    history is not."""
+    history is not. ``airports`` when the caller loaded them already."""
     receiver = settings["receiver"]
     coverage = None
     if local and receiver["lat"] is not None:
@@ -161,7 +161,8 @@ def build_detection(settings: Settings, engine: Engine, *, local: bool = True) -
         coverage.load(load_cells(engine, receiver["name"]))
     config = detection_config(settings)
     detector = Detector(
-        load_airport_index(settings, engine), config, coverage=coverage,
+        airports if airports is not None else airports_at_start(settings, engine), config,
+        coverage=coverage,
         is_local=local_sources(settings) if local else (lambda _name: False),
         remembered=partial(open_arrival, engine),
     )

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
-from flightwatch.daemon.flights import Detection, build_detection, fence_reloader
+from flightwatch.daemon.flights import (
+    Detection,
+    airports_at_start,
+    build_detection,
+    fence_reloader,
+)
 from flightwatch.db.store import Store
 from flightwatch.decoder import Frame, Observation
 from flightwatch.decoder.modes import ModeSDecoder
@@ -288,7 +293,9 @@ def build_pipeline(
         identification_every_s=tracker_cfg["store_interval"],
         skip_unused=True,
     )
-    detection = pipeline.detection = build_detection(settings, engine, local=local)
+    airports = airports_at_start(settings, engine)  # one index: detection and alert rules
+    detection = pipeline.detection = build_detection(settings, engine, local=local,
+                                                     airports=airports)
     pipeline.listeners.append(detection.detector)
     pipeline.flushers.append(detection.flush)
     pipeline.reloaders.append(fence_reloader(detection, settings))

@@ -103,12 +103,12 @@ class AlertPictures:
 def map_layers(settings: Any, reader: Any = None) -> MapLayers:
     """The layers a configuration describes: its fences and airports, the bundled towns,
     the receiver and its learned coverage."""
-    from flightwatch.alerts.engine import configured_airports, load_fences
-    from flightwatch.settings import bundled
+    from flightwatch.airports import airport_index
+    from flightwatch.alerts.engine import load_fences
 
-    airports = configured_airports(settings, bundled("airports.csv"))
     return MapLayers(
-        fences=load_fences(settings.geofences), airports=list(airports), towns=read_places(),
+        fences=load_fences(settings.geofences), airports=airport_index(settings),
+        towns=read_places(),
         receiver=receiver_of(settings),
         outlines=receiver_outlines(reader) if reader is not None else [],
     )

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flightwatch.db.airports import Airport
+from flightwatch.db.airports import Airport, AirportIndex
 from flightwatch.db.alert_record import TrackPoint
 from flightwatch.output.map import LEGEND_ORDER, MAX_GAP_S, altitude_band
 from flightwatch.output.places import (
@@ -29,6 +29,7 @@ from flightwatch.output.places import (
     Outline,
     Place,
     Receiver,
+    airport_coded,
     airports_within,
     towns_within,
 )
@@ -86,7 +87,7 @@ class MapLayers:
     """What every picture draws around its track; built once per process."""
 
     fences: Sequence[Geofence] = ()
-    airports: Sequence[Airport] = ()
+    airports: Sequence[Airport] | AirportIndex = ()
     towns: Sequence[Place] = ()
     receiver: Receiver | None = None
     outlines: Sequence[Outline] = ()
@@ -288,7 +289,8 @@ def _choose_places(
             labels.place(*view.xy(mark.lat, mark.lon), mark.label, font.bold)
     bounds, zoom = view.bounds(), view.zoom
     wanted = set(highlight)
-    airports = [a for a in layers.airports if a.code in wanted]
+    airports = [a for a in (airport_coded(layers.airports, code) for code in sorted(wanted))
+                if a is not None]
     for airport in airports:
         labels.place(*view.xy(airport.lat, airport.lon), airport.code, font.bold, AIRPORT)
     candidates = towns_within(layers.towns, bounds, zoom + TOWN_ZOOM_BONUS)

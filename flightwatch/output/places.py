@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flightwatch.db.airports import Airport
+from flightwatch.db.airports import Airport, AirportIndex, haversine_km
 from flightwatch.db.coverage import Outline
 from flightwatch.settings import bundled
 
@@ -85,9 +85,23 @@ def towns_within(places: Iterable[Place], bounds: Bounds, zoom: float) -> list[P
     return [p for p in places if p.min_zoom <= zoom and _inside(p.lat, p.lon, bounds)]
 
 
-def airports_within(airports: Iterable[Airport], bounds: Bounds, zoom: float) -> list[Airport]:
-    """The airports a map of ``bounds`` at ``zoom`` draws."""
+def airports_within(airports: Iterable[Airport] | AirportIndex, bounds: Bounds,
+                    zoom: float) -> list[Airport]:
+    """The airports a map of ``bounds`` at ``zoom`` draws (from an index, only those
+    around the view are looked at: the world has 28,000)."""
+    if isinstance(airports, AirportIndex):
+        south, west, north, east = bounds
+        centre = (south + north) / 2, (west + east) / 2
+        reach = haversine_km(*centre, north, east) + 1.0
+        airports = [a for _km, a in airports.within(*centre, reach)]
     return [a for a in airports if airport_zoom(a) <= zoom and _inside(a.lat, a.lon, bounds)]
+
+
+def airport_coded(airports: Iterable[Airport] | AirportIndex, code: str) -> Airport | None:
+    """The airport of an ICAO code (or ident), if known."""
+    if isinstance(airports, AirportIndex):
+        return airports.get(code)
+    return next((a for a in airports if a.code == code), None)
 
 
 def padded(bounds: Bounds, fraction: float = 0.25) -> Bounds:

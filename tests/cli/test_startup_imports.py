@@ -75,9 +75,14 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return config
 
 
+#: The bundled world airports: read only by the commands that look airports up.
+WORLD = "flightwatch.db.world_airports"
+
+
 def test_help_loads_no_database_no_network_no_geometry(tmp_path: Path) -> None:
     loaded = loaded_by("--help", cwd=tmp_path)
     assert top_level(loaded) & (HEAVY | {"sqlalchemy", "ssl"}) == set()
+    assert WORLD not in loaded
     assert "importlib.metadata" not in loaded  # the version is looked up for --version only
 
 
@@ -89,11 +94,16 @@ def test_query_commands_read_a_current_sqlite_database_without_sqlalchemy(
     assert ran["code"] == 0 and ran["out"]
     assert "sqlite3" in ran["modules"]  # they did read the database
     assert top_level(set(ran["modules"])) & (HEAVY | {"sqlalchemy"}) == set()
+    assert WORLD not in ran["modules"]
 
 
 def test_airports_list_loads_no_migration_tool(database: Path) -> None:
     loaded = loaded_by("airports", "list", "--config", str(database), cwd=database.parent)
     assert top_level(loaded) & HEAVY == set()
+    ran = probe("airports", "list", "--near", "53.88,28.03", "--config", str(database),
+                cwd=database.parent)
+    assert ran["code"] == 0 and "UMMS" in ran["out"]
+    assert top_level(set(ran["modules"])) & HEAVY == set()  # no numpy: array columns
 
 
 @pytest.mark.parametrize("command", [c for c in QUERIES if c != ["status"]], ids=" ".join)

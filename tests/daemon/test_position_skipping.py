@@ -243,20 +243,22 @@ def test_a_corrupted_frame_left_undecoded_does_not_keep_an_aircraft_alive(
     assert skipping == everything
 
 
-def test_near_the_ground_means_near_the_highest_runway(tmp_path: Path) -> None:
+def test_near_the_ground_means_near_the_highest_runway_around(tmp_path: Path) -> None:
     """El Alto's runway ends are at 13,300 ft; its airport row gives no elevation. An
-    aircraft at 15,000 ft may be on final there: followed. At 17,000 ft it is not."""
+    aircraft near it at 15,000 ft may be on final there: followed (13,300 ft + 1,500 ft
+    landing threshold + 1,500 ft margin). At 17,000 ft it is not, nor at 15,000 ft over
+    the lowlands 500 km east, where no field is that high."""
     airport = Airport("SLLP", "SLLP", "El Alto", "large_airport", -16.513, -68.192)
     end = RunwayEnd("SLLP", "10", -16.5097, -68.2167, 97.0, 13_300.0)
     detector = Detector(AirportIndex([airport], [end]))
     t = datetime(2024, 5, 1, tzinfo=UTC)
 
-    def at(altitude: float) -> AircraftState:
-        position = Position("E80123", t, -16.6, -68.3, altitude, 150.0, 100.0, -700.0, False,
+    def at(lat: float, lon: float, altitude_ft: float) -> AircraftState:
+        position = Position("E80123", t, lat, lon, altitude_ft, 180.0, 90.0, -800.0, False,
                             None, "test")
-        return AircraftState("E80123", t, t, altitude_ft=altitude, position=position)
+        return AircraftState("E80123", t, t, altitude_ft=altitude_ft, position=position)
 
-    # landing threshold (1,500 ft) and barometric margin (1,500 ft) above the runway end
-    assert detector.follows(at(13_300 + 2_999))
-    assert not detector.follows(at(13_300 + 3_001))
-    assert not detector.follows(at(17_000.0))
+    assert detector.follows(at(-16.6, -68.4, 15_000.0))
+    assert not detector.follows(at(-16.6, -68.4, 17_000.0))
+    assert not detector.follows(at(-16.6, -63.6, 15_000.0))
+    assert detector.follows(AircraftState("E80123", t, t, altitude_ft=17_000.0))  # where?

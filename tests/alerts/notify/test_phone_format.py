@@ -13,16 +13,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flightwatch.alerts.notify.phone import PhoneFormat, landmarks, zones_of
-from flightwatch.db.airports import read_airports
-from flightwatch.settings import bundled, load_settings
+from flightwatch.airports import airport_index
+from flightwatch.alerts.notify.phone import PhoneFormat, zones_of
+from flightwatch.settings import load_settings
 
 MINSK = {"belarus": ZoneInfo("Europe/Minsk")}
 
 
 @pytest.fixture(scope="module")
 def airports():
-    return landmarks(read_airports(bundled("airports.csv")))
+    return airport_index()  # the shipped world and Belarus airports
 
 
 def test_the_body_a_phone_shows(make_alert, airports):
@@ -47,6 +47,17 @@ def test_the_local_date_is_shown_when_it_differs(make_alert, airports):
     landed = make_alert(kind="landed", airport="UMMS", lat=53.888, lon=28.04)
     assert phone.where(landed) == "Belarus, at UMMS Minsk National Airport (53.8880, 28.0400)"
     assert "Track" not in phone.body(late)
+
+
+def test_a_world_airport_with_an_iata_code_is_a_landmark(make_alert, airports):
+    """Outside Belarus the bundled world set names the place: Vilnius (VNO) 12 km S of
+    the point, not the nearer heliports or strips without scheduled service."""
+    phone = PhoneFormat("", MINSK, airports)
+    north = make_alert(geofence=None, lat=54.7420, lon=25.2858)
+    assert phone.where(north) == "12 km N of EYVI Vilnius International Airport " \
+                                 "(54.7420, 25.2858)"
+    landed = make_alert(kind="landed", airport="UUWW", geofence=None, lat=55.59, lon=37.26)
+    assert phone.where(landed) == "at UUWW Vnukovo International Airport (55.5900, 37.2600)"
 
 
 def test_a_retracted_landing_says_which_alert_was_wrong(make_alert, airports):
