@@ -60,6 +60,34 @@ def test_the_shell_parts_do_not_reach_up(part: str) -> None:
     assert {f: bad for f, bad in wrong.items() if bad} == {}
 
 
+def _defined(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+
+
+# Where landings, take-offs and losses are judged: one package, alerts/detect/, below the
+# rules (it imports nothing of theirs) and above the store; nowhere else defines a judgement.
+DETECTION = ROOT / "alerts" / "detect"
+JUDGEMENTS = {"inferred_arrival", "inferred_departure", "arrival_fit", "departure_fit",
+              "on_the_ground", "CoverageMap", "Detector"}
+
+
+def test_detection_is_one_package_below_the_rules() -> None:
+    for path in DETECTION.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "flightwatch.alerts.rules" not in text, path
+        assert "flightwatch.alerts.notify" not in text, path
+    elsewhere = {
+        str(path.relative_to(ROOT)): sorted(_defined(path) & JUDGEMENTS)
+        for package in ("collector", "decoder", "alerts", "db", "flightwatch")
+        for path in (ROOT / package).rglob("*.py")
+        if not path.is_symlink() and DETECTION not in path.parents
+        and not any(part.is_symlink() for part in path.parents)
+    }
+    assert {f: names for f, names in elsewhere.items() if names} == {}
+
+
 def test_only_the_decoder_imports_pymodes() -> None:
     users = [
         str(path.relative_to(ROOT))

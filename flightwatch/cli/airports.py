@@ -28,7 +28,7 @@ AIRPORT_COLUMNS = Columns(AIRPORT_FIELDS, compact=(
     "ident", "icao", "iata", "name", "type", "municipality"))
 NEAR_FIELDS = ("distance_km", *AIRPORT_FIELDS)
 NEAR_COLUMNS = Columns(NEAR_FIELDS, compact=(
-    "distance_km", "icao", "name", "elevation_ft", "tz", "longest_runway_ft"))
+    "distance_km", "ident", "name", "type", "elevation_ft", "longest_runway_ft"))
 DEFAULT_WITHIN_KM = 50.0
 
 

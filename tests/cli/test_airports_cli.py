@@ -98,6 +98,7 @@ def test_the_whole_list_has_the_world_and_yours(
 def test_flights_at_a_world_airport_is_no_unknown_code(
     capsys: pytest.CaptureFixture[str], config_file: Path
 ) -> None:
+    assert run(capsys, "db", "upgrade", "--config", str(config_file))[0] == 0  # flights reads it
     code, _, err = run(capsys, "flights", "--airport", "UUWW", "--config", str(config_file))
     assert code == 0 and "not a known airport" not in err
     code, _, err = run(capsys, "flights", "--airport", "QQQQ", "--config", str(config_file))

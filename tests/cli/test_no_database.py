@@ -14,7 +14,7 @@ from cli_helpers import DEMO_CONFIG, REPO, Demo, run
 READERS = [
     ["history"], ["history", "--format", "kml"], ["alerts"], ["alerts", "--pending"],
     ["flights"], ["flights", "--format", "geojson"], ["watchlist", "list"],
-    ["watchlist", "remove", "157710"], ["airports", "list"], ["map", "--out", "map.html"],
+    ["watchlist", "remove", "157710"], ["map", "--out", "map.html"],
     ["serve"], ["db", "copy", "--to", "sqlite:///copy.db"],
 ]
 
@@ -29,6 +29,16 @@ def test_a_reader_creates_no_database(
     assert code == 2 and out == ""
     assert err == (f"flightwatch: no database at {tmp_path / 'flightwatch.db'} (is it another "
                    "--config FILE? `flightwatch run`, `replay` and `import` create one)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_airports_list_needs_no_database_and_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The world's airports are bundled: listing them needs no database (and makes none)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _err = run(capsys, "airports", "list", "--near", "53.88,28.03", "--within", "5")
+    assert code == 0 and "UMMS" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 

@@ -354,7 +354,8 @@ def test_real_captures_gain_no_judged_landing_and_nothing_dark(
     name: str, capture: Callable[[str], Path], tmp_path: Path,
 ) -> None:
     """Every aircraft of the capture watched (so a dark loss would be an alert): no landing
-    or take-off is judged (only heard ones may be), nothing goes dark."""
+    is judged (only heard ones may be), nothing goes dark. (A departure may be: Delft's
+    easyJet first heard climbing through 18,000 ft 54 km from Schiphol left Schiphol.)"""
     path = capture(name)
     first = tmp_path / "first.toml"
     first.write_text('[database]\nurl = "sqlite:///first.db"\n', encoding="utf-8")
@@ -380,7 +381,6 @@ def test_real_captures_gain_no_judged_landing_and_nothing_dark(
     finally:
         engine.dispose()
     judged = ("inferred", "probable", "confirmed")
-    assert [f for f in flights if f.arrival_evidence in judged
-            or f.departure_evidence in judged] == []
+    assert [f for f in flights if f.arrival_evidence in judged] == []
     assert [a for a in alerts if a.kind == "went_dark"
-            or (a.kind in ("landed", "took_off") and a.evidence in judged)] == []
+            or (a.kind == "landed" and a.evidence in judged)] == []

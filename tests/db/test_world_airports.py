@@ -185,7 +185,7 @@ def test_a_user_csv_overrides_a_world_airport_and_adds_one(tmp_path: Path) -> No
         "UUWW,UUWW,,Vnukovo (mine),large_airport,55.5915,37.2615,,\n",
         encoding="utf-8")
     bundled = airport_index()
-    settings = {"alerts": {"airports": [own], "runways": None}}
+    settings = {"detection": {"airports": [own], "runways": None}}
     index = airport_index(settings)  # type: ignore[arg-type]
     vilnius = index.get("eyvi")
     assert vilnius is not None and vilnius.name == "Vilnius (my survey)"
