@@ -1,5 +1,7 @@
 """Aggregator items are attacker-controlled: each implausible one is refused alone, with a
-counted reason, and the rest of the answer is used; memory stays bounded whatever the count.
+counted reason, and the rest of the answer is used; memory stays bounded whatever the count;
+a plausible one whose text is longer than its column costs no position (SQLite and
+PostgreSQL).
 
 Answers are served by a real HTTP server (pytest-httpserver) as raw JSON text, since
 Python's json module accepts the NaN and Infinity literals a hostile server may send.
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import text
 
 from flightwatch.cli.status import StatusReport, write_table
 from flightwatch.collector.aggregators import BadResponse, OpenSkySource
@@ -162,11 +165,47 @@ def test_opensky_state_vectors_with_hostile_values(httpserver: HTTPServer) -> No
     }
 
 
-def test_refusals_by_reason_reach_the_status_snapshot(
-        httpserver: HTTPServer, tmp_path: Path) -> None:
+#: Plausible by every check (at most 64 characters of valid Unicode), yet longer than
+#: their columns (registration 16, type 40, callsign 8), or holding a NUL.
+ACCEPTED_BUT_LONG = [
+    '{"hex": "4b1821", "r": "RA-1234567890ABCD", "flight": "LONGCALL9X"}',
+    '{"hex": "4b1822", "t": "' + "T" * 60 + '", "r": "EW-\\u0000001"}',
+]
+
+
+def test_text_longer_than_its_column_costs_no_position(
+        httpserver: HTTPServer, tmp_path: Path, database_url: str) -> None:
     config = tmp_path / "fw.toml"
-    config.write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
-    settings = load_settings(config)
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    engine = connect(load_settings(config, env={}).database_url)
+    pipeline = build_pipeline(load_settings(config, env={}), engine)
+    now = time.time()
+    for second in range(0, 60, 10):
+        where = ', "lat": 53.9, "lon": 27.6, "seen_pos": 0'
+        entries = [GOOD.replace('"seen_pos": 1.5', '"seen_pos": 0')] + [
+            entry[:-1] + where + "}" for entry in ACCEPTED_BUT_LONG]
+        source = aircraft_json(httpserver, entries, now=now + second)
+        for observation in source.poll():
+            pipeline.feed(observation)
+        httpserver.clear()
+    assert pipeline.close()
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text(
+            "SELECT icao, COUNT(*) FROM positions GROUP BY icao")).all())
+        aircraft = {row[0]: row[1:] for row in conn.execute(text(
+            "SELECT icao, registration, aircraft_type, callsign FROM aircraft"))}
+    close(engine)
+    assert {f"{icao:06X}": n for icao, n in stored.items()} == {
+        "4B1805": 6, "4B1821": 6, "4B1822": 6}
+    assert aircraft["4B1821"] == ("RA-1234567890AB\u2026", None, "LONGCAL\u2026")
+    assert aircraft["4B1822"] == ("EW-\ufffd001", "T" * 39 + "\u2026", None)
+
+
+def test_refusals_by_reason_reach_the_status_snapshot(
+        httpserver: HTTPServer, tmp_path: Path, database_url: str) -> None:
+    config = tmp_path / "fw.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    settings = load_settings(config, env={})
     engine = connect(settings.database_url)
     source = aircraft_json(httpserver, [GOOD, HOSTILE[0][0], HOSTILE[5][0]])
     source.poll()

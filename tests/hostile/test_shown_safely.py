@@ -1,5 +1,6 @@
 """Callsigns and registrations with control characters, ANSI escapes, CR/LF or HTML are
-stored as received, and shown safely: in the terminal table, CSV, KML, the mail (a real
+stored as received (cut, with a marker, where longer than their column), on SQLite and
+PostgreSQL alike, and shown safely: in the terminal table, CSV, KML, the mail (a real
 SMTP server), the log line, the webhook (a real HTTP server) and the map (a real
 headless Chromium).
 
@@ -21,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from integration.daemon_helpers import SmtpSink, free_port, query
+from integration.daemon_helpers import SmtpSink, free_port
 from pytest_httpserver import HTTPServer
+from sqlalchemy import create_engine, text
 
 from flightwatch.alerts.notify import EmailNotifier, PhoneFormat, SmtpSettings
 from flightwatch.alerts.notify.chat import AppriseNotifier
@@ -59,9 +61,20 @@ def test_printable_neutralises_controls_and_keeps_text() -> None:
     assert xml_text('<a b="c">&\x0c') == "&lt;a b=&quot;c&quot;&gt;&amp;\\x0c"
 
 
+def fitted(text: str, length: int) -> str:
+    """What a column of ``length`` characters keeps: longer text cut to length - 1 and a
+    marker (an 8-character callsign column on both backends)."""
+    return text if len(text) <= length else text[:length - 1] + "\u2026"
+
+
+#: The callsigns as the database holds them, and so as history shows them.
+STORED = {icao: fitted(callsign.strip(), 8) for icao, callsign in CALLSIGNS.items()}
+
+
 @pytest.fixture(scope="module")
-def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database holding one position of each hostile callsign, stored via an aggregator."""
+def hostile_db(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Path:
+    """A database holding one position of each hostile callsign, stored via an aggregator
+    (SQLite and PostgreSQL in turn)."""
     folder = tmp_path_factory.mktemp("shown")
     now = time.time()
     answer = folder / "aircraft.json"
@@ -70,8 +83,8 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "alt_baro": 30000, "seen_pos": 0.5}
         for icao, callsign in CALLSIGNS.items()]}), encoding="utf-8")
     config = folder / "fw.toml"
-    config.write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
-    settings = load_settings(config)
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    settings = load_settings(config, env={})
     engine = connect(settings.database_url)
     pipeline = build_pipeline(settings, engine)
     for observation in AircraftJsonSource(path=answer).poll():
@@ -81,50 +94,62 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return config
 
 
-def history(config: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> str:
+def history(config: Path, fmt: str, capsys: pytest.CaptureFixture[str],
+            monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("FLIGHTWATCH_DATABASE_URL", raising=False)
     capsys.readouterr()
     assert main(["history", "--config", str(config), "--format", fmt]) == 0
     return capsys.readouterr().out
 
 
-def test_stored_as_received(hostile_db: Path) -> None:
-    stored = query(hostile_db.parent / "fw.db", "SELECT icao, callsign, registration FROM aircraft")
-    # Stripped of surrounding blanks at the edge, nothing else.
+def test_stored_as_received_where_it_fits(hostile_db: Path) -> None:
+    url = load_settings(hostile_db, env={}).database_url
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT icao, callsign, registration FROM aircraft")).all()
+    engine.dispose()
+    # Stripped of surrounding blanks at the edge; cut (with a marker) only where the
+    # column is shorter: 8 characters for a callsign, 16 for a registration.
     assert {icao: (callsign, registration) for icao, callsign, registration in stored} == {
-        icao: (callsign.strip(), callsign[:10].strip()) for icao, callsign in CALLSIGNS.items()}
+        icao: (STORED[icao], fitted(callsign[:10].strip(), 16))
+        for icao, callsign in CALLSIGNS.items()}
 
 
 def test_terminal_table_shows_escapes_not_controls(
-        hostile_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = history(hostile_db, "table", capsys)
+        hostile_db: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = history(hostile_db, "table", capsys, monkeypatch)
     assert not any(ch in out for ch in "\x1b\r\u202e")
     assert out.count("\n") == len(CALLSIGNS) + 1  # a header and one line per position
-    assert "\\x1b[2J\\x1b[31mPWN" in out and "AB\\r\\nBcc: x@evil" in out
+    assert "\\x1b[2J\\x1b[3\u2026" in out and "AB\\r\\nBcc\u2026" in out
 
 
 def test_csv_runs_no_formula_and_holds_no_control(
-        hostile_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rows = list(csv.DictReader(io.StringIO(history(hostile_db, "csv", capsys))))
+        hostile_db: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = list(csv.DictReader(io.StringIO(history(hostile_db, "csv", capsys, monkeypatch))))
     callsigns = {row["icao"]: row["callsign"] for row in rows}
-    assert callsigns["4B1803"] == "'=HYPERLINK(1)"
-    assert callsigns["4B1801"] == "\\x1b[2J\\x1b[31mPWN"
+    assert callsigns["4B1803"] == "'=HYPERL\u2026"
+    assert callsigns["4B1801"] == "\\x1b[2J\\x1b[3\u2026"
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows
                for key, cell in row.items() if key == "callsign")
 
 
 def test_kml_is_well_formed_xml_with_the_text_in_it(
-        hostile_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = ET.fromstring(history(hostile_db, "kml", capsys))
+        hostile_db: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    root = ET.fromstring(history(hostile_db, "kml", capsys, monkeypatch))
     names = [e.text for e in root.iter("{http://www.opengis.net/kml/2.2}name")]
-    assert f"4B1804 {HTML}" in names  # markup is text, not elements
-    assert "4B1801 \\x1b[2J\\x1b[31mPWN" in names
+    assert f"4B1804 {STORED['4B1804']}" in names  # markup is text, not elements
+    assert "4B1801 \\x1b[2J\\x1b[3\u2026" in names
 
 
-def test_json_keeps_the_text_as_received_and_escaped(
-        hostile_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = history(hostile_db, "json", capsys)
+def test_json_keeps_the_text_as_stored_and_escaped(
+        hostile_db: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = history(hostile_db, "json", capsys, monkeypatch)
     assert "\x1b" not in out and "\r" not in out  # JSON escapes control characters
-    assert {json.loads(line)["callsign"] for line in out.splitlines()} == set(CALLSIGNS.values())
+    assert {json.loads(line)["callsign"] for line in out.splitlines()} == set(STORED.values())
 
 
 def hostile_alert() -> Alert:
