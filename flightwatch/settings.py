@@ -76,6 +76,13 @@ def _int(value: Any, _base: Path) -> int:
     return value
 
 
+def _positive_int(value: Any, base: Path) -> int:
+    number = _int(value, base)
+    if number < 1:
+        raise ValueError(f"{number} is not a positive whole number")
+    return number
+
+
 def _port(value: Any, base: Path) -> int:
     port = _int(value, base)
     if not 0 < port < 65536:
@@ -154,6 +161,13 @@ def _bool(value: Any, _base: Path) -> bool:
 
 def _duration(value: Any, _base: Path) -> float:
     return parse_duration(value)
+
+
+def _positive_duration(value: Any, base: Path) -> float:
+    seconds = _duration(value, base)
+    if seconds <= 0:
+        raise ValueError("must be more than 0 seconds")
+    return seconds
 
 
 def _path(value: Any, base: Path) -> Path:
@@ -389,6 +403,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "allow_public": _k(_bool, False,
                            "listen beyond loopback with no password (anyone who reaches the "
                            "port reads the history)"),
+        "allowed_hosts": _k(_str_list, [],
+                            "names the site is reached by besides the listen address "
+                            "(pi.lan); a request naming another Host gets 400 (DNS "
+                            "rebinding). Default from listen: its address, plus localhost "
+                            "on loopback, plus any IP address and this machine's name on "
+                            "0.0.0.0 or ::"),
+        "max_connections": _k(_positive_int, 200,
+                              "open connections at most; a new one closes the longest-open "
+                              "idle one (kept below the open-files limit, ulimit -n)"),
+        "request_timeout": _k(_positive_duration, 10.0,
+                              "close a connection whose request (headers and body) has not "
+                              "arrived within this"),
         "refresh": _k(_duration, 5.0, "the Now page asks for aircraft positions this often"),
         "tiles_url": _k(_str, "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                         "map tiles; empty: no tiles, the maps draw country borders instead "

@@ -38,12 +38,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     check_exposure(settings, listen)  # before any source starts
 
-    def web(pipeline: Any, engine: Any) -> Any:
-        from flightwatch.web.live import TrackerView
-        from flightwatch.web.server import marker_for, start_in_thread
+    def web(pipeline: Any, _daemon_engine: Any) -> Any:
+        from flightwatch.web.server import serve_beside_daemon
 
-        live = TrackerView(pipeline.tracker, marker_for(settings, engine))
-        return start_in_thread(settings, engine, live, listen)
+        return serve_beside_daemon(settings, pipeline.tracker, listen)
 
     return run_daemon(settings, companions=[web])
 

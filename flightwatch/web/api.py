@@ -11,16 +11,15 @@ CLI's exporters.
 from __future__ import annotations
 
 import argparse
-import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import Engine
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from flightwatch.cli.alerts import ALERT_FIELDS
 from flightwatch.cli.common import UsageError
@@ -31,6 +30,7 @@ from flightwatch.output.formats import TRACK_FORMATS, json_record, write
 from flightwatch.settings import ALERT_KINDS, Settings
 from flightwatch.timeparse import parse_time
 from flightwatch.web.live import LIVE_FIELDS, LiveView
+from flightwatch.web.stream import SpooledResponse
 
 ALERTS_LIMIT = 500  # the newest this many, unless ?limit= says otherwise
 ALERTS_MAX = 10_000
@@ -168,26 +168,58 @@ class Api:
 
 def _rows(rows: Iterable[Any], fmt: str, fields: Sequence[str], name: str) -> Response:
     if fmt == "json":
-        return StreamingResponse(_json_array(rows, fields), media_type="application/json")
-    return _download(lambda out: write(rows, out, fmt, fields), fmt, name)
+        return SpooledResponse(_closing(rows, lambda out: _write_json_array(rows, fields, out)),
+                               media_type="application/json", error_status=_error_status)
+    return _download(_closing(rows, lambda out: write(rows, out, fmt, fields)), fmt, name)
 
 
-def _json_array(rows: Iterable[Any], fields: Sequence[str]) -> Iterator[str]:
+def _closing(rows: Iterable[Any], writer: Callable[[TextIO], object]) -> Callable[[TextIO], None]:
+    """``writer``, then ``rows`` closed however it ended: a generator of rows left
+    suspended (the client went) holds its database connection until the garbage
+    collector finds it, as the closures around it make a reference cycle."""
+
+    def run(out: TextIO) -> None:
+        try:
+            writer(out)
+        finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
+
+    return run
+
+
+def _write_json_array(rows: Iterable[Any], fields: Sequence[str], out: TextIO) -> None:
     """A JSON array written record by record: a month of positions is never one big list
     of dicts in the Pi's memory (history rows stream from the database)."""
     separator = "["
     for row in rows:
-        yield separator + json.dumps(json_record(row, fields), ensure_ascii=False,
-                                     separators=(",", ":"))
+        out.write(separator + json.dumps(json_record(row, fields), ensure_ascii=False,
+                                         separators=(",", ":")))
         separator = ","
-    yield "[]" if separator == "[" else "]"
+    out.write("[]" if separator == "[" else "]")
 
 
-def _download(writer: Callable[[io.StringIO], object], fmt: str, name: str) -> Response:
-    out = io.StringIO()
-    writer(out)
-    return Response(out.getvalue(), media_type=_MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="flightwatch-{name}.{fmt}"'})
+def _download(writer: Callable[[TextIO], object], fmt: str, name: str) -> Response:
+    """A file to save, streamed as the CLI's exporter writes it (web/stream.py)."""
+    return SpooledResponse(writer, media_type=_MEDIA[fmt], error_status=_error_status,
+                           headers={"Content-Disposition":
+                                    f'attachment; filename="flightwatch-{name}.{fmt}"'})
+
+
+def _error_status(exc: BaseException) -> tuple[int, str] | None:
+    """The answer to an export that failed before its first byte: a parameter found bad
+    only while reading (400), a database that cannot answer now (503); None: a bug."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from flightwatch.db import DatabaseError
+
+    if isinstance(exc, BadRequest | UsageError):
+        return 400, str(exc)
+    if isinstance(exc, OperationalError | PoolTimeout | DatabaseError):
+        return 503, "the database cannot answer now; try again"
+    return None
 
 
 def guarded(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
