@@ -196,6 +196,17 @@ class SmtpSettings:
     sender: str = "flightwatch@localhost"
     recipients: tuple[str, ...] = ()
     timeout: float = 20.0
+    allow_plaintext_auth: bool = False
+
+    def plaintext_auth_problem(self) -> str | None:
+        """Why these settings would send the password in clear (a login without TLS,
+        not explicitly allowed); None when they would not."""
+        if not self.username or self.security != "none" or self.allow_plaintext_auth:
+            return None
+        return ("alerts.email.username is set with security = \"none\": the SMTP password "
+                "would cross the network in clear (AUTH PLAIN); set security = \"starttls\" "
+                "or \"ssl\", or alerts.email.allow_plaintext_auth = true for a server on "
+                "this machine")
 
 
 class EmailNotifier:
@@ -246,6 +257,9 @@ class EmailNotifier:
             if s.security == "starttls":
                 smtp.starttls(context=self._ssl_context)
             if s.username:
+                problem = s.plaintext_auth_problem()
+                if problem is not None:
+                    raise PermanentDeliveryError(problem)
                 smtp.login(s.username, s.password or "")
         except BaseException:
             smtp.close()

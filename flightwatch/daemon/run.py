@@ -39,6 +39,7 @@ from flightwatch.settings import (
     LOCAL_SOURCE_TYPES,
     Settings,
     aggregator_options,
+    secrets_readable_by_others,
 )
 
 log = logging.getLogger(__name__)
@@ -269,6 +270,9 @@ def run_daemon(
     settings: Settings, extra_jobs: Iterable[Housekeeping] = (),
     companions: Iterable[Companion] = (),
 ) -> int:
+    exposed = secrets_readable_by_others(settings)
+    if exposed is not None:
+        log.warning("%s", exposed)
     engine = connect(settings.database_url, busy_timeout_s=DB_BUSY_TIMEOUT_S)
     alerting = build_alerting(settings, engine)
     pipeline = build_pipeline(settings, engine, alerting=alerting)

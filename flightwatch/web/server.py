@@ -89,7 +89,9 @@ def make_server(settings: Settings, engine: Engine, live: LiveView, listen: str)
     app = build_app(settings, engine, live, load_fences(settings.geofences),
                     hosts=AllowedHosts.for_listen(host, web["allowed_hosts"]))
     config = uvicorn.Config(
+        # log_config=None: uvicorn's lines go to flightwatch's log, through its redaction.
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+        log_config=None,
         server_header=False, proxy_headers=False, backlog=LISTEN_BACKLOG,
         http=protocol_class(web["max_connections"], web["request_timeout"]),
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
