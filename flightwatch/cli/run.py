@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, add_capture_options, add_config, settings_from
+from flightwatch.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    add_capture_options,
+    add_config,
+    settings_from,
+)
 
 
 def register(commands: Any) -> None:
@@ -56,4 +62,4 @@ def cmd_replay(args: argparse.Namespace) -> int:
         progress=show_progress,
     )
     print(summary.render())
-    return EXIT_OK
+    return EXIT_OK if summary.saved else EXIT_FAILURE
