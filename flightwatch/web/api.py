@@ -118,8 +118,11 @@ class Api:
     @staticmethod
     def _limit(request: Request) -> int:
         text = request.query_params.get("limit") or str(ALERTS_LIMIT)
-        if not text.isdigit() or not 0 < int(text) <= ALERTS_MAX:
-            raise BadRequest(f"limit={text!r}: a whole number from 1 to {ALERTS_MAX}")
+        # isdigit() alone takes "²" (and int() then fails) and 5,000 digits (past
+        # Python's limit on converting them): only a few ASCII digits are a limit.
+        if not (text.isascii() and text.isdigit() and len(text) <= len(str(ALERTS_MAX))
+                and 0 < int(text) <= ALERTS_MAX):
+            raise BadRequest(f"limit={text[:20]!r}: a whole number from 1 to {ALERTS_MAX}")
         return int(text)
 
     def history(self, request: Request) -> Response:
@@ -227,8 +230,27 @@ def guarded(endpoint: Callable[[Request], Response]) -> Callable[[Request], Resp
 
     def run(request: Request) -> Response:
         try:
+            _check_parameters(request)
             return endpoint(request)
         except (BadRequest, UsageError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
 
     return run
+
+
+MAX_PARAMETER_CHARS = 1_000
+MAX_ICAOS = 1_000  # an IN list of more is past what a page asks for (and SQLite allows)
+
+
+def _check_parameters(request: Request) -> None:
+    """What no parameter may hold: a control character (a NUL no PostgreSQL query takes),
+    or more text than any value needs; nor more addresses than one query takes."""
+    for name, value in request.query_params.multi_items():
+        if len(value) > MAX_PARAMETER_CHARS:
+            raise BadRequest(f"{name}: {len(value):,} characters; at most "
+                             f"{MAX_PARAMETER_CHARS:,}")
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise BadRequest(f"{name}: control characters are not allowed")
+    icaos = sum(len(value.split(",")) for value in request.query_params.getlist("icao"))
+    if icaos > MAX_ICAOS:
+        raise BadRequest(f"icao: {icaos:,} addresses; at most {MAX_ICAOS:,}")
