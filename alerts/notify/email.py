@@ -97,8 +97,12 @@ def _utc(iso: Any) -> str | None:
 
 
 def aircraft_title(alert: Alert) -> str:
-    """``RA-96016 Il-96-300PU (Rossiya)``; the ICAO address when there is no registration."""
-    name = alert.registration or alert.icao
+    """``RA-96016 Il-96-300PU (Rossiya)``; the ICAO address when there is no registration;
+    ``RA-96016 (reported as RA-96017) ...`` when the sources report another one."""
+    listed, reported = alert.registrations()
+    name = listed or alert.icao
+    if reported:
+        name += f" (reported as {reported})"
     aircraft_type = alert.details.get("aircraft_type") or alert.details.get("type")
     operator = alert.details.get("operator")
     parts = [name, str(aircraft_type) if aircraft_type else "", f"({operator})" if operator else ""]
@@ -131,7 +135,7 @@ def body(alert: Alert) -> str:
         f"Track:         {_number(alert.track_deg, 'deg')}",
         f"Callsign:      {alert.callsign or 'unknown'}",
         f"ICAO address:  {alert.icao}",
-        f"Registration:  {alert.registration or 'unknown'}",
+        f"Registration:  {_registration_line(alert)}",
     ]
     if alert.geofence:
         lines.append(f"Geofence:      {alert.geofence}")
@@ -151,6 +155,13 @@ def body(alert: Alert) -> str:
     ]
     lines += [f"  {link.format(icao=alert.icao.lower())}" for link in MAP_LINKS]
     return "\n".join(lines) + "\n"
+
+
+def _registration_line(alert: Alert) -> str:
+    listed, reported = alert.registrations()
+    if reported:
+        return f"{listed} (watchlist); its sources report {reported}"
+    return listed or "unknown"
 
 
 def message_id(alert: Alert, sender: str) -> str:

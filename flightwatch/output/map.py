@@ -30,6 +30,7 @@ import xstatic.pkg.leaflet
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.db.airports import Airport
 from flightwatch.db.alert_record import Alert
+from flightwatch.decoder import printable
 
 # A track is cut where two positions are further apart in time than this, so that
 # two flights (or a long coverage gap) are not joined by a straight line.
@@ -184,7 +185,7 @@ def _alert_rows(alert: Alert) -> list[tuple[str, str]]:
 
 
 def _run_label(run: TrackRun) -> str:
-    who = f"{run.callsign} ({run.icao})" if run.callsign else run.icao
+    who = f"{printable(run.callsign)} ({run.icao})" if run.callsign else run.icao
     return f"{who}: {run.band.label}, {_when(run.start)} to {_when(run.end)}"
 
 
@@ -214,8 +215,11 @@ def map_data(
     airports: Sequence[Airport],
     alerts: Sequence[Alert],
 ) -> dict[str, Any]:
-    """Everything the page draws, as JSON-ready data; alerts must have a position."""
+    """Everything the page draws, as JSON-ready data; alerts must have a position. Text
+    from the air is shown as the terminal shows it (an invisible character as its escape);
+    the page puts it in with textContent."""
     present = {run.band for run in runs}
+    alerts = [alert.for_display() for alert in alerts]
     return {
         "tiles": {"url": TILES_URL, "attribution": TILES_ATTRIBUTION},
         "styles": STYLES,

@@ -26,6 +26,7 @@ from flightwatch.cli.common import UsageError
 from flightwatch.cli.flights import FLIGHT_FIELDS, write_tracks
 from flightwatch.cli.history import HISTORY_FIELDS
 from flightwatch.cli.selection import selected_icaos, selection_from
+from flightwatch.decoder.safe_text import pattern_source
 from flightwatch.output.formats import TRACK_FORMATS, json_record, write
 from flightwatch.settings import ALERT_KINDS, Settings
 from flightwatch.timeparse import parse_time
@@ -166,6 +167,8 @@ class Api:
             "tiles_url": web["tiles_url"], "tiles_attribution": web["tiles_attribution"],
             "refresh_s": web["refresh"], "kinds": list(ALERT_KINDS),
             "geofences": [f["name"] for f in self.settings.geofences],
+            # What the pages show as escapes: decoder/safe_text.py's one table.
+            "shown_as_escapes": pattern_source(),
         })
 
 

@@ -221,3 +221,40 @@ def test_refusals_by_reason_reach_the_status_snapshot(
     write_table(StatusReport(snapshot, True, "snapshot", "running"), snapshot.time, table)
     (line,) = [line for line in table.getvalue().splitlines() if "hostile" in line]
     assert line.endswith("2 bad, 0 reconnects; 1 altitude out of range; 1 not a finite number")
+
+
+def test_an_aggregator_does_not_rename_a_watched_aircraft(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    """157710 is RA-96016 on the watchlist; an aggregator says RA-96017. The mail names it
+    as the watchlist does and shows the other as a discrepancy (alerts.outbox_dir files)."""
+    from email import message_from_bytes, policy
+
+    from flightwatch.daemon.alerting import build_alerting
+
+    config = tmp_path / "fw.toml"
+    config.write_text('[database]\nurl = "sqlite:///fw.db"\n'
+                      '[alerts]\noutbox_dir = "mail"\nevents = ["first_seen_inside"]\n',
+                      encoding="utf-8")
+    settings = load_settings(config, env={})
+    engine = connect(settings.database_url)
+    alerting = build_alerting(settings, engine)
+    pipeline = build_pipeline(settings, engine, alerting=alerting)
+    now = time.time()
+    for second in range(0, 40, 10):
+        source = aircraft_json(httpserver, [
+            '{"hex": "157710", "r": "RA-96017", "flight": "RSD016", "lat": 53.9, '
+            f'"lon": {27.6 + second / 1000}, "alt_baro": 30000, "gs": 450, "seen_pos": 0}}'],
+            now=now + second)
+        for observation in source.poll():
+            pipeline.feed(observation)
+        httpserver.clear()
+    assert pipeline.close()
+    alerting.deliver()
+    close(engine)
+
+    (mail,) = (tmp_path / "mail").glob("*.eml")
+    message = message_from_bytes(mail.read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith(
+        "[flightwatch] RA-96016 (reported as RA-96017) Ilyushin IL-96-300PU")
+    assert "Registration:  RA-96016 (watchlist); its sources report RA-96017" in (
+        message.get_content())

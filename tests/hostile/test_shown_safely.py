@@ -18,6 +18,7 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,8 +46,10 @@ CRLF = "AB\r\nBcc: x@evil"  # a header, or a log line, of its own
 FORMULA = "=HYPERLINK(1)"
 HTML = "</script><img id=pwned src=x onerror=alert(1)><!--<script>"
 BIDI = "\u202eRA-123"  # shows reversed
+ZERO_WIDTH = "RSD\u200b016"  # passes for RSD016, a watched callsign
+TAGS = "RA\U000e0041\U000e0042"  # Unicode tag characters: invisible text after RA
 CALLSIGNS = {"4B1801": ANSI, "4B1802": CRLF, "4B1803": FORMULA, "4B1804": HTML,
-             "4B1805": BIDI}
+             "4B1805": BIDI, "4B1806": ZERO_WIDTH, "4B1807": TAGS}
 
 
 def test_printable_neutralises_controls_and_keeps_text() -> None:
@@ -54,6 +57,10 @@ def test_printable_neutralises_controls_and_keeps_text() -> None:
     assert printable(CRLF) == "AB\\r\\nBcc: x@evil"
     assert printable("\x00\x07\x7f\x9b") == "\\x00\\x07\\x7f\\x9b"
     assert printable(BIDI) == "\\u202eRA-123"
+    assert printable(ZERO_WIDTH) == "RSD\\u200b016"
+    assert printable(TAGS) == "RA\\U000e0041\\U000e0042"
+    assert printable("A\u2060B\ufeffC\u00adD\u180eE\ufe0fF") == (
+        "A\\u2060B\\ufeffC\\xadD\\u180eE\\ufe0fF")
     assert printable("RA-96016 Ил-96 «Россия»") == "RA-96016 Ил-96 «Россия»"
     assert csv_text(FORMULA) == "'=HYPERLINK(1)"
     assert [csv_text(t) for t in ("+1", "-1", "@SUM(A1)", "SWR123")] == [
@@ -122,6 +129,8 @@ def test_terminal_table_shows_escapes_not_controls(
     assert not any(ch in out for ch in "\x1b\r\u202e")
     assert out.count("\n") == len(CALLSIGNS) + 1  # a header and one line per position
     assert "\\x1b[2J\\x1b[3\u2026" in out and "AB\\r\\nBcc\u2026" in out
+    assert "RSD\\u200b016" in out and "RA\\U000e0041\\U000e0042" in out
+    assert "\u200b" not in out and "\U000e0041" not in out
 
 
 def test_csv_runs_no_formula_and_holds_no_control(
@@ -217,3 +226,20 @@ def test_map_draws_and_runs_no_markup_from_a_callsign(
         capture_output=True, text=True, timeout=90, check=True).stdout
     assert 'id="pwned"' not in dom  # no element made from a callsign
     assert dom.count("leaflet-interactive") >= len(CALLSIGNS)  # every track was drawn
+
+
+def test_invisible_characters_show_in_the_mail_and_the_log_line(
+        caplog: pytest.LogCaptureFixture) -> None:
+    alert = replace(hostile_alert(), registration="RA-96\u200b016", callsign=ZERO_WIDTH,
+                    details={"aircraft_type": "Il-96\U000e0041"})
+    port = free_port()
+    with SmtpSink(port) as sink:
+        EmailNotifier(SmtpSettings(host="127.0.0.1", port=port, sender="fw@pi.example",
+                                   recipients=("me@example.org",), timeout=5)).send(alert)
+    (message,) = sink.messages
+    assert message["Subject"].startswith("[flightwatch] RA-96\\u200b016 Il-96\\U000e0041")
+    assert "Callsign:      RSD\\u200b016" in message.get_content()
+    with caplog.at_level(logging.INFO):
+        log_alert(alert)
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ALERT")]
+    assert "RA-96\\u200b016 (4B1802)" in line and "\u200b" not in line
