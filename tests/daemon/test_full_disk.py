@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -115,44 +116,49 @@ def used_and_open(config: Path, tmp_path: Path,
         yield
 
 
-def test_replay_onto_a_full_disk_says_what_was_not_stored_and_exits_1(
-        config: Path, small_disk: Path, tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+@dataclass
+class Refused:
+    capture: Path
+    read: int  # positions in the capture
+    stored_before: int
+    filler: Path
+
+
+def refused_on_a_full_disk(command: list[str], config: Path, small_disk: Path,
+                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Refused:
+    """``flightwatch COMMAND`` of a 20,000-position capture once the disk is full: exit 1,
+    nothing stored, and the summary says so."""
     capture = tmp_path / "feed.sbs"
     read = sbs_capture(capture, 4000)
     with used_and_open(config, tmp_path, capsys):
         stored_before = positions(small_disk / "fw.db")
-        fill(small_disk)
-        code, out, err = run(capsys, "replay", "--config", str(config), "--format", "sbs",
-                             "--no-progress", str(capture))
-
+        filler = fill(small_disk)
+        code, out, err = run(capsys, *command, "--config", str(config), "--no-progress",
+                             str(capture))
     assert code == 1, err
-    assert " 0 positions stored" in out, err
-    assert f"NOT stored: {read:,} positions" in out
+    assert " 0 positions stored" in out and f"NOT stored: {read:,} positions" in out
     assert positions(small_disk / "fw.db") == stored_before
+    return Refused(capture, read, stored_before, filler)
+
+
+def test_replay_onto_a_full_disk_says_what_was_not_stored_and_exits_1(
+        config: Path, small_disk: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    refused_on_a_full_disk(["replay", "--format", "sbs"], config, small_disk, tmp_path, capsys)
 
 
 def test_import_onto_a_full_disk_records_nothing_as_imported(
         config: Path, small_disk: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    capture = tmp_path / "history.sbs"
-    read = sbs_capture(capture, 4000)
-    with used_and_open(config, tmp_path, capsys):
-        stored_before = positions(small_disk / "fw.db")
-        filler = fill(small_disk)
-        code, out, _err = run(capsys, "import", "--config", str(config), "--alerts", "none",
-                              "--no-progress", str(capture))
+    refused = refused_on_a_full_disk(["import", "--alerts", "none"], config, small_disk,
+                                     tmp_path, capsys)
 
-    assert code == 1
-    assert " 0 positions stored" in out and f"NOT stored: {read:,} positions" in out
-    assert positions(small_disk / "fw.db") == stored_before
-
-    filler.unlink()  # room again: the same command imports the file, not "already imported"
-    code, out, err = run(capsys, "import", "--config", str(config), "--alerts", "none",
-                         "--no-progress", str(capture))
+    refused.filler.unlink()  # room again: the same command imports the file
+    code, out, err = run(capsys, "import", "--alerts", "none", "--config", str(config),
+                         "--no-progress", str(refused.capture))
     assert code == 0, err
     assert "1 file(s) imported, 0 already imported" in out
-    assert positions(small_disk / "fw.db") == stored_before + read
+    assert positions(small_disk / "fw.db") == refused.stored_before + refused.read
 
 
 def test_run_stopped_with_positions_it_could_not_write_exits_1(
