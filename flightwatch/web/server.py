@@ -106,7 +106,7 @@ def serve_forever(settings: Settings, engine: Engine, live: LiveView, listen: st
     check_exposure(settings, listen)
     server = make_server(settings, engine, live, listen)
     log.info("flightwatch web pages on http://%s/", listen)
-    with _stop_signals_end_cleanly():
+    with _stop_signals_end_cleanly(server):
         try:
             server.run()
         except SystemExit:  # uvicorn exits when it cannot bind (its log says why)
@@ -115,15 +115,20 @@ def serve_forever(settings: Settings, engine: Engine, live: LiveView, listen: st
 
 
 @contextlib.contextmanager
-def _stop_signals_end_cleanly() -> Iterator[None]:
+def _stop_signals_end_cleanly(server: Any) -> Iterator[None]:
     """uvicorn stops on SIGTERM/SIGINT, then raises the signal again for the handler it
     found, which by default kills the process (exit 143): a stop asked for is not a
-    failure. So the handler it finds is one that does nothing."""
+    failure. So the handler it finds only asks the server to stop (which also covers a
+    signal arriving before uvicorn puts in its own)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+
+    def stop(_signum: int, _frame: object) -> None:
+        server.should_exit = True
+
     stops = (signal.SIGTERM, signal.SIGINT)
-    previous = {sig: signal.signal(sig, lambda _signum, _frame: None) for sig in stops}
+    previous = {sig: signal.signal(sig, stop) for sig in stops}
     try:
         yield
     finally:
