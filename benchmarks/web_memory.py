@@ -10,7 +10,14 @@ second as an open Now page does, and asks for alerts, flights and one aircraft's
 every 5 s. Prints both and the difference; the target (issue 15) is < 30 MB added. No
 time is asserted.
 
+With ``--export-mb M``, measures downloads instead: ``flightwatch serve`` over a database
+holding one aircraft's history whose CSV export is about M MB, read once and then three
+times at once; prints each download's size and the server's peak resident memory
+(VmHWM) after each (issue 24: a 68 MB CSV took the server to 272 MB when answers were
+built in memory, three at once to 507 MB).
+
     python benchmarks/web_memory.py [--frames N] [--aircraft N] [--seconds S]
+    python benchmarks/web_memory.py --export-mb 68
 """
 
 from __future__ import annotations
@@ -154,13 +161,97 @@ def measure(capture: Path, workdir: Path, seconds: float) -> dict[str, Any]:
             "added_peak_mb": with_web["peak_mb"] - without["peak_mb"]}
 
 
+CSV_BYTES_PER_POSITION = 96  # measured: one history CSV row of the aircraft below
+
+
+def fill_history(database: Path, positions: int) -> None:
+    """One aircraft's history of ``positions`` positions, a second apart."""
+    from datetime import UTC, datetime, timedelta
+
+    from flightwatch.db import Store, close, connect
+    from flightwatch.decoder.tracker import Position
+
+    engine = connect(f"sqlite:///{database}")
+    store = Store(engine, batch_rows=200_001, batch_seconds=3600.0)
+    first = datetime(2024, 5, 1, tzinfo=UTC)
+    for i in range(positions):
+        store.add_position(Position("4B1899", first + timedelta(seconds=i), 53.0 + i / 1e7,
+                                    27.5, 30000.0, 450.0, 90.0, -64.0, False, "BIG1234",
+                                    "beast:127.0.0.1:30005"))
+        store.maybe_flush()
+    store.flush()
+    close(engine)
+
+
+def download(url: str) -> int:
+    with requests.get(url, stream=True, timeout=600) as answer:
+        answer.raise_for_status()
+        return sum(len(chunk) for chunk in answer.iter_content(1 << 16))
+
+
+def measure_export(workdir: Path, export_mb: float) -> dict[str, Any]:
+    """Peak memory of ``flightwatch serve`` answering one, then three CSV downloads."""
+    folder = workdir / "export"
+    folder.mkdir(parents=True, exist_ok=True)
+    fill_history(folder / "fw.db", int(export_mb * 1e6 / CSV_BYTES_PER_POSITION))
+    config = folder / "flightwatch.toml"
+    config.write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("FLIGHTWATCH_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flightwatch.cli", "serve", "--config", str(config),
+         "--listen", f"127.0.0.1:{port}"],
+        cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api/history?icao=4B1899&format=csv"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/api/settings", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("flightwatch serve did not answer") from None
+                time.sleep(0.2)
+        idle = proc_memory_mb(server.pid)["VmRSS"]
+        one = download(url)
+        after_one = proc_memory_mb(server.pid)["VmHWM"]
+        sizes: list[int] = []
+        threads = [threading.Thread(target=lambda: sizes.append(download(url)))
+                   for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        after_three = proc_memory_mb(server.pid)["VmHWM"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    return {"export_mb": one / 1e6, "three_mb": [size / 1e6 for size in sizes],
+            "idle_rss_mb": idle, "peak_after_one_mb": after_one,
+            "peak_after_three_mb": after_three, "exit": server.returncode}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=150_000)
     parser.add_argument("--aircraft", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=30.0, help="feed the capture over")
+    parser.add_argument("--export-mb", type=float, default=0.0,
+                        help="measure CSV downloads of about this size instead")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="flightwatch-web-bench-"))
+    if args.export_mb > 0:
+        exported = measure_export(workdir, args.export_mb)
+        print(f"CSV export of {exported['export_mb']:.1f} MB: serve idle RSS "
+              f"{exported['idle_rss_mb']:.1f} MB, peak {exported['peak_after_one_mb']:.1f} MB "
+              f"after one download, {exported['peak_after_three_mb']:.1f} MB after three at "
+              f"once ({', '.join(f'{mb:.1f}' for mb in exported['three_mb'])} MB); "
+              f"exit {exported['exit']}")
+        return 0
     capture = workdir / "traffic.beast"
     make_capture(capture, args.aircraft, args.frames)
     result = measure(capture, workdir, args.seconds)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.encoding import flag, utc
 from flightwatch.db.reader import Reader, as_reader, where
+from flightwatch.decoder.redaction import redact
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -88,7 +89,8 @@ def pending_count(source: Reader | Engine) -> int:
 
 
 def pending_by_channel(source: Reader | Engine) -> list[dict[str, Any]]:
-    """What waits per channel: how many, since when, the next try and the latest error."""
+    """What waits per channel: how many, since when, the next try and the latest error
+    (redacted again: a database written by an older flightwatch may hold secrets)."""
     reader = as_reader(source)
     grouped = reader.rows(
         "SELECT channel, COUNT(*), MIN(created_at), MIN(next_attempt_at), MAX(attempts)"
@@ -101,6 +103,11 @@ def pending_by_channel(source: Reader | Engine) -> list[dict[str, Any]]:
     return [
         {"channel": channel, "pending": count, "oldest": utc(oldest),
          "next_attempt": utc(next_try), "attempts": attempts,
-         "last_error": reader.scalar(latest_error, {"pending": PENDING, "channel": channel})}
+         "last_error": _redacted(reader.scalar(latest_error,
+                                               {"pending": PENDING, "channel": channel}))}
         for channel, count, oldest, next_try, attempts in list(grouped)
     ]
+
+
+def _redacted(text: str | None) -> str | None:
+    return None if text is None else redact(text)

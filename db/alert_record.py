@@ -58,6 +58,20 @@ class Alert:
     track: tuple[TrackPoint, ...] = field(default=(), compare=False, repr=False)
     id: int | None = field(default=None, compare=False)  # the stored row's, once read back
 
+    def registrations(self) -> tuple[str | None, str | None]:
+        """(the registration to call the aircraft by, a differing one its sources reported).
+
+        The watchlist's wins: an aggregator's registration is whatever its feeder typed,
+        or whatever someone answering for it wants read, and a mail subject is where a
+        person decides whether to act. A differing one is a discrepancy worth showing
+        beside the name, not a name."""
+        listed = self.details.get("watchlist_registration") or None
+        heard = self.registration
+        if not isinstance(listed, str):
+            return heard, None
+        differs = heard is not None and _compared(heard) != _compared(listed)
+        return listed, heard if differs else None
+
     def for_display(self) -> Alert:
         """A copy whose texts are safe to show (:func:`decoder.printable`): for the mail and
         the log line, where a CR/LF in a callsign could forge a header or a line. The
@@ -79,3 +93,8 @@ class Alert:
         data["time"] = self.time.isoformat().replace("+00:00", "Z")
         data["sources"] = list(self.sources)
         return data
+
+
+def _compared(registration: str) -> str:
+    """RA-96016, ra96016 and 'RA 96016' are one registration."""
+    return "".join(ch for ch in registration.upper() if ch.isalnum())

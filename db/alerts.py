@@ -20,6 +20,7 @@ from flightwatch.db.alert_queries import ALERT_COLUMNS, PENDING, alert_from
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.models import AlertPicture, AlertRecord, FlightRecord, OutboxEntry
 from flightwatch.db.store import dialect_insert
+from flightwatch.decoder.redaction import redact
 
 _ALERTS: Table = AlertRecord.__table__  # type: ignore[assignment]
 _OUTBOX: Table = OutboxEntry.__table__  # type: ignore[assignment]
@@ -142,12 +143,13 @@ def mark_sent(engine: Engine, outbox_id: int, now: datetime) -> None:
 
 
 def mark_retry(engine: Engine, outbox_id: int, next_attempt: datetime, error: str) -> None:
-    _set(engine, outbox_id, next_attempt_at=next_attempt, last_error=error[:_ERROR_CHARS])
+    _set(engine, outbox_id, next_attempt_at=next_attempt,
+         last_error=redact(error)[:_ERROR_CHARS])
 
 
 def mark_failed(engine: Engine, outbox_id: int, error: str) -> None:
     """Give up on a notification for good (the alert itself stays in ``alerts``)."""
-    _set(engine, outbox_id, status=FAILED, last_error=error[:_ERROR_CHARS])
+    _set(engine, outbox_id, status=FAILED, last_error=redact(error)[:_ERROR_CHARS])
 
 
 def _set(engine: Engine, outbox_id: int, **values: Any) -> None:

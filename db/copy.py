@@ -30,10 +30,11 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from flightwatch.db.engine import DatabaseError, connect, redacted
+from flightwatch.db.engine import DatabaseError, connect
 from flightwatch.db.models import Base
 from flightwatch.db.store import dialect_insert
 from flightwatch.db.types import INTEGER_ENCODED
+from flightwatch.decoder.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +201,11 @@ def copy_database(
             filled = [t.name for t in tables if _count(target, t)]
             if filled:
                 raise TargetNotEmpty(
-                    f"the target {redacted(target_url)} already holds rows "
+                    f"the target {redact(target_url)} already holds rows "
                     f"({', '.join(filled)}); copy into an empty database or use --merge"
                 )
         counts = {t.name: _count(source, t) for t in tables}
-        report = CopyReport(redacted(source_url), redacted(target_url))
+        report = CopyReport(redact(source_url), redact(target_url))
         ids = _IdMaps()
         with tqdm(total=sum(counts.values()), unit=" rows", unit_scale=True,
                   disable=not progress, desc="copy") as bar:

@@ -24,6 +24,7 @@ from flightwatch.db.revisions import (
     DatabaseError,
     head_revisions,
 )
+from flightwatch.decoder.redaction import redact
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -31,14 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLOSE_WAIT_MS = 1000
-
-
-def redacted(url: str) -> str:
-    """``url`` fit for a log line or an error message (no password)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable database URL>"
 
 
 def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
@@ -65,7 +58,7 @@ def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
         folder = Path(parsed.database).parent
         if not folder.is_dir():
             raise DatabaseConfigError(
-                f"database.url {redacted(url)}: folder {folder} does not exist"
+                f"database.url {redact(url)}: folder {folder} does not exist"
             )
     engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -166,7 +159,7 @@ def connect(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
         raise
     except Exception as exc:
         raise DatabaseError(
-            f"cannot open or upgrade the database at {redacted(url)}: {exc}"
+            redact(f"cannot open or upgrade the database at {url}: {exc}")
         ) from exc
     return engine
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from flightwatch.db.encoding import COORDINATE_DECIMALS, TRACK_DECIMALS
 from flightwatch.db.types import (
     EpochSeconds,
+    FittedText,
     IcaoAddress,
     ScaledInteger,
     UTCDateTime,
@@ -39,17 +40,17 @@ class Source(Base):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(FittedText(80), unique=True)
 
 
 class Aircraft(Base):
     __tablename__ = "aircraft"
 
     icao: Mapped[str] = mapped_column(String(6), primary_key=True)
-    registration: Mapped[str | None] = mapped_column(String(16))
-    aircraft_type: Mapped[str | None] = mapped_column(String(40))
-    operator: Mapped[str | None] = mapped_column(String(120))
-    callsign: Mapped[str | None] = mapped_column(String(8))
+    registration: Mapped[str | None] = mapped_column(FittedText(16))
+    aircraft_type: Mapped[str | None] = mapped_column(FittedText(40))
+    operator: Mapped[str | None] = mapped_column(FittedText(120))
+    callsign: Mapped[str | None] = mapped_column(FittedText(8))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
@@ -90,7 +91,7 @@ class CallsignPeriod(Base):
     icao: Mapped[str] = mapped_column(String(6), primary_key=True)
     first_seen: Mapped[datetime] = mapped_column(EpochSeconds, primary_key=True)
     last_seen: Mapped[datetime] = mapped_column(EpochSeconds)
-    callsign: Mapped[str] = mapped_column(String(8), index=True)
+    callsign: Mapped[str] = mapped_column(FittedText(8), index=True)
 
 
 class WatchlistEntry(Base):
@@ -115,8 +116,8 @@ class AlertRecord(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     icao: Mapped[str] = mapped_column(String(6))
-    registration: Mapped[str | None] = mapped_column(String(16))
-    callsign: Mapped[str | None] = mapped_column(String(8))
+    registration: Mapped[str | None] = mapped_column(FittedText(16))
+    callsign: Mapped[str | None] = mapped_column(FittedText(8))
     kind: Mapped[str] = mapped_column(String(32))
     geofence: Mapped[str | None] = mapped_column(String(80))
     airport: Mapped[str | None] = mapped_column(String(16))
@@ -184,8 +185,8 @@ class FlightRecord(Base):
     icao: Mapped[str] = mapped_column(String(6), primary_key=True)
     first_seen: Mapped[datetime] = mapped_column(EpochSeconds, primary_key=True)
     last_seen: Mapped[datetime] = mapped_column(EpochSeconds)
-    callsign: Mapped[str | None] = mapped_column(String(8))
-    registration: Mapped[str | None] = mapped_column(String(16))
+    callsign: Mapped[str | None] = mapped_column(FittedText(8))
+    registration: Mapped[str | None] = mapped_column(FittedText(16))
     departure_airport: Mapped[str | None] = mapped_column(String(16))
     departure_time: Mapped[datetime | None] = mapped_column(EpochSeconds)
     arrival_airport: Mapped[str | None] = mapped_column(String(16))

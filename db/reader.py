@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from flightwatch.db.encoding import aware_utc, sqlite_time
 from flightwatch.db.revisions import DatabaseConfigError, DatabaseError, head_revisions
+from flightwatch.decoder.redaction import redact
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -193,7 +194,8 @@ def open_reader(url: str, *, busy_timeout_s: float = 30.0, upgrade: bool = True)
     if path is not None:
         folder = Path(path).parent
         if not folder.is_dir():
-            raise DatabaseConfigError(f"database.url {url}: folder {folder} does not exist")
+            raise DatabaseConfigError(f"database.url {redact(url)}: folder {folder} "
+                                      "does not exist")
         if os.path.isfile(path):
             reader = _sqlite_reader(path, busy_timeout_s, url, upgrade)
             if reader is not None:
@@ -225,7 +227,7 @@ def _sqlite_reader(path: str, busy_timeout_s: float, url: str, upgrade: bool) ->
     except sqlite3.Error as exc:
         if upgrade:
             return None
-        raise DatabaseError(f"cannot read the database at {url}: {exc}") from exc
+        raise DatabaseError(redact(f"cannot read the database at {url}: {exc}")) from exc
 
 
 def _current(reader: Reader, url: str, upgrade: bool) -> bool:
@@ -238,5 +240,5 @@ def _current(reader: Reader, url: str, upgrade: bool) -> bool:
         busy = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
         if upgrade and not busy:  # connect() would wait out the busy timeout once more
             return False
-        raise DatabaseError(f"cannot {'open or upgrade' if upgrade else 'read'} the database "
-                            f"at {url}: {exc}") from exc
+        raise DatabaseError(redact(f"cannot {'open or upgrade' if upgrade else 'read'} the "
+                                   f"database at {url}: {exc}")) from exc

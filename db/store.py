@@ -16,7 +16,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, Table, case, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from flightwatch.db.encoding import (
     COORDINATE_DECIMALS,
@@ -189,6 +189,7 @@ class Store:
         if not self.pending:
             self._last_commit = self._clock()
             return True
+        committed_ids = dict(self._source_ids)
         try:
             with self.engine.begin() as conn:
                 if self._positions:
@@ -203,10 +204,13 @@ class Store:
                          "callsign": p.callsign}
                         for (icao, first), p in sorted(self._dirty_callsigns.items())
                     ])
-        except OperationalError as exc:
+        except DBAPIError as exc:
+            # The cache follows the transaction: a source row it created was rolled back.
+            self._source_ids = committed_ids
             self.stats.failed_commits += 1
-            self._source_ids.clear()  # ids created in the rolled-back transaction are gone
             self._last_commit = self._clock()  # wait a full interval before retrying
+            if not isinstance(exc, OperationalError):
+                self._refused(exc)
             self._writes.failed(
                 "database write failed, keeping %d positions in memory and retrying: %s",
                 len(self._positions), exc.orig,
@@ -221,6 +225,17 @@ class Store:
         self.stats.positions_buffered = 0
         self._last_commit = self._clock()
         return True
+
+    def _refused(self, exc: DBAPIError) -> None:
+        """The database refused the batch's content, which no retry changes (a constraint,
+        a value it cannot store). Positions are numbers in checked ranges; the aircraft and
+        callsign summaries carry received text and are rewritten by the next update of
+        their aircraft: they go, so the positions are written at the next try."""
+        log.error("database refused a batch (%s): dropping its %d aircraft and %d callsign "
+                  "updates, keeping its positions", exc.orig, len(self._aircraft),
+                  len(self._dirty_callsigns))
+        self._aircraft.clear()
+        self._dirty_callsigns.clear()
 
     def _insert_positions(self, conn: Any) -> None:
         """Straight to the driver in key order, a slice at a time: converting thousands

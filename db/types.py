@@ -1,11 +1,12 @@
-"""Column types that keep times as timezone-aware UTC across SQLite and PostgreSQL."""
+"""Column types that keep times as timezone-aware UTC across SQLite and PostgreSQL, store
+addresses and coordinates compactly, and make received text fit its column."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String
 from sqlalchemy.types import TypeDecorator
 
 from flightwatch.db.encoding import aware_utc, epoch, seconds, utc
@@ -81,6 +82,44 @@ class ScaledInteger(TypeDecorator[float]):
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> float | None:
         return None if value is None else value / self._scale
+
+
+#: What ends a text cut to fit its column: a reader sees it was longer.
+CUT_MARKER = "\u2026"  # …
+#: NUL is the one character PostgreSQL cannot store in text; SQLite can. Both store this.
+NUL_STAND_IN = "\ufffd"
+
+
+def fit_text(text: str, length: int) -> str:
+    """``text`` as a column of ``length`` characters holds it: NUL replaced by U+FFFD and,
+    when too long, cut to ``length - 1`` characters and :data:`CUT_MARKER`."""
+    if "\x00" in text:
+        text = text.replace("\x00", NUL_STAND_IN)
+    return text if len(text) <= length else text[: length - 1] + CUT_MARKER
+
+
+class FittedText(TypeDecorator[str]):
+    """Text from the air, an aggregator or an archive's file names, in a ``VARCHAR(n)``.
+
+    Anyone on the frequency or behind an aggregator decides these values. PostgreSQL
+    refuses a value longer than its column, and one refused row fails the whole batch
+    of positions it was written with; SQLite stores anything. So every value bound to
+    such a column, written or compared, goes through :func:`fit_text` here, the one
+    place that decides how it fits, the same on both backends.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else fit_text(value, self.length)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return value
 
 
 #: Types whose database value is a plain integer: bulk paths (copy, retention) move

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time as dt_time
 from pathlib import Path
@@ -76,6 +76,13 @@ def _int(value: Any, _base: Path) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number, got {value!r}")
     return value
+
+
+def _positive_int(value: Any, base: Path) -> int:
+    number = _int(value, base)
+    if number < 1:
+        raise ValueError(f"{number} is not a positive whole number")
+    return number
 
 
 def _port(value: Any, base: Path) -> int:
@@ -156,6 +163,13 @@ def _bool(value: Any, _base: Path) -> bool:
 
 def _duration(value: Any, _base: Path) -> float:
     return parse_duration(value)
+
+
+def _positive_duration(value: Any, base: Path) -> float:
+    seconds = _duration(value, base)
+    if seconds <= 0:
+        raise ValueError("must be more than 0 seconds")
+    return seconds
 
 
 def _path(value: Any, base: Path) -> Path:
@@ -375,12 +389,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "port": _k(_port, 25, "SMTP port"),
         "security": _k(_one_of("none", "starttls", "ssl"), "none", "none, starttls or ssl"),
         "username": _k(_str, None, "SMTP user; password from env FLIGHTWATCH_SMTP_PASSWORD"),
+        "allow_plaintext_auth": _k(_bool, False,
+                                   "log in with security = \"none\" (the password in clear): "
+                                   "only for a server on this machine; otherwise refused"),
         "sender": _k(_str, "flightwatch@localhost", "From address"),
         "recipients": _k(_str_list, [], "To addresses"),
         "timeout": _k(_duration, 20.0, "SMTP timeout"),
     },
     "alerts.webhook": {
-        "url": _k(_str, None, "POST each alert as JSON to this URL"),
+        "url": _k(_str, None, "POST each alert as JSON to this URL; ${VAR} is replaced by "
+                              "env VAR (a token kept out of the file)"),
         "timeout": _k(_duration, 10.0, "HTTP timeout"),
     },
     "retention": {
@@ -443,6 +461,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "allow_public": _k(_bool, False,
                            "listen beyond loopback with no password (anyone who reaches the "
                            "port reads the history)"),
+        "allowed_hosts": _k(_str_list, [],
+                            "names the site is reached by besides the listen address "
+                            "(pi.lan); a request naming another Host gets 400 (DNS "
+                            "rebinding). Default from listen: its address, plus localhost "
+                            "on loopback, plus any IP address and this machine's name on "
+                            "0.0.0.0 or ::"),
+        "max_connections": _k(_positive_int, 200,
+                              "open connections at most; a new one closes the longest-open "
+                              "idle one (kept below the open-files limit, ulimit -n)"),
+        "request_timeout": _k(_positive_duration, 10.0,
+                              "close a connection whose request (headers and body) has not "
+                              "arrived within this"),
         "refresh": _k(_duration, 5.0, "the Now page asks for aircraft positions this often"),
         "tiles_url": _k(_str, "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                         "map tiles; empty: no tiles, the maps draw country borders instead "
@@ -611,6 +641,30 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
     return Settings(path, base, sections, arrays["sources"], arrays["geofences"])
 
 
+#: Keys whose value is a URL: ``${NAME}`` in them is replaced by env NAME when the file is
+#: loaded (``alerts.webhook.url`` and ``alerts.apprise.urls`` when the notifiers are built:
+#: check-config reads them without the secrets).
+URL_KEYS = (("database", "url"), ("web", "tiles_url"), ("alerts", "track_url"),
+            ("opensky_history", "token_url"))
+SOURCE_URL_KEYS = ("url", "base_url", "token_url")
+
+
+def _expand_urls(sections: dict[str, dict[str, Any]], sources: list[dict[str, Any]],
+                 env: Mapping[str, str], problems: list[str]) -> None:
+    from flightwatch.decoder.redaction import EnvReferenceError, expand_env
+
+    tables = [(sections[section], key, f"{section}.{key}") for section, key in URL_KEYS]
+    tables += [(source, key, f"sources[{i}].{key}") for i, source in enumerate(sources)
+               for key in SOURCE_URL_KEYS]
+    for table, key, where in tables:
+        value = table.get(key)
+        if isinstance(value, str) and "${" in value:
+            try:
+                table[key] = expand_env(value, env, where)[0]
+            except EnvReferenceError as exc:
+                problems.append(str(exc))
+
+
 def _fill_defaults(
     sections: dict[str, dict[str, Any]],
     arrays: dict[str, list[dict[str, Any]]],
@@ -619,6 +673,7 @@ def _fill_defaults(
     problems: list[str],
 ) -> None:
     """Defaults that depend on other values, the environment or the shipped data."""
+    _expand_urls(sections, arrays["sources"], env, problems)
     database = sections["database"]
     database["url"] = env.get(DATABASE_URL_ENV) or _resolve_sqlite(database["url"], base)
     receiver = sections["receiver"]
@@ -665,6 +720,44 @@ def _fill_defaults(
             f"alerts.events: unknown event kind(s) {', '.join(sorted(unknown_kinds))}; "
             f"known: {', '.join(ALERT_KINDS)}"
         )
+
+
+def secrets_readable_by_others(settings: Settings) -> str | None:
+    """A warning when the configuration file holds secrets (a password or token in a URL,
+    an Apprise URL not made of ``${NAME}``) and its group or others may read it."""
+    from flightwatch.decoder.redaction import has_env_reference, looks_secret
+
+    path = settings.path
+    if path is None:
+        return None
+    try:
+        mode = path.stat().st_mode
+        with open(path, "rb") as handle:
+            values = list(_strings(tomllib.load(handle)))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    readers = [who for who, bit in (("its group", 0o040), ("others", 0o004)) if mode & bit]
+    if not readers:
+        return None
+    urls = settings["alerts.apprise"]["urls"]  # their tokens have no telling shape
+    if not any(looks_secret(value) for value in values) and all(
+            has_env_reference(url) for url in urls):
+        return None
+    return (f"{path} holds secrets (a password or token in a URL) and {' and '.join(readers)} "
+            f"may read it: chmod 600 {path}, or put them in the environment and write "
+            "${NAME} in their place")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every text value of a parsed TOML document (comments are not values)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def aggregator_options(source: Mapping[str, Any]) -> dict[str, Any]:

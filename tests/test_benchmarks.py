@@ -33,6 +33,15 @@ def test_web_memory_benchmark_measures_both_daemons(tmp_path: Path) -> None:
     assert result["without"]["rss_mb"] > 0 and result["with"]["rss_mb"] > 0
 
 
+def test_web_memory_benchmark_measures_a_small_export(tmp_path: Path) -> None:
+    import web_memory
+
+    result = web_memory.measure_export(tmp_path, export_mb=0.5)
+    assert result["exit"] == 0 and 0.4 < result["export_mb"] < 0.6
+    assert result["three_mb"] == [result["export_mb"]] * 3
+    assert result["peak_after_three_mb"] >= result["peak_after_one_mb"] > 0
+
+
 def test_import_speed_benchmark_measures_a_small_archive(tmp_path: Path) -> None:
     import import_speed
 

@@ -40,6 +40,7 @@ from flightwatch.db.airports import AirportIndex
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.alerts import record_alert
 from flightwatch.db.failures import FailureStreak
+from flightwatch.decoder.redaction import EnvReferenceError, expand_env, remember_secret
 
 __all__ = [
     "MQTT_PASSWORD_ENV",
@@ -114,13 +115,15 @@ def build_notifiers(
 
 def _password(section: str, values: Mapping[str, Any], env: Mapping[str, str],
               variable: str, service: str) -> str | None:
-    """The password from env ``variable``; a config error when a username needs one."""
+    """The password from env ``variable`` (masked in every output from now on); a config
+    error when a username needs one."""
     password = env.get(variable)
     if values.get("username") and not password:
         raise NotifierConfigError(
             f"{section}.username is set but env {variable} is empty; "
             f"export the {service} password or remove the username"
         )
+    remember_secret(password)
     return password
 
 
@@ -134,17 +137,26 @@ def _mail_and_webhook(sections: Sections, env: Mapping[str, str]) -> dict[str, N
         if not recipients:
             raise NotifierConfigError("alerts.email.recipients: empty; say who gets the mail")
         password = _password("alerts.email", email, env, PASSWORD_ENV, "SMTP")
-        notifiers["email"] = EmailNotifier(SmtpSettings(
+        smtp = SmtpSettings(
             host=email["host"], port=email["port"], security=email["security"],
             username=email.get("username"), password=password, sender=email["sender"],
             recipients=recipients, timeout=email["timeout"],
-        ))
+            allow_plaintext_auth=email["allow_plaintext_auth"],
+        )
+        problem = smtp.plaintext_auth_problem()
+        if problem is not None:
+            raise NotifierConfigError(problem)
+        notifiers["email"] = EmailNotifier(smtp)
         if outbox_dir:
             log.info("alerts.outbox_dir ignored: alerts.email.host is set, mail goes by SMTP")
     elif outbox_dir:
         notifiers["mailfile"] = MailFileNotifier(outbox_dir, email["sender"], recipients)
     if webhook.get("url"):
-        notifiers["webhook"] = WebhookNotifier(webhook["url"], webhook["timeout"])
+        try:
+            url, secrets = expand_env(webhook["url"], env, "alerts.webhook.url")
+        except EnvReferenceError as exc:
+            raise NotifierConfigError(str(exc)) from None
+        notifiers["webhook"] = WebhookNotifier(url, webhook["timeout"], secrets=secrets)
     return notifiers
 
 

@@ -5,9 +5,9 @@ Each configured URL is its own outbox channel, ``apprise:<scheme>`` (``apprise:t
 dead service is retried on its own and never holds up another.
 
 Secrets: ``${NAME}`` in a URL is replaced by the environment variable NAME when
-the settings are loaded. The URL is shown only in Apprise's privacy form, and
-every error and log line this module writes has the secrets (the variables'
-values and whatever Apprise masks) replaced by ``***``. Apprise's own log
+the notifiers are built. The URL is shown only in Apprise's privacy form, and
+every error and log line this module writes goes through the one redaction
+(decoder/redaction.py), told also what Apprise masks. Apprise's own log
 records are kept away from the application log: at debug level they print
 whole request URLs, tokens included.
 """
@@ -24,32 +24,16 @@ from flightwatch.alerts.notify.email import picture_name
 from flightwatch.alerts.notify.outbox import DeliveryError, PermanentDeliveryError
 from flightwatch.alerts.notify.phone import PhoneFormat
 from flightwatch.db.alert_record import Alert
+from flightwatch.decoder.redaction import EnvReferenceError, expand_env, redact
 
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_PARTS = re.compile(r"[/:@?&=#,;+]+")
 _STATUS = re.compile(r"\berror=(\d{3})\b")
 # 4xx answers that say "not now" rather than "never".
 _RETRYABLE_4XX = frozenset({408, 409, 423, 425, 429})
-_MIN_SECRET_CHARS = 4
-MASK = "***"
 
 
 class AppriseConfigError(ValueError):
     """An Apprise URL that cannot be used; the message is safe to show."""
-
-
-def expand_env(url: str, env: Mapping[str, str], where: str) -> tuple[str, list[str]]:
-    """``url`` with each ``${NAME}`` replaced from ``env``, and the values used (secrets)."""
-    used: list[str] = []
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if not env.get(name):
-            raise AppriseConfigError(f"{where}: env {name} is not set (referenced as ${{{name}}})")
-        used.append(env[name])
-        return env[name]
-
-    return _ENV_REFERENCE.sub(value, url), used
 
 
 def channel_names(urls: Iterable[str]) -> list[str]:
@@ -62,20 +46,6 @@ def channel_names(urls: Iterable[str]) -> list[str]:
         count = seen[scheme]
         names.append(f"apprise:{scheme}" if count == 1 else f"apprise:{scheme}-{count}")
     return names
-
-
-class Redactor:
-    """Replaces secrets in text shown to people (logs, errors, check-config)."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        # Longest first, so a secret containing another is masked whole.
-        self.secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET_CHARS},
-                              key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
 
 
 def _display_url(private_url: str) -> str:
@@ -125,13 +95,17 @@ class AppriseNotifier:
         shown = _display_url(plugin.url(privacy=True))
         hidden = [part for part in _URL_PARTS.split(url.partition("://")[2])
                   if part and part not in shown]
-        self.redact = Redactor([*secrets, *hidden])
+        self._secrets = [*secrets, *hidden]
         self.display_url = self.redact(shown)
         # Telegram, Discord, Signal, Matrix, ntfy, mail, JSON/form webhooks... take files;
         # the others get the text (and its track link) alone.
         self.takes_pictures = bool(getattr(plugin, "attachment_support", False))
         self._apprise = apprise.Apprise()
         self._apprise.add(plugin)
+
+    def redact(self, text: str) -> str:
+        """``text`` fit to show: the one redaction, told this URL's secrets too."""
+        return redact(text, self._secrets)
 
     def send(self, alert: Alert) -> None:
         shown = alert.for_display()  # a chat app shows what it gets: no control characters
@@ -179,7 +153,10 @@ def build_apprise(urls: Iterable[str], env: Mapping[str, str],
     notifiers: dict[str, AppriseNotifier] = {}
     for i, (name, raw) in enumerate(zip(channel_names(urls), urls, strict=True)):
         where = f"alerts.apprise.urls[{i}] ({name})"
-        url, secrets = expand_env(raw, env, where)
+        try:
+            url, secrets = expand_env(raw, env, where)
+        except EnvReferenceError as exc:
+            raise AppriseConfigError(str(exc)) from None
         try:
             notifiers[name] = AppriseNotifier(name, url, phone, secrets)
         except AppriseConfigError as exc:

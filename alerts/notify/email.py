@@ -132,8 +132,12 @@ def _utc(iso: Any) -> str | None:
 
 
 def aircraft_title(alert: Alert) -> str:
-    """``RA-96016 Il-96-300PU (Rossiya)``; the ICAO address when there is no registration."""
-    name = alert.registration or alert.icao
+    """``RA-96016 Il-96-300PU (Rossiya)``; the ICAO address when there is no registration;
+    ``RA-96016 (reported as RA-96017) ...`` when the sources report another one."""
+    listed, reported = alert.registrations()
+    name = listed or alert.icao
+    if reported:
+        name += f" (reported as {reported})"
     aircraft_type = alert.details.get("aircraft_type") or alert.details.get("type")
     operator = alert.details.get("operator")
     parts = [name, str(aircraft_type) if aircraft_type else "", f"({operator})" if operator else ""]
@@ -166,7 +170,7 @@ def body(alert: Alert) -> str:
         f"Track:         {_number(alert.track_deg, 'deg')}",
         f"Callsign:      {alert.callsign or 'unknown'}",
         f"ICAO address:  {alert.icao}",
-        f"Registration:  {alert.registration or 'unknown'}",
+        f"Registration:  {_registration_line(alert)}",
     ]
     if alert.geofence:
         lines.append(f"Geofence:      {alert.geofence}")
@@ -192,6 +196,13 @@ def body(alert: Alert) -> str:
     ]
     lines += [f"  {link.format(icao=alert.icao.lower())}" for link in MAP_LINKS]
     return "\n".join(lines) + "\n"
+
+
+def _registration_line(alert: Alert) -> str:
+    listed, reported = alert.registrations()
+    if reported:
+        return f"{listed} (watchlist); its sources report {reported}"
+    return listed or "unknown"
 
 
 def message_id(alert: Alert, sender: str) -> str:
@@ -248,6 +259,17 @@ class SmtpSettings:
     sender: str = "flightwatch@localhost"
     recipients: tuple[str, ...] = ()
     timeout: float = 20.0
+    allow_plaintext_auth: bool = False
+
+    def plaintext_auth_problem(self) -> str | None:
+        """Why these settings would send the password in clear (a login without TLS,
+        not explicitly allowed); None when they would not."""
+        if not self.username or self.security != "none" or self.allow_plaintext_auth:
+            return None
+        return ("alerts.email.username is set with security = \"none\": the SMTP password "
+                "would cross the network in clear (AUTH PLAIN); set security = \"starttls\" "
+                "or \"ssl\", or alerts.email.allow_plaintext_auth = true for a server on "
+                "this machine")
 
 
 class EmailNotifier:
@@ -303,6 +325,9 @@ class EmailNotifier:
             if s.security == "starttls":
                 smtp.starttls(context=self._ssl_context)
             if s.username:
+                problem = s.plaintext_auth_problem()
+                if problem is not None:
+                    raise PermanentDeliveryError(problem)
                 smtp.login(s.username, s.password or "")
         except BaseException:
             smtp.close()

@@ -18,13 +18,14 @@ def _altitude(altitude_ft: float | None) -> str | None:
 def alert_line(alert: Alert) -> str:
     """``ALERT enter RA-96016 (157710) Il-96-300PU Rossiya belarus 53.9012,27.5500 FL120 ...``."""
     details = alert.details
+    registration, reported = alert.registrations()
     position = (
         None if alert.lat is None or alert.lon is None else f"{alert.lat:.4f},{alert.lon:.4f}"
     )
     parts = [
         "ALERT",
         alert.kind,
-        f"{alert.registration} ({alert.icao})" if alert.registration else alert.icao,
+        f"{registration} ({alert.icao})" if registration else alert.icao,
         details.get("aircraft_type") or details.get("type"),
         details.get("operator"),
         alert.geofence,
@@ -32,6 +33,7 @@ def alert_line(alert: Alert) -> str:
         position,
         _altitude(alert.altitude_ft),
         f"callsign={alert.callsign}" if alert.callsign else None,
+        f"reported_registration={reported}" if reported else None,
         f"matched_by={alert.matched_by}" if alert.matched_by else None,
         f"confidence={alert.confidence}" if alert.confidence != "high" else None,
         f"evidence={alert.evidence}" if alert.evidence else None,

@@ -81,7 +81,7 @@ def aircraft_discovery(s: MqttSettings, alert: Alert) -> tuple[str, dict[str, An
     """A device and sensor for one aircraft; state: kind of its latest alert."""
     icao = alert.icao.lower()
     details = alert.details
-    name = alert.registration or alert.icao
+    name = alert.registrations()[0] or alert.icao
     operator = details.get("operator")
     model = details.get("aircraft_type") or details.get("type")
     device: dict[str, Any] = {

@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from flightwatch.db import alerts as store
 from flightwatch.db.alert_record import Alert
+from flightwatch.decoder.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,9 @@ class Backoff:
 
 
 def describe(exc: BaseException) -> str:
-    """One line for logs and ``outbox.last_error``; a notifier bug also names its type."""
-    text = " ".join(str(exc).split())
+    """One line for logs, ``outbox.last_error`` and ``notify-test``, secrets redacted (a
+    library's error may quote the URL it failed on); a notifier bug also names its type."""
+    text = redact(" ".join(str(exc).split()))
     if isinstance(exc, DeliveryError) and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

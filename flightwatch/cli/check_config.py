@@ -132,7 +132,7 @@ def _watchlist(settings: Settings, problems: list[str], lines: list[str]) -> Non
 
 
 def _notifications(settings: Settings, problems: list[str], lines: list[str]) -> None:
-    from flightwatch.alerts.notify import NotifierConfigError, build_notifiers
+    from flightwatch.alerts.notify import NotifierConfigError, WebhookNotifier, build_notifiers
     from flightwatch.alerts.notify.chat import AppriseNotifier
 
     try:
@@ -142,7 +142,7 @@ def _notifications(settings: Settings, problems: list[str], lines: list[str]) ->
         return
     lines.append(f"alert channels: {', '.join(sorted(channels)) or 'log and database only'}")
     lines += [f"  {name}: {notifier.display_url}" for name, notifier in sorted(channels.items())
-              if isinstance(notifier, AppriseNotifier)]
+              if isinstance(notifier, AppriseNotifier | WebhookNotifier)]
 
 
 CHECKS: tuple[Check, ...] = (_database, _sources, _geofences, _airports, _watchlist,
@@ -164,9 +164,15 @@ def register(commands: Any) -> None:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    problems, lines = check(settings_from(args))
+    from flightwatch.settings import secrets_readable_by_others
+
+    settings = settings_from(args)
+    problems, lines = check(settings)
     for line in lines:
         print(line)
+    warning = secrets_readable_by_others(settings)
+    if warning is not None:  # a warning: the configuration itself works
+        print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     return EXIT_USAGE if problems else EXIT_OK

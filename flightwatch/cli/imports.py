@@ -76,7 +76,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         start=args.start, alerts=args.alerts, progress=_progress(args),
     )
     print(summary.render())
-    return EXIT_FAILURE if summary.interrupted else EXIT_OK
+    return EXIT_FAILURE if summary.interrupted or not summary.saved else EXIT_OK
 
 
 def _import_history(args: argparse.Namespace) -> int:
@@ -94,7 +94,7 @@ def _import_history(args: argparse.Namespace) -> int:
         watched=args.watched, alerts=args.alerts, progress=_progress(args),
     )
     print(summary.render())
-    return EXIT_FAILURE if summary.interrupted or summary.bad else EXIT_OK
+    return EXIT_FAILURE if summary.interrupted or summary.bad or not summary.saved else EXIT_OK
 
 
 def _progress(args: argparse.Namespace) -> bool:

@@ -112,14 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RedactingFormatter(logging.Formatter):
+    """Every log line, traceback included, through the one redaction: a library's error
+    may quote a URL with its password or token (decoder/redaction.py)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from flightwatch.decoder.redaction import redact
+
+        return redact(super().format(record))
+
+
 def _setup_logging(verbosity: int) -> None:
     level = logging.DEBUG if verbosity > 1 else logging.INFO
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"))
+    logging.basicConfig(level=level, handlers=[handler])
     if verbosity < 2:
         logging.getLogger("alembic").setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -153,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, code = user_error(exc)
         if message is None:
             raise
-        print(f"flightwatch: {message}", file=sys.stderr)
+        from flightwatch.decoder.redaction import redact
+
+        print(f"flightwatch: {redact(message)}", file=sys.stderr)
         return code
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flightwatch.cli.common import EXIT_OK, add_capture_options, settings_from
+from flightwatch.cli.common import EXIT_FAILURE, EXIT_OK, add_capture_options, settings_from
 
 
 def register(commands: Any) -> None:
@@ -36,12 +36,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     check_exposure(settings, listen)  # before any source starts
 
-    def web(pipeline: Any, engine: Any) -> Any:
-        from flightwatch.web.live import TrackerView
-        from flightwatch.web.server import marker_for, start_in_thread
+    def web(pipeline: Any, _daemon_engine: Any) -> Any:
+        from flightwatch.web.server import serve_beside_daemon
 
-        live = TrackerView(pipeline.tracker, marker_for(settings, engine))
-        return start_in_thread(settings, engine, live, listen)
+        return serve_beside_daemon(settings, pipeline.tracker, listen)
 
     return run_daemon(settings, companions=[web])
 
@@ -60,4 +58,4 @@ def cmd_replay(args: argparse.Namespace) -> int:
     guide = after_replay(settings, args.config, summary)
     if guide:
         print(guide)
-    return EXIT_OK
+    return EXIT_OK if summary.saved else EXIT_FAILURE

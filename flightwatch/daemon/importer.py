@@ -57,6 +57,7 @@ from flightwatch.daemon.pipeline import (
     add_alert_rules,
     build_pipeline,
     freeze_startup_objects,
+    not_stored_line,
 )
 from flightwatch.daemon.replay import StopOnSignal
 from flightwatch.db import close, connect
@@ -107,6 +108,8 @@ class ImportSummary:
     notifications_pending: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    saved: bool = True  # everything read is in the database
+    positions_not_stored: int = 0
     unit: str = "file(s)"  # what ``members`` counts
 
     @property
@@ -133,6 +136,9 @@ class ImportSummary:
             f"{self.notifications_sent:,} notification(s) sent, "
             f"{self.notifications_pending:,} pending"
         )
+        if not self.saved:
+            lines.append(not_stored_line(self.positions_not_stored) + "; the files they came "
+                         "from are not recorded as imported: run the same command again")
         return "\n".join(lines)
 
 
@@ -209,14 +215,17 @@ class Importer:
             try:
                 body()
             finally:  # what was fed stays, even when a missing library stops the import
-                if not pipeline.flush():
+                self.summary.saved = pipeline.flush()
+                if not self.summary.saved:
                     log.error("could not write the last batch to the database")
         self.summary.interrupted = self._stopped()
         s = self.summary
         s.seconds = time.perf_counter() - began
         s.aircraft = len(pipeline.aircraft_seen)
         s.observations = pipeline.stats.observations
-        s.positions_stored = pipeline.stats.positions_stored
+        s.positions_stored = pipeline.store.stats.positions_written
+        s.positions_not_stored = pipeline.positions_not_stored
+        s.saved = s.saved and s.positions_not_stored == 0
         s.positions_rejected = pipeline.stats.positions_rejected
         s.alerts = self.sink.stored if self.sink else 0
         return s
@@ -423,7 +432,8 @@ class Importer:
         ok = self.pipeline.flush()
         if self.sink is not None:
             ok = self.sink.sink.flush() == 0 and ok
-        if not ok:
+        # Positions dropped from an overfull buffer are lost: no member counts as done.
+        if not ok or self.pipeline.store.stats.positions_dropped:
             return  # kept: recorded at the next checkpoint that commits
         record_finished(self.engine, source, self.window, self.alerts, pending)
         pending.clear()

@@ -247,6 +247,19 @@ class Pipeline:
                 self.detection.detector.close()
         return self.flush()
 
+    @property
+    def positions_not_stored(self) -> int:
+        """Positions read but not in the database: still buffered after failed writes, or
+        dropped when the buffer outgrew memory."""
+        stats = self.store.stats
+        return stats.positions_buffered + stats.positions_dropped
+
+
+def not_stored_line(positions: int) -> str:
+    """The summary line of a command that could not store everything it read."""
+    return (f"NOT stored: {positions:,} positions (and any flights or alerts of the last "
+            "batch): the database refused the writes (see the log above)")
+
 
 def freeze_startup_objects() -> None:
     """Exempt what startup built (modules, SQLAlchemy metadata, geofences, the watchlist)

@@ -14,7 +14,12 @@ from types import FrameType
 
 from flightwatch.collector import ReplaySource, open_capture
 from flightwatch.daemon.alerting import Alerting, build_alerting
-from flightwatch.daemon.pipeline import Pipeline, build_pipeline, freeze_startup_objects
+from flightwatch.daemon.pipeline import (
+    Pipeline,
+    build_pipeline,
+    freeze_startup_objects,
+    not_stored_line,
+)
 from flightwatch.db import close, connect
 from flightwatch.settings import Settings
 
@@ -33,6 +38,8 @@ class ReplaySummary:
     positions_rejected: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    saved: bool = True  # everything read is in the database
+    positions_not_stored: int = 0
     alerts: int = 0
     notifications_sent: int = 0
     notifications_pending: int = 0
@@ -57,6 +64,8 @@ class ReplaySummary:
                 f"{self.alerts:,} alert(s) raised; {self.notifications_sent:,} notification(s) "
                 f"sent, {self.notifications_pending:,} pending"
             )
+        if not self.saved:
+            lines.append(not_stored_line(self.positions_not_stored))
         return "\n".join(lines)
 
 
@@ -157,7 +166,8 @@ def _replay(
         # The capture's end is the receiver's last word: aircraft still tracked are lost
         # then (went silent, or landed if they were on an approach), as the live daemon
         # would find them a minute later. An interrupted replay stops mid-story: no verdict.
-        if not pipeline.close(expire_all=not summary.interrupted):
+        summary.saved = pipeline.close(expire_all=not summary.interrupted)
+        if not summary.saved:
             log.error("could not write the last batch to the database")
     summary.alerts = sum(getattr(listener, "alerts_raised", 0) for listener in pipeline.listeners)
     if alerting is not None:
@@ -169,5 +179,7 @@ def _replay(
     summary.observations = pipeline.stats.observations
     summary.aircraft = len(pipeline.aircraft_seen)
     summary.positions_stored = pipeline.store.stats.positions_written
+    summary.positions_not_stored = pipeline.positions_not_stored
+    summary.saved = summary.saved and summary.positions_not_stored == 0
     summary.positions_rejected = pipeline.stats.positions_rejected
     return summary

@@ -28,7 +28,12 @@ from sqlalchemy import Engine
 from flightwatch.collector import RtlAdsbSource, Source, TcpSource
 from flightwatch.collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
 from flightwatch.daemon.alerting import build_alerting
-from flightwatch.daemon.pipeline import Pipeline, build_pipeline, freeze_startup_objects
+from flightwatch.daemon.pipeline import (
+    Pipeline,
+    build_pipeline,
+    freeze_startup_objects,
+    not_stored_line,
+)
 from flightwatch.daemon.status import StatusCollector, snapshot_path
 from flightwatch.db import close, connect
 from flightwatch.db.retention import Retention
@@ -39,6 +44,7 @@ from flightwatch.settings import (
     LOCAL_SOURCE_TYPES,
     Settings,
     aggregator_options,
+    secrets_readable_by_others,
 )
 
 log = logging.getLogger(__name__)
@@ -96,6 +102,7 @@ class Daemon:
         self.reloaders: list[Callable[[], None]] = []
         self.feed_errors = 0
         self._next_error_log = 0.0
+        self.saved = True  # at the stop: everything read is in the database
 
     # --- producers -------------------------------------------------------------------
     def _put(self, item: Frame | Observation | object) -> bool:
@@ -217,10 +224,13 @@ class Daemon:
         while not ok and time.monotonic() < give_up:  # e.g. another process holds a lock
             time.sleep(0.5)
             ok = self.pipeline.close()
-        log.info(
+        lost = self.pipeline.positions_not_stored
+        self.saved = ok and not lost
+        log.log(
+            logging.INFO if self.saved else logging.ERROR,
             "flightwatch stopped: %d queued items decoded at shutdown, %d positions written%s",
             drained, self.pipeline.store.stats.positions_written,
-            "" if ok else "; the last batch could NOT be written",
+            "" if self.saved else f"; {not_stored_line(lost)}",
         )
 
 
@@ -269,6 +279,9 @@ def run_daemon(
     settings: Settings, extra_jobs: Iterable[Housekeeping] = (),
     companions: Iterable[Companion] = (),
 ) -> int:
+    exposed = secrets_readable_by_others(settings)
+    if exposed is not None:
+        log.warning("%s", exposed)
     engine = connect(settings.database_url, busy_timeout_s=DB_BUSY_TIMEOUT_S)
     alerting = build_alerting(settings, engine)
     pipeline = build_pipeline(settings, engine, alerting=alerting)
@@ -309,4 +322,4 @@ def run_daemon(
         close(engine)
     # Undelivered notifications wait in the outbox for the next start (resume above):
     # a slow SMTP server must not hold up a stop that systemd times out after 15 s.
-    return 0
+    return 0 if daemon.saved else 1

@@ -171,7 +171,7 @@ def build_digest(
         alerts_by_icao[alert.icao].append(alert)
         d = alert.details
         identities[alert.icao].fill(
-            registration=alert.registration or d.get("watchlist_registration"),
+            registration=alert.registrations()[0],
             aircraft_type=d.get("aircraft_type"), operator=d.get("operator"),
             callsign=alert.callsign, matched_by=alert.matched_by,
         )

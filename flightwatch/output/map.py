@@ -30,6 +30,7 @@ import xstatic.pkg.leaflet
 from flightwatch.alerts.geofence import Geofence
 from flightwatch.db.airports import Airport
 from flightwatch.db.alert_record import Alert
+from flightwatch.decoder import printable
 from flightwatch.output.places import (
     AIRPORTS_CREDIT,
     BORDERS_CREDIT,
@@ -196,7 +197,7 @@ def _alert_rows(alert: Alert) -> list[tuple[str, str]]:
 
 
 def _run_label(run: TrackRun) -> str:
-    who = f"{run.callsign} ({run.icao})" if run.callsign else run.icao
+    who = f"{printable(run.callsign)} ({run.icao})" if run.callsign else run.icao
     return f"{who}: {run.band.label}, {_when(run.start)} to {_when(run.end)}"
 
 
@@ -240,9 +241,12 @@ def map_data(
     alerts: Sequence[Alert],
     surroundings: Surroundings | None = None,
 ) -> dict[str, Any]:
-    """Everything the page draws, as JSON-ready data; alerts must have a position."""
+    """Everything the page draws, as JSON-ready data; alerts must have a position. Text
+    from the air is shown as the terminal shows it (an invisible character as its escape);
+    the page puts it in with textContent."""
     present = {run.band for run in runs}
     around = surroundings or Surroundings()
+    alerts = [alert.for_display() for alert in alerts]
     return {
         "tiles": {"url": around.tiles_url, "attribution": around.tiles_attribution},
         "borders": around.borders,

@@ -12,27 +12,28 @@ from __future__ import annotations
 
 import argparse
 import functools
-import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import Engine
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from flightwatch.cli.alerts import ALERT_FIELDS
 from flightwatch.cli.common import UsageError
 from flightwatch.cli.flights import FLIGHT_FIELDS, write_tracks
 from flightwatch.cli.history import HISTORY_FIELDS
 from flightwatch.cli.selection import selected_icaos, selection_from
+from flightwatch.decoder.safe_text import pattern_source
 from flightwatch.output.formats import TRACK_FORMATS, json_record, write
 from flightwatch.settings import ALERT_KINDS, Settings
 from flightwatch.timeparse import parse_time
 from flightwatch.web.live import LIVE_FIELDS, LiveView
 from flightwatch.web.pictures import Pictures
+from flightwatch.web.stream import SpooledResponse
 
 ALERTS_LIMIT = 500  # the newest this many, unless ?limit= says otherwise
 ALERTS_MAX = 10_000
@@ -120,8 +121,11 @@ class Api:
     @staticmethod
     def _limit(request: Request) -> int:
         text = request.query_params.get("limit") or str(ALERTS_LIMIT)
-        if not text.isdigit() or not 0 < int(text) <= ALERTS_MAX:
-            raise BadRequest(f"limit={text!r}: a whole number from 1 to {ALERTS_MAX}")
+        # isdigit() alone takes "²" (and int() then fails) and 5,000 digits (past
+        # Python's limit on converting them): only a few ASCII digits are a limit.
+        if not (text.isascii() and text.isdigit() and len(text) <= len(str(ALERTS_MAX))
+                and 0 < int(text) <= ALERTS_MAX):
+            raise BadRequest(f"limit={text[:20]!r}: a whole number from 1 to {ALERTS_MAX}")
         return int(text)
 
     def history(self, request: Request) -> Response:
@@ -201,31 +205,65 @@ class Api:
             "tiles_url": web["tiles_url"], "tiles_attribution": web["tiles_attribution"],
             "refresh_s": web["refresh"], "kinds": list(ALERT_KINDS),
             "geofences": [f["name"] for f in self.settings.geofences],
+            # What the pages show as escapes: decoder/safe_text.py's one table.
+            "shown_as_escapes": pattern_source(),
         })
 
 
 def _rows(rows: Iterable[Any], fmt: str, fields: Sequence[str], name: str) -> Response:
     if fmt == "json":
-        return StreamingResponse(_json_array(rows, fields), media_type="application/json")
-    return _download(lambda out: write(rows, out, fmt, fields), fmt, name)
+        return SpooledResponse(_closing(rows, lambda out: _write_json_array(rows, fields, out)),
+                               media_type="application/json", error_status=_error_status)
+    return _download(_closing(rows, lambda out: write(rows, out, fmt, fields)), fmt, name)
 
 
-def _json_array(rows: Iterable[Any], fields: Sequence[str]) -> Iterator[str]:
+def _closing(rows: Iterable[Any], writer: Callable[[TextIO], object]) -> Callable[[TextIO], None]:
+    """``writer``, then ``rows`` closed however it ended: a generator of rows left
+    suspended (the client went) holds its database connection until the garbage
+    collector finds it, as the closures around it make a reference cycle."""
+
+    def run(out: TextIO) -> None:
+        try:
+            writer(out)
+        finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
+
+    return run
+
+
+def _write_json_array(rows: Iterable[Any], fields: Sequence[str], out: TextIO) -> None:
     """A JSON array written record by record: a month of positions is never one big list
     of dicts in the Pi's memory (history rows stream from the database)."""
     separator = "["
     for row in rows:
-        yield separator + json.dumps(json_record(row, fields), ensure_ascii=False,
-                                     separators=(",", ":"))
+        out.write(separator + json.dumps(json_record(row, fields), ensure_ascii=False,
+                                         separators=(",", ":")))
         separator = ","
-    yield "[]" if separator == "[" else "]"
+    out.write("[]" if separator == "[" else "]")
 
 
-def _download(writer: Callable[[io.StringIO], object], fmt: str, name: str) -> Response:
-    out = io.StringIO()
-    writer(out)
-    return Response(out.getvalue(), media_type=_MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="flightwatch-{name}.{fmt}"'})
+def _download(writer: Callable[[TextIO], object], fmt: str, name: str) -> Response:
+    """A file to save, streamed as the CLI's exporter writes it (web/stream.py)."""
+    return SpooledResponse(writer, media_type=_MEDIA[fmt], error_status=_error_status,
+                           headers={"Content-Disposition":
+                                    f'attachment; filename="flightwatch-{name}.{fmt}"'})
+
+
+def _error_status(exc: BaseException) -> tuple[int, str] | None:
+    """The answer to an export that failed before its first byte: a parameter found bad
+    only while reading (400), a database that cannot answer now (503); None: a bug."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from flightwatch.db import DatabaseError
+
+    if isinstance(exc, BadRequest | UsageError):
+        return 400, str(exc)
+    if isinstance(exc, OperationalError | PoolTimeout | DatabaseError):
+        return 503, "the database cannot answer now; try again"
+    return None
 
 
 def guarded(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
@@ -233,8 +271,27 @@ def guarded(endpoint: Callable[[Request], Response]) -> Callable[[Request], Resp
 
     def run(request: Request) -> Response:
         try:
+            _check_parameters(request)
             return endpoint(request)
         except (BadRequest, UsageError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
 
     return run
+
+
+MAX_PARAMETER_CHARS = 1_000
+MAX_ICAOS = 1_000  # an IN list of more is past what a page asks for (and SQLite allows)
+
+
+def _check_parameters(request: Request) -> None:
+    """What no parameter may hold: a control character (a NUL no PostgreSQL query takes),
+    or more text than any value needs; nor more addresses than one query takes."""
+    for name, value in request.query_params.multi_items():
+        if len(value) > MAX_PARAMETER_CHARS:
+            raise BadRequest(f"{name}: {len(value):,} characters; at most "
+                             f"{MAX_PARAMETER_CHARS:,}")
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise BadRequest(f"{name}: control characters are not allowed")
+    icaos = sum(len(value.split(",")) for value in request.query_params.getlist("icao"))
+    if icaos > MAX_ICAOS:
+        raise BadRequest(f"icao: {icaos:,} addresses; at most {MAX_ICAOS:,}")

@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from flightwatch.settings import Settings, bundled
 from flightwatch.web.api import Api, guarded
-from flightwatch.web.guard import PASSWORD_ENV, Guard, content_security_policy
+from flightwatch.web.guard import PASSWORD_ENV, AllowedHosts, Guard, content_security_policy
 from flightwatch.web.live import LiveView
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -29,9 +29,10 @@ PAGES = {"/": "now.html", "/alerts": "alerts.html", "/aircraft": "aircraft.html"
 
 def build_app(
     settings: Settings, engine: Engine, live: LiveView, fences: list[Any],
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None, hosts: AllowedHosts | None = None,
 ) -> Guard:
-    """The whole site; ``fences`` are the loaded geofences it draws and filters by."""
+    """The whole site; ``fences`` are the loaded geofences it draws and filters by, ``hosts``
+    the Host names it answers (None: any)."""
     api = Api(settings, engine, live, fences)
     borders = bundled("borders.geojson")
     routes = [
@@ -54,7 +55,7 @@ def build_app(
     environ = os.environ if env is None else env
     return Guard(
         Starlette(routes=routes), csp=content_security_policy(web["tiles_url"]),
-        username=web["username"], password=environ.get(PASSWORD_ENV) or None,
+        username=web["username"], password=environ.get(PASSWORD_ENV) or None, hosts=hosts,
     )
 
 

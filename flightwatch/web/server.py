@@ -4,6 +4,10 @@
 Loopback needs no login. Beyond loopback the server refuses to start unless env
 FLIGHTWATCH_WEB_PASSWORD is set (basic auth, or the same value as a bearer token)
 or ``[web] allow_public = true`` says a network without it is intended.
+
+Beside the daemon the site reads through an engine of its own: a page's queries never
+wait for (nor take) a connection the daemon's writer needs. Connections from clients
+are bounded by web/connections.py.
 """
 
 from __future__ import annotations
@@ -12,19 +16,25 @@ import contextlib
 import ipaddress
 import logging
 import os
+import signal
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from flightwatch.settings import ConfigError, Settings
-from flightwatch.web.guard import PASSWORD_ENV
+from flightwatch.web.guard import PASSWORD_ENV, AllowedHosts
 from flightwatch.web.live import LiveView, WatchedMarker
+
+if TYPE_CHECKING:
+    from flightwatch.decoder.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
+#: uvicorn's wait for answers under way at a stop; systemd gives the daemon 15 s in all.
+SHUTDOWN_GRACE_S = 3
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -72,24 +82,75 @@ def make_server(settings: Settings, engine: Engine, live: LiveView, listen: str)
 
     from flightwatch.alerts.engine import load_fences
     from flightwatch.web.app import build_app
+    from flightwatch.web.connections import LISTEN_BACKLOG, protocol_class, quiet_repeats
 
     host, port = split_listen(listen)
-    app = build_app(settings, engine, live, load_fences(settings.geofences))
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="off", server_header=False, proxy_headers=False)
+    web = settings["web"]
+    app = build_app(settings, engine, live, load_fences(settings.geofences),
+                    hosts=AllowedHosts.for_listen(host, web["allowed_hosts"]))
+    config = uvicorn.Config(
+        # log_config=None: uvicorn's lines go to flightwatch's log, through its redaction.
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+        log_config=None,
+        server_header=False, proxy_headers=False, backlog=LISTEN_BACKLOG,
+        http=protocol_class(web["max_connections"], web["request_timeout"]),
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
+    quiet_repeats()  # after uvicorn.Config: it sets up its loggers
     return uvicorn.Server(config)
 
 
 def serve_forever(settings: Settings, engine: Engine, live: LiveView, listen: str) -> bool:
-    """``flightwatch serve``: until SIGINT/SIGTERM; False when it could not listen."""
+    """``flightwatch serve``: until SIGINT/SIGTERM (a clean stop); False when it could
+    not listen."""
     check_exposure(settings, listen)
     server = make_server(settings, engine, live, listen)
     log.info("flightwatch web pages on http://%s/", listen)
-    try:
-        server.run()
-    except SystemExit:  # uvicorn exits when it cannot bind (its log says why)
-        return False
+    with _stop_signals_end_cleanly(server):
+        try:
+            server.run()
+        except SystemExit:  # uvicorn exits when it cannot bind (its log says why)
+            return False
     return bool(server.started)
+
+
+@contextlib.contextmanager
+def _stop_signals_end_cleanly(server: Any) -> Iterator[None]:
+    """uvicorn stops on SIGTERM/SIGINT, then raises the signal again for the handler it
+    found, which by default kills the process (exit 143): a stop asked for is not a
+    failure. So the handler it finds only asks the server to stop (which also covers a
+    signal arriving before uvicorn puts in its own)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        server.should_exit = True
+
+    stops = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, stop) for sig in stops}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def serve_beside_daemon(settings: Settings, tracker: Tracker, listen: str) -> Callable[[], None]:
+    """``flightwatch run`` with ``[web] listen``: the site on an engine (and so a connection
+    pool) of its own, live aircraft from the daemon's tracker; returns its stop."""
+    from flightwatch.db import open_engine
+    from flightwatch.web.live import TrackerView
+
+    engine = open_engine(settings.database_url)  # the daemon has brought the schema up
+    stop_server = start_in_thread(settings, engine, TrackerView(
+        tracker, marker_for(settings, engine)), listen)
+
+    def stop() -> None:
+        stop_server()
+        engine.dispose()
+
+    return stop
 
 
 def start_in_thread(

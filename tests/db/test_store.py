@@ -210,3 +210,39 @@ def test_history_by_a_callsign_flown_in_thousands_of_periods(db_url: str) -> Non
     store.flush()
     rows = list(history(store.engine, callsign="AFL*"))
     assert len(rows) == 1500 and {r.callsign for r in rows} == {"AFL123"}
+
+
+def refuse_registration(engine: Engine, registration: str) -> None:
+    """Make the database refuse (not merely delay) any aircraft row with ``registration``:
+    a CHECK constraint on PostgreSQL, triggers on SQLite (which cannot add one)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ALTER TABLE aircraft ADD CONSTRAINT refused CHECK "
+                                 f"(registration IS DISTINCT FROM '{registration}')")
+            return
+        for event in ("INSERT", "UPDATE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER refused_{event.lower()} BEFORE {event} ON aircraft "
+                f"WHEN NEW.registration = '{registration}' BEGIN "
+                "SELECT RAISE(ABORT, 'refused'); END")
+
+
+def test_a_batch_the_database_refuses_does_not_poison_the_next(engine: Engine) -> None:
+    """The refused batch named a new source: its row went with the rolled-back transaction,
+    and so must the id the store remembered for it, or every later batch fails on the
+    foreign key. The refused aircraft row is dropped; the positions are kept."""
+    from flightwatch.decoder.tracker import AircraftState
+
+    refuse_registration(engine, "REFUSED")
+    store = Store(engine, batch_rows=1_000_000, batch_seconds=3600.0)
+    store.add_position(position(0, icao="4B1801", source="aggregator:new"))
+    store.note_aircraft(AircraftState("4B1801", T0, T0, registration="REFUSED"))
+
+    assert store.flush() is False
+    assert count(engine) == 0
+
+    for t in range(1, 5):
+        store.add_position(position(t, icao="4B1802", source="aggregator:new"))
+    assert store.flush() is True
+    assert count(engine) == 5  # the refused batch's position too
+    assert store.stats.positions_written == 5 and store.pending == 0

@@ -1,5 +1,7 @@
 """Aggregator items are attacker-controlled: each implausible one is refused alone, with a
-counted reason, and the rest of the answer is used; memory stays bounded whatever the count.
+counted reason, and the rest of the answer is used; memory stays bounded whatever the count;
+a plausible one whose text is longer than its column costs no position (SQLite and
+PostgreSQL).
 
 Answers are served by a real HTTP server (pytest-httpserver) as raw JSON text, since
 Python's json module accepts the NaN and Infinity literals a hostile server may send.
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import text
 
 from flightwatch.cli.status import StatusReport, write_table
 from flightwatch.collector.aggregators import BadResponse, OpenSkySource
@@ -162,11 +165,47 @@ def test_opensky_state_vectors_with_hostile_values(httpserver: HTTPServer) -> No
     }
 
 
-def test_refusals_by_reason_reach_the_status_snapshot(
-        httpserver: HTTPServer, tmp_path: Path) -> None:
+#: Plausible by every check (at most 64 characters of valid Unicode), yet longer than
+#: their columns (registration 16, type 40, callsign 8), or holding a NUL.
+ACCEPTED_BUT_LONG = [
+    '{"hex": "4b1821", "r": "RA-1234567890ABCD", "flight": "LONGCALL9X"}',
+    '{"hex": "4b1822", "t": "' + "T" * 60 + '", "r": "EW-\\u0000001"}',
+]
+
+
+def test_text_longer_than_its_column_costs_no_position(
+        httpserver: HTTPServer, tmp_path: Path, database_url: str) -> None:
     config = tmp_path / "fw.toml"
-    config.write_text('[database]\nurl = "sqlite:///fw.db"\n', encoding="utf-8")
-    settings = load_settings(config)
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    engine = connect(load_settings(config, env={}).database_url)
+    pipeline = build_pipeline(load_settings(config, env={}), engine)
+    now = time.time()
+    for second in range(0, 60, 10):
+        where = ', "lat": 53.9, "lon": 27.6, "seen_pos": 0'
+        entries = [GOOD.replace('"seen_pos": 1.5', '"seen_pos": 0')] + [
+            entry[:-1] + where + "}" for entry in ACCEPTED_BUT_LONG]
+        source = aircraft_json(httpserver, entries, now=now + second)
+        for observation in source.poll():
+            pipeline.feed(observation)
+        httpserver.clear()
+    assert pipeline.close()
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text(
+            "SELECT icao, COUNT(*) FROM positions GROUP BY icao")).all())
+        aircraft = {row[0]: row[1:] for row in conn.execute(text(
+            "SELECT icao, registration, aircraft_type, callsign FROM aircraft"))}
+    close(engine)
+    assert {f"{icao:06X}": n for icao, n in stored.items()} == {
+        "4B1805": 6, "4B1821": 6, "4B1822": 6}
+    assert aircraft["4B1821"] == ("RA-1234567890AB\u2026", None, "LONGCAL\u2026")
+    assert aircraft["4B1822"] == ("EW-\ufffd001", "T" * 39 + "\u2026", None)
+
+
+def test_refusals_by_reason_reach_the_status_snapshot(
+        httpserver: HTTPServer, tmp_path: Path, database_url: str) -> None:
+    config = tmp_path / "fw.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    settings = load_settings(config, env={})
     engine = connect(settings.database_url)
     source = aircraft_json(httpserver, [GOOD, HOSTILE[0][0], HOSTILE[5][0]])
     source.poll()
@@ -182,3 +221,40 @@ def test_refusals_by_reason_reach_the_status_snapshot(
     write_table(StatusReport(snapshot, True, "snapshot", "running"), snapshot.time, table)
     (line,) = [line for line in table.getvalue().splitlines() if "hostile" in line]
     assert line.endswith("2 bad, 0 reconnects; 1 altitude out of range; 1 not a finite number")
+
+
+def test_an_aggregator_does_not_rename_a_watched_aircraft(
+        httpserver: HTTPServer, tmp_path: Path) -> None:
+    """157710 is RA-96016 on the watchlist; an aggregator says RA-96017. The mail names it
+    as the watchlist does and shows the other as a discrepancy (alerts.outbox_dir files)."""
+    from email import message_from_bytes, policy
+
+    from flightwatch.daemon.alerting import build_alerting
+
+    config = tmp_path / "fw.toml"
+    config.write_text('[database]\nurl = "sqlite:///fw.db"\n'
+                      '[alerts]\noutbox_dir = "mail"\nevents = ["first_seen_inside"]\n',
+                      encoding="utf-8")
+    settings = load_settings(config, env={})
+    engine = connect(settings.database_url)
+    alerting = build_alerting(settings, engine)
+    pipeline = build_pipeline(settings, engine, alerting=alerting)
+    now = time.time()
+    for second in range(0, 40, 10):
+        source = aircraft_json(httpserver, [
+            '{"hex": "157710", "r": "RA-96017", "flight": "RSD016", "lat": 53.9, '
+            f'"lon": {27.6 + second / 1000}, "alt_baro": 30000, "gs": 450, "seen_pos": 0}}'],
+            now=now + second)
+        for observation in source.poll():
+            pipeline.feed(observation)
+        httpserver.clear()
+    assert pipeline.close()
+    alerting.deliver()
+    close(engine)
+
+    (mail,) = (tmp_path / "mail").glob("*.eml")
+    message = message_from_bytes(mail.read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith(
+        "[flightwatch] RA-96016 (reported as RA-96017) Ilyushin IL-96-300PU")
+    assert "Registration:  RA-96016 (watchlist); its sources report RA-96017" in (
+        message.get_content())

@@ -130,3 +130,44 @@ def test_serve_on_a_taken_port_fails(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert "address already in use" in result.stderr.lower()
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The site on loopback, also known as ``flightwatch.lan`` (``web.allowed_hosts``)."""
+    config = write_config(tmp_path_factory.mktemp("named"),
+                          web='allowed_hosts = ["flightwatch.lan"]\n')
+    served = start_serve(config)
+    try:
+        yield served
+    finally:
+        stop(served.process)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example",
+                                  "localhost.evil.example:{port}", "flightwatch.lan.evil:80"])
+@pytest.mark.parametrize("path", ["/", "/api/history?icao=157710", "/static", "/static/now.js"])
+def test_a_host_the_site_is_not_known_by_is_refused(named: Site, host: str, path: str) -> None:
+    """DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 would
+    read the password-less site through the visitor's browser; its requests name it."""
+    port = named.url.rpartition(":")[2]
+    answer = requests.get(named.url + path, headers={"Host": host.format(port=port)},
+                          timeout=10, allow_redirects=False)
+    assert answer.status_code == 400
+    assert "evil" not in answer.text and "location" not in answer.headers
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST",
+                                  "[::1]:{port}", "flightwatch.lan:{port}", "flightwatch.lan."])
+def test_the_listen_address_loopback_names_and_allowed_hosts_are_served(
+        named: Site, host: str) -> None:
+    port = named.url.rpartition(":")[2]
+    answer = requests.get(named.url + "/api/settings",
+                          headers={"Host": host.format(port=port)}, timeout=10)
+    assert answer.status_code == 200
+
+
+def test_serve_exits_0_on_sigterm(tmp_path: Path) -> None:
+    served = start_serve(write_config(tmp_path))
+    served.process.terminate()
+    assert served.process.wait(30) == 0

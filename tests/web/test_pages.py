@@ -3,6 +3,7 @@ database: what it shows, that nothing from the air becomes markup, no console er
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -107,4 +108,22 @@ def test_borders_are_drawn_when_there_are_no_tiles(site: Site, page: Page) -> No
     page.open(site.url + f"/aircraft?icao={WATCHED}")
     assert page.wait_for("document.querySelectorAll('path.fw-border').length") == 6
     assert page.evaluate("document.querySelectorAll('.leaflet-tile').length") == 0
+    assert page.errors == []
+
+
+def test_the_pages_show_invisible_characters_as_the_terminal_does(
+        site: Site, page: Page) -> None:
+    """decoder/safe_text.py's table reaches the pages through /api/settings: a zero-width
+    space in a callsign shows as \\u200b, as in the terminal and the mail, and every range
+    the table escapes, at both ends, is written the same way."""
+    from flightwatch.decoder.safe_text import HIDDEN, printable
+
+    samples = ["RSD\u200b016", "\u202eRA-123", "RA\U000e0041\U000e0042", "A\x1bB\tC\x9b",
+               "Ил-96 «Россия»", *(chr(first) + "|" + chr(last) for first, last in HIDDEN)]
+    page.open(site.url + "/")
+    page.wait_for("document.querySelectorAll('path.fw-aircraft').length")  # settings read
+    shown = page.evaluate(f"{json.dumps(samples)}.map(fw.shown)")
+    assert shown[:5] == ["RSD\\u200b016", "\\u202eRA-123", "RA\\U000e0041\\U000e0042",
+                         "A\\x1bB\\tC\\x9b", "Ил-96 «Россия»"]
+    assert shown == [printable(text) for text in samples]
     assert page.errors == []

@@ -77,7 +77,7 @@
     function show(i) {
       var p = points[i];
       marker.setLatLng([p.lat, p.lon]).addTo(map);
-      moment.textContent = describe(p);
+      moment.textContent = fw.shown(describe(p));
     }
     input.max = String(points.length - 1);
     input.disabled = false;

@@ -1,13 +1,32 @@
 /* Shared by the pages. Everything that came from the air or an aggregator is put
-   into the page with textContent (never innerHTML), so a callsign cannot be markup. */
+   into the page with textContent (never innerHTML), so a callsign cannot be markup,
+   and through shown(), so an invisible character cannot hide in it. */
 var fw = (function () {
   "use strict";
   var FENCE = {color: "#e7298a", weight: 2, dashArray: "6 4", fillOpacity: 0.04};
   var BORDER = {color: "#6b6b6b", weight: 1, fill: false, className: "fw-border"};
+  var escaped = null;  /* the settings' shown_as_escapes: decoder/safe_text.py's table */
+
+  /* Text as the terminal and the mail show it: a control, zero-width, bidi or tag
+     character as its escape (RSD\u200b016 does not pass for RSD016), written as
+     decoder/safe_text.py's escape() writes it. */
+  function shown(text) {
+    var value = String(text);
+    if (!escaped) { return value; }
+    return value.replace(escaped, function (ch) {
+      var code = ch.codePointAt(0);
+      var named = {9: "\\t", 10: "\\n", 13: "\\r"}[code];
+      if (named) { return named; }
+      var hex = code.toString(16);
+      if (code < 0x100) { return "\\x" + ("0" + hex).slice(-2); }
+      return code <= 0xffff ? "\\u" + ("000" + hex).slice(-4)
+                            : "\\U" + ("0000000" + hex).slice(-8);
+    });
+  }
 
   function el(tag, text, className) {
     var node = document.createElement(tag);
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (text !== undefined && text !== null) { node.textContent = shown(text); }
     if (className) { node.className = className; }
     return node;
   }
@@ -95,7 +114,7 @@ var fw = (function () {
     if (className) { line.className = className; }
     cells.forEach(function (cell) {
       var td = line.insertCell();
-      if (cell instanceof Node) { td.appendChild(cell); } else { td.textContent = cell; }
+      if (cell instanceof Node) { td.appendChild(cell); } else { td.textContent = shown(cell); }
     });
     return line;
   }
@@ -113,12 +132,15 @@ var fw = (function () {
   }
 
   function start(page) {
-    getJSON("/api/settings").then(page).catch(function (err) {
+    getJSON("/api/settings").then(function (settings) {
+      escaped = new RegExp(settings.shown_as_escapes, "gu");
+      return page(settings);
+    }).catch(function (err) {
       status("flightwatch is not answering: " + err.message, true);
     });
   }
 
-  return {el: el, getJSON: getJSON, makeMap: makeMap, drawFences: drawFences,
+  return {el: el, shown: shown, getJSON: getJSON, makeMap: makeMap, drawFences: drawFences,
           params: params, aircraftQuery: aircraftQuery, fillForm: fillForm, when: when,
           feet: feet, row: row, link: link, status: status, start: start};
 })();

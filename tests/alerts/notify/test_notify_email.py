@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,39 @@ def test_mail_file_is_written_once_per_alert(tmp_path: Path, make_alert):
         "[flightwatch] RA-96016 Il-96-300PU (Rossiya) left Belarus",
     ]
     assert "Position:      53.9012, 27.5500" in messages[0].get_content()
+
+
+def test_a_login_without_tls_is_refused_unless_allowed(smtp_server, password_checker,
+                                                       make_alert):
+    """With a username and the default security = "none", smtplib would send AUTH PLAIN,
+    the password in base64, over the bare connection (aiosmtpd here accepts that)."""
+    check = password_checker("fw", "s3cret")
+    logins: list[bytes] = []
+
+    def recording(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data.password)
+        return check(server, session, envelope, mechanism, auth_data)
+
+    server = smtp_server(authenticator=recording, auth_require_tls=False)
+    settings = SmtpSettings(host="127.0.0.1", port=server.port, username="fw",
+                            password="s3cret", recipients=("me@example.org",), timeout=5)
+    with pytest.raises(PermanentDeliveryError, match="allow_plaintext_auth"):
+        EmailNotifier(settings).send(make_alert())
+    assert logins == [] and server.mailbox.envelopes == []
+
+    EmailNotifier(replace(settings, allow_plaintext_auth=True)).send(make_alert())
+    assert logins == [b"s3cret"] and len(server.mailbox.envelopes) == 1
+
+
+def test_the_configuration_says_so_before_anything_is_sent(tmp_path):
+    from flightwatch.alerts.notify import NotifierConfigError, build_notifiers
+    from flightwatch.settings import load_settings
+
+    config = tmp_path / "fw.toml"
+    config.write_text('[alerts.email]\nhost = "smtp.example.org"\nusername = "fw"\n'
+                      'recipients = ["me@example.org"]\n', encoding="utf-8")
+    env = {"FLIGHTWATCH_SMTP_PASSWORD": "s3cret"}
+    with pytest.raises(NotifierConfigError, match=r'security = "none".*allow_plaintext_auth'):
+        build_notifiers(load_settings(config, env={}), env=env)
+    config.write_text(config.read_text() + "allow_plaintext_auth = true\n", encoding="utf-8")
+    assert "email" in build_notifiers(load_settings(config, env={}), env=env)
