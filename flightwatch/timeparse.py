@@ -39,7 +39,8 @@ def parse_time(text: str, now: datetime | None = None, *, end: bool = False) -> 
         value = _parse(text, now, end)
     except OverflowError:
         value = None
-    if value is None or not EARLIEST <= value <= LATEST:
+    # an end may be the first instant after 2199 (``--until 2199-12``), a time may not
+    if value is None or not (EARLIEST <= value < LATEST or (end and value == LATEST)):
         raise ValueError(f"{_shown(text)} is out of range: use a time from "
                          f"{EARLIEST:%Y-%m-%d} to {LATEST - timedelta(days=1):%Y-%m-%d}")
     return value

@@ -70,7 +70,7 @@ def test_a_webhook_url_from_the_environment_reaches_the_service_and_no_output(
     record_alert(engine, ALERT, ["webhook"])
     assert OutboxWorker(engine, build_notifiers(settings)).deliver_due() == (0, 1)
     close(engine)
-    code, out, err = run(capsys, "alerts", "--pending", "--config", str(config_file))
+    code, out, err = run(capsys, "alerts", "--pending", "--wide", "--config", str(config_file))
     assert code == 0 and "HTTP 500" in out
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "werkzeug")
     assert "webhook notifications failing" in logged

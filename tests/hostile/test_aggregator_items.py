@@ -257,4 +257,4 @@ def test_an_aggregator_does_not_rename_a_watched_aircraft(
     assert message["Subject"].startswith(
         "[flightwatch] RA-96016 (reported as RA-96017) Ilyushin IL-96-300PU")
     assert "Registration:  RA-96016 (watchlist); its sources report RA-96017" in (
-        message.get_content())
+        message.get_body(("plain",)).get_content())
