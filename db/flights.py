@@ -470,18 +470,22 @@ class FlightSegmenter:
         return True
 
 
-def open_arrival(engine: Engine, icao: str, time: datetime,
-                 within: timedelta) -> LostFlight | None:
-    """The latest flight of ``icao`` before ``time``, if it was lost less than ``within``
-    before it with an arrival judged at the loss and nothing since."""
+def open_arrivals(engine: Engine, since: datetime, until: datetime) -> dict[str, LostFlight]:
+    """Each aircraft's latest flight seen between ``since`` and ``until``, where its end was
+    judged an arrival at its loss (``inferred`` or ``probable``) and nothing came after:
+    what a restarted detector may still confirm (a departure from there) or withdraw. One
+    query on the ``last_seen`` index."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(_FLIGHTS).where(_FLIGHTS.c.icao == icao, _FLIGHTS.c.first_seen < time)
-            .order_by(_FLIGHTS.c.first_seen.desc()).limit(1)
-        ).first()
-    if row is None or not timedelta(0) < time - row.last_seen <= within:
-        return None
-    if row.arrival_evidence not in (INFERRED, PROBABLE):
-        return None
-    arrival = _fix_from_row(row, "arrival")
-    return LostFlight(row.last_seen, arrival) if arrival is not None else None
+        rows = conn.execute(
+            select(_FLIGHTS).where(_FLIGHTS.c.last_seen >= since, _FLIGHTS.c.first_seen <= until)
+        ).all()
+    latest: dict[str, Any] = {}
+    for row in rows:
+        if row.icao not in latest or row.first_seen > latest[row.icao].first_seen:
+            latest[row.icao] = row
+    out = {}
+    for icao, row in latest.items():
+        arrival = _fix_from_row(row, "arrival")
+        if arrival is not None and row.arrival_evidence in (INFERRED, PROBABLE):
+            out[icao] = LostFlight(row.last_seen, arrival)
+    return out

@@ -86,6 +86,7 @@ log = logging.getLogger(__name__)
 
 _EXTRA_KEY = "detect"
 _DEPARTURE_WINDOW = timedelta(seconds=90)  # a climb-out is looked for this long
+_RETRY_DEPARTURE = timedelta(seconds=20)
 _TRACK_BELOW_FT = 26000.0  # recent samples are kept below this (descents worth projecting)
 _NEAR_FIELD_UNCERTAINTY_S = 90
 _LOSSES_AT_MOST = 4096
@@ -96,9 +97,10 @@ _DARK_AIRPORT_KM = 30.0  # ... and no field this near
 _LOST_AFTER = timedelta(seconds=60)  # the tracker's silence before a loss, by default
 _STOP_S = 300.0  # a turnaround is at least this long on the ground, by the estimates
 
-# (icao, time, within) -> a flight stored before this process whose loss may still pair
-# or be withdrawn (``db.flights.open_arrival`` bound to an engine).
-LossLookup = Callable[[str, datetime, timedelta], LostFlight | None]
+# (since, until) -> icao: the latest flight of each aircraft stored between those times
+# whose end was judged an arrival at its loss: one that may still pair or be withdrawn
+# (``db.flights.open_arrivals`` bound to an engine).
+LossLookup = Callable[[datetime, datetime], dict[str, LostFlight]]
 
 
 @dataclass(slots=True)
@@ -140,6 +142,7 @@ class _Aircraft:
     landed: AirportFix | None = None  # its last arrival, for the time on the ground
     pending: list[tuple[Position, bool, Airport | None]] = field(default_factory=list)
     window_until: datetime | None = None  # the departure is looked for until then
+    next_try: datetime | None = None  # ... next at this time
     loss: _Loss | None = None  # the loss before this track, still to be settled
 
 
@@ -169,8 +172,8 @@ class Detector:
         self._gap_s = self.config.flights_gap_s
         self._ground_margin_ft = (max(self.config.landed_below_ft,
                                       self.config.inferred_below_ft) + 1500.0)
-        self._lookups_until: datetime | None = None
-        self._looked_up: set[str] = set()
+        self._stored: dict[str, LostFlight] | None = None  # read once, at the first position
+        self._stored_until: datetime | None = None
 
     # --- TrackListener ------------------------------------------------------------
 
@@ -316,6 +319,9 @@ class Detector:
             return
         if position.vertical_rate_fpm is None:
             return  # no velocity message yet
+        if memory.next_try is not None and position.time < memory.next_try:
+            return  # a climb's fit changes little within seconds: try again in a while
+        memory.next_try = position.time + _RETRY_DEPARTURE
         departure, fit = self._departure(state, memory, position)
         loss = memory.loss
         if loss is not None:
@@ -571,20 +577,19 @@ class Detector:
         self._losses[icao] = loss
 
     def _stored_loss(self, icao: str, time: datetime) -> _Loss | None:
-        """A new track within the window after this process started: a loss stored before
-        it (a restart) may pair or be withdrawn. Asked once per aircraft."""
+        """A loss stored before this process started (a restart) that a new track may settle:
+        every such loss of the window before the first position judged is read at once (one
+        query, not one per aircraft), and each is used once."""
         if self.remembered is None:
             return None
-        if self._lookups_until is None:
-            self._lookups_until = time + self._window
-        if time > self._lookups_until or icao in self._looked_up:
-            return None
-        self._looked_up.add(icao)
-        try:
-            stored = self.remembered(icao, time, self._window)
-        except Exception:  # the database is down: nothing to pair, decoding goes on
-            log.exception("could not look up %s's last loss", icao)
-            return None
+        if self._stored is None:
+            self._stored_until = time
+            try:
+                self._stored = self.remembered(time - self._window, time)
+            except Exception:  # the database is down: nothing to pair, decoding goes on
+                log.exception("could not read the losses stored before this start")
+                self._stored = {}
+        stored = self._stored.pop(icao, None)
         if stored is None:
             return None
         fix = stored.arrival

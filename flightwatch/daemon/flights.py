@@ -37,7 +37,7 @@ from flightwatch.db.airport_queries import stored_airports
 from flightwatch.db.airport_table import sync_configured_airports
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.coverage import load_cells, save_coverage
-from flightwatch.db.flights import FlightSegmenter, open_arrival
+from flightwatch.db.flights import FlightSegmenter, open_arrivals
 from flightwatch.decoder.tracker import Position
 from flightwatch.settings import LOCAL_SOURCE_TYPES, Settings
 
@@ -164,7 +164,7 @@ def build_detection(settings: Settings, engine: Engine, *, local: bool = True,
         airports if airports is not None else airports_at_start(settings, engine), config,
         coverage=coverage,
         is_local=local_sources(settings) if local else (lambda _name: False),
-        remembered=partial(open_arrival, engine),
+        remembered=partial(open_arrivals, engine),
     )
     segmenter = FlightSegmenter(
         engine, load_fences(settings.geofences), gap_s=config.flights_gap_s,

@@ -28,7 +28,7 @@ from flightwatch.alerts.detect import (
 from flightwatch.db import connect
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.flight_queries import query_flights
-from flightwatch.db.flights import open_arrival
+from flightwatch.db.flights import open_arrivals
 from flightwatch.decoder.geodesy import bearing_deg
 from flightwatch.decoder.tracker import Position
 from tools.simulate import destination
@@ -147,8 +147,7 @@ def test_a_restart_in_between_still_pairs_the_turnaround(tmp_path: Path,
     descent_to_minsk(before)
     assert before.flush()
     after = Judged(engine, airports)
-    after.detector.remembered = lambda icao, time, within: open_arrival(engine, icao, time,
-                                                                         within)
+    after.detector.remembered = lambda since, until: open_arrivals(engine, since, until)
     climb_from_minsk(after, after_s=2 * 3600)
     assert [type(e) for e in after.events] == [Confirmation, Departure]
     assert after.flush()
