@@ -55,3 +55,11 @@ class SnapshotFeed:
         """Block until every snapshot was served and one more poll came (so the last one
         was read and processed); False on timeout."""
         return self._finished.wait(timeout)
+
+
+def polling_config(url: str, every: str = "0.02s") -> str:
+    """A flightwatch configuration that polls the feed at ``url`` every ``every`` into
+    ``fw.db`` beside it, committing often: for a daemon run against the feed."""
+    return ('[database]\nurl = "sqlite:///fw.db"\nbatch_seconds = "0.2s"\n[status]\n'
+            'interval = "1h"\n\n[[sources]]\ntype = "aircraft_json"\n'
+            f'url = "{url}"\ninterval = "{every}"\n')

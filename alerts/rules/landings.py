@@ -59,17 +59,10 @@ class LandingRules:
 
     def arrival(self, fences: Sequence[Geofence], event: Arrival,
                 confirmed_by: str | None = None) -> None:
-        match = self.match_of(event.state)
-        if match is None:
-            return
-        fix = event.fix
-        self.raise_.in_fences(
-            fences_at(fences, event.airports, event.position), "landed", fix.time,
-            event.state.icao, match, airport=fix.airport, evidence=fix.evidence,
-            details=_landing(fix, event.airports, event.runway, last_heard=event.last_heard,
-                             confirmed_by=confirmed_by),
-            **_fields(event.state, event.position, event.airports),
-        )
+        self._tell("landed", fences, event, event.fix,
+                   _landing(event.fix, event.airports, event.runway,
+                            last_heard=event.last_heard, confirmed_by=confirmed_by),
+                   _fields(event.state, event.position, event.airports))
 
     def confirmation(self, fences: Sequence[Geofence], event: Confirmation) -> None:
         """Only a landing the loss did not already tell is told now."""
@@ -85,15 +78,20 @@ class LandingRules:
         self.arrival(fences, event.arrival, confirmed_by=why)
 
     def departure(self, fences: Sequence[Geofence], event: Departure) -> None:
+        self._tell("took_off", fences, event, event.fix,
+                   _landing(event.fix, event.airports, event.runway, ground_s=event.ground_s),
+                   state_fields(event.state, event.position))
+
+    def _tell(self, kind: str, fences: Sequence[Geofence], event: Arrival | Departure,
+              fix: AirportFix, facts: details.Landing, fields: dict[str, object]) -> None:
+        """A landing or a take-off of a watched aircraft, once per fence its airport is in."""
         match = self.match_of(event.state)
         if match is None:
             return
-        fix = event.fix
         self.raise_.in_fences(
-            fences_at(fences, event.airports, event.position), "took_off", fix.time,
+            fences_at(fences, event.airports, event.position), kind, fix.time,
             event.state.icao, match, airport=fix.airport, evidence=fix.evidence,
-            details=_landing(fix, event.airports, event.runway, ground_s=event.ground_s),
-            **state_fields(event.state, event.position),
+            details=facts, **fields,
         )
 
     def retraction(self, fences: Sequence[Geofence], event: Retraction) -> None:

@@ -26,7 +26,7 @@ from tools.control_stories import between_airports
 from tools.coverage_model import Aggregator, Receiver
 from tools.history_writer import write_tarball
 from tools.render_stories import compress_silence, render_snapshots, render_traces
-from tools.snapshot_feed import SnapshotFeed
+from tools.snapshot_feed import SnapshotFeed, polling_config
 from tools.stories import START, Story, arrival, departure, turnaround, watched
 
 ADSBX = Aggregator((Receiver.rooftop(54.687, 25.279, antenna_m=30),), name="adsbx")
@@ -88,10 +88,7 @@ def test_a_polled_aggregator_feed_tells_the_same_story(httpserver: HTTPServer,
     docs = compress_silence(render_snapshots([story], ADSBX, every_s=10.0), keep=3)
     feed = SnapshotFeed(httpserver, docs)
     config = tmp_path / "flightwatch.toml"
-    config.write_text(
-        '[database]\nurl = "sqlite:///fw.db"\nbatch_seconds = "0.2s"\n[status]\n'
-        'interval = "1h"\n\n[[sources]]\ntype = "aircraft_json"\n'
-        f'url = "{feed.url}"\ninterval = "0.02s"\n', encoding="utf-8")
+    config.write_text(polling_config(feed.url), encoding="utf-8")
     with daemon(config) as run:
         run.wait_for("flightwatch running")
         assert feed.wait_until_served(90), f"served {feed.served} of {len(docs)}"

@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from tools.coverage_model import Aggregator, Receiver
 from tools.render_stories import compress_silence, render_snapshots
-from tools.snapshot_feed import SnapshotFeed
+from tools.snapshot_feed import SnapshotFeed, polling_config
 from tools.stories import arrival, departure, turnaround, watched
 
 pytestmark = pytest.mark.integration
@@ -32,10 +32,7 @@ def test_daemon_polls_a_story_of_hours_in_seconds(httpserver: HTTPServer,
     assert docs[-1]["now"] - docs[0]["now"] > 4 * 3600 and len(docs) < 250
     feed = SnapshotFeed(httpserver, docs)
     config = tmp_path / "flightwatch.toml"
-    config.write_text(
-        '[database]\nurl = "sqlite:///fw.db"\nbatch_seconds = "0.2s"\n[status]\n'
-        'interval = "1h"\n\n[[sources]]\ntype = "aircraft_json"\n'
-        f'url = "{feed.url}"\ninterval = "0.02s"\n', encoding="utf-8")
+    config.write_text(polling_config(feed.url), encoding="utf-8")
     with daemon(config) as run:
         run.wait_for("flightwatch running")
         assert feed.wait_until_served(60), f"served {feed.served} of {len(docs)}"

@@ -156,26 +156,39 @@ def test_a_restart_in_between_still_pairs_the_turnaround(tmp_path: Path,
     engine.dispose()
 
 
-def coverage_of(receiver: tuple[float, float]) -> CoverageMap:
-    """A receiver that has heard aircraft at 25,000 ft out to 350 km all around."""
-    coverage = CoverageMap("local", *receiver, min_positions=5)
-    for bearing in range(0, 360, 2):
-        for km in range(50, 351, 25):
-            coverage.observe(*destination(*receiver, bearing, km * KM), 25000)
-    return coverage
+VILNIUS = (54.687, 25.279)
+
+
+def level_then_lost(judged: Judged, bearing: float, km: float, heading: float) -> Position:
+    """A Vilnius receiver that has heard aircraft at 25,000 ft out to 350 km all around,
+    and a watched aircraft level at FL250 lost ``km`` from it; its last position."""
+    coverage = CoverageMap("local", *VILNIUS, min_positions=5)
+    for around in range(0, 360, 2):
+        for out in range(50, 351, 25):
+            coverage.observe(*destination(*VILNIUS, around, out * KM), 25000)
+    judged.detector.coverage = coverage
+    judged.detector.is_local = lambda source: source == "test"
+    end = destination(*VILNIUS, bearing, km * KM)
+    for p in leg(0, end, heading, 25000, 420, 0):
+        judged.add(p)
+    judged.lost(ICAO)
+    return p
+
+
+def tick(judged: Judged, seconds: float) -> None:
+    """Another aircraft heard ``seconds`` after T: the detector's clock moves on."""
+    from flightwatch.decoder import Observation
+    from flightwatch.decoder.tracker import AircraftState, TrackUpdate
+
+    when = T + timedelta(seconds=seconds)
+    judged.detector.on_update(TrackUpdate(AircraftState("4CA123", when, when), False, None,
+                                          False, False), Observation("4CA123", when, "test"))
 
 
 def test_lost_level_well_inside_coverage_goes_dark(judged: Judged) -> None:
-    receiver = (54.687, 25.279)  # Vilnius
-    judged.detector.coverage = coverage_of(receiver)
-    judged.detector.is_local = lambda source: source == "test"
-    end = destination(*receiver, 160, 150 * KM)  # over western Belarus, no field near
-    for p in leg(0, end, 40, 25000, 420, 0):
-        judged.add(p)
-    judged.lost(ICAO)
+    level_then_lost(judged, 160, 150, 40)  # over western Belarus, no field near
     assert judged.events == []  # held: a fade of a minute is not dark
-    other = leg(600, (55.0, 27.0), 90, 30000, 450, 0, seconds=0)[0]  # 7 min after the loss
-    judged.detector.on_update(_update(other), _observation(other))
+    tick(judged, 600)  # 7 min after the loss
     (dark,) = judged.events
     assert isinstance(dark, Dark)
     assert dark.distance_km == pytest.approx(150, abs=1)
@@ -184,47 +197,19 @@ def test_lost_level_well_inside_coverage_goes_dark(judged: Judged) -> None:
 
 
 def test_lost_at_the_edge_of_coverage_left_it(judged: Judged) -> None:
-    receiver = (54.687, 25.279)
-    judged.detector.coverage = coverage_of(receiver)
-    judged.detector.is_local = lambda source: source == "test"
-    end = destination(*receiver, 160, 340 * KM)
-    for p in leg(0, end, 160, 25000, 420, 0):
-        judged.add(p)
-    judged.lost(ICAO)
+    level_then_lost(judged, 160, 340, 160)
     (silence,) = judged.events
     assert isinstance(silence, Silence) and silence.left_coverage is True
     assert "at the edge of its coverage" in silence.reason
 
 
 def test_a_dark_candidate_heard_again_is_a_fade(judged: Judged) -> None:
-    receiver = (54.687, 25.279)
-    judged.detector.coverage = coverage_of(receiver)
-    judged.detector.is_local = lambda source: source == "test"
-    end = destination(*receiver, 160, 150 * KM)
-    for p in leg(0, end, 40, 25000, 420, 0):
+    last = level_then_lost(judged, 160, 150, 40)
+    for p in leg(240, destination(last.lat, last.lon, 40, 10 * KM), 40, 25000, 420, 0,
+                 seconds=10):
         judged.add(p)
-    judged.lost(ICAO)
-    for p in leg(240, destination(*end, 40, 10 * KM), 40, 25000, 420, 0, seconds=10):
-        judged.add(p)
-    judged.detector.on_update(*_both(leg(900, end, 40, 25000, 420, 0, seconds=0)[0]))
+    tick(judged, 900)
     assert judged.events == []
-
-
-def _both(position: Position) -> tuple[object, object]:
-    return _update(position), _observation(position)
-
-
-def _update(position: Position):  # type: ignore[no-untyped-def]
-    from flightwatch.decoder.tracker import AircraftState, TrackUpdate
-
-    state = AircraftState("4CA123", position.time, position.time)
-    return TrackUpdate(state, False, None, False, False)
-
-
-def _observation(position: Position):  # type: ignore[no-untyped-def]
-    from flightwatch.decoder import Observation
-
-    return Observation("4CA123", position.time, "test")
 
 
 def test_a_config_can_switch_the_window_off(tmp_path: Path, airports: AirportIndex) -> None:
