@@ -302,8 +302,8 @@ MOVED_TO_DETECTION = (
     "inferred_below_ft", "approach_km", "approach_deg", "approach_slower_kt",
 )
 
-# The settings table: section -> key -> (parser, default, help). README's
-# configuration reference is written from this table.
+# The settings table: section -> key -> (parser, default, help). The documentation's
+# configuration reference (docs/reference/configuration.md) is written from this table.
 SCHEMA: dict[str, dict[str, Key]] = {
     "database": {
         "url": _k(_str, "sqlite:///flightwatch.db",
@@ -507,7 +507,7 @@ def _source_keys(kind: Any) -> dict[str, Key]:
 
     if kind in AGGREGATOR_KEYS:
         raw_keys = AGGREGATOR_KEYS[kind] | {"enabled"}
-        return {k: SOURCE_KEYS.get(k, _k(_any, None, "see the README")) for k in raw_keys}
+        return {k: SOURCE_KEYS.get(k, _k(_any, None, "see docs/sources.md")) for k in raw_keys}
     return {k: v for k, v in SOURCE_KEYS.items() if k in _LOCAL_KEYS}
 
 

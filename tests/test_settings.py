@@ -123,7 +123,7 @@ def test_unreadable_toml_names_the_file(tmp_path: Path) -> None:
         load_settings(path, env={})
 
 
-@pytest.mark.parametrize("name", ["flightwatch.example.toml", "demo.toml"])
+@pytest.mark.parametrize("name", ["flightwatch.example.toml", "demo.toml", "live.toml"])
 def test_the_shipped_configs_are_valid(name: str) -> None:
     path = Path(__file__).resolve().parents[1] / "config" / name
     settings = load_settings(path, env={})

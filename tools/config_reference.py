@@ -1,8 +1,8 @@
 """Print the configuration reference (every key, its default and help) as Markdown.
 
-The README's table is this output, between the ``config-reference`` markers;
-tests/test_config_reference.py fails when they drift apart. Regenerate with
-``python tools/config_reference.py --write``.
+The documentation's configuration reference (docs/reference/configuration.md) is this
+table, one section at a time: ``python tools/docs_reference.py --write`` writes it, and
+tests/docs/test_reference_pages.py fails when it is stale.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ def _duration(seconds: float) -> str:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
 
-START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 
 
 def _default(value: Any) -> str:
@@ -75,18 +74,8 @@ def reference() -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_with_reference(readme: str) -> str:
-    head, rest = readme.split(START, 1)
-    _old, tail = rest.split(END, 1)
-    return f"{head}{START}\n{reference()}{END}{tail}"
-
-
 def main() -> int:
-    if "--write" in sys.argv:
-        path = REPO / "README.md"
-        path.write_text(readme_with_reference(path.read_text(encoding="utf-8")), encoding="utf-8")
-    else:
-        sys.stdout.write(reference())
+    sys.stdout.write(reference())
     return 0
 
 

@@ -9,6 +9,8 @@ then writes into ``docs/images/``:
   by headless Chromium;
 - ``alert-landed.png``: the picture stored with the demo's ``landed`` alert;
 - ``report.png``: the top of the evidence report (HTML), screenshot by headless Chromium;
+- ``web-aircraft.png``: the web page's *Aircraft* view of RA-96016 (``flightwatch serve``,
+  no tiles), screenshot by headless Chromium once its scripts have drawn the track;
 
 and the sample report itself into ``docs/samples/`` (Markdown, with its map beside it),
 dated as of the end of the capture so the files do not change from run to run. The
@@ -48,17 +50,49 @@ tiles_url = ""
 """
 
 
-def screenshot(page: Path, png: Path, size: str) -> None:
-    """A headless Chromium screenshot of a local page, every host name unresolvable."""
+def screenshot(page: Path | str, png: Path, size: str) -> None:
+    """A headless Chromium screenshot of a local page (a file or a loopback URL), every
+    host name unresolvable. The page's scripts get 15 s of virtual time to fetch and draw
+    before the shot (a file's are done at once; a served page asks its API first)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("chromium is not on PATH")
+    url = page.as_uri() if isinstance(page, Path) else page
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run([
             chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}",
-            f"--screenshot={png}", f"--window-size={size}", page.as_uri(),
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            f"--user-data-dir={profile}", "--virtual-time-budget=15000",
+            f"--screenshot={png}", f"--window-size={size}", url,
         ], check=True, capture_output=True, timeout=120)
+
+
+def served_screenshot(config: Path, path: str, png: Path, size: str) -> None:
+    """``flightwatch serve`` on a free loopback port, and a screenshot of one of its pages."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flightwatch", "serve", "--config", str(config),
+         "--listen", f"127.0.0.1:{port}"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("flightwatch serve did not start") from None
+                time.sleep(0.2)
+        screenshot(f"http://127.0.0.1:{port}{path}", png, size)
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def small_png(source: Path | bytes, target: Path, colours: int = 128) -> None:
@@ -105,6 +139,10 @@ def main() -> None:
             raise SystemExit("flightwatch map failed")
         screenshot(page, folder / "map.png", "1000,700")
         small_png(folder / "map.png", images / "map.png")
+
+        served_screenshot(config, "/aircraft?aircraft=RA-96016&since=2020-08-19"
+                          "&until=2020-08-19", folder / "web.png", "1200,800")
+        small_png(folder / "web.png", images / "web-aircraft.png")
 
         engine = connect(settings.database_url)
         layers = map_layers(settings, engine)

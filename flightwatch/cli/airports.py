@@ -64,7 +64,8 @@ def register(commands: Any) -> None:
         "import", help="add airports from an OurAirports airports.csv (any country) "
                        "or a flightwatch airports CSV",
     )
-    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("file", type=Path, metavar="FILE",
+                     help="airports CSV: OurAirports' airports.csv or flightwatch's columns")
     imp.set_defaults(handler=cmd_import)
     listing = actions.add_parser(
         "list", help="the airports flightwatch knows: the bundled world set, the "

@@ -32,7 +32,8 @@ def register(commands: Any) -> None:
                     "gzip or not), or OpenSky's historical database, through the same tracker, "
                     "flights and alert rules as live data.",
     )
-    parser.add_argument("paths", nargs="*", type=Path, metavar="FILE|DIR")
+    parser.add_argument("paths", nargs="*", type=Path, metavar="FILE|DIR",
+                        help="files, folders (read recursively, in name order) or tarballs")
     parser.add_argument(
         "--opensky-history", action="store_true",
         help="instead of files, ask OpenSky's historical database (an OpenSky account with "

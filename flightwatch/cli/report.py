@@ -26,8 +26,11 @@ def register(commands: Any) -> None:
     cmd.add_argument("--registration", metavar="R", help="e.g. RA-64523")
     cmd.add_argument("--icao", action="append", metavar="HEX",
                      help="ICAO address (repeat); with --registration, only these of its")
-    cmd.add_argument("--since", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
-    cmd.add_argument("--until", type=time_arg, metavar="T", help="ISO time or 24h, 7d")
+    cmd.add_argument("--since", type=time_arg, metavar="T",
+                     help="from T: 2020-08, 2020-08-19, ISO time, or 24h, 7d ago")
+    cmd.add_argument("--until", type=time_arg, metavar="T",
+                     help="before T: ISO time, or 24h, 7d ago (a month or day: its first "
+                          "instant, unlike the other commands)")
     cmd.add_argument("--format", default="html", choices=FORMATS,
                      help="html: one self-contained file (pictures inline); md: Markdown "
                           "with the PNGs beside it; json: for machines")
@@ -59,7 +62,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.registration and not args.icao:
         raise UsageError("name the aircraft: --registration R or --icao HEX")
     settings = settings_from(args)
-    engine = engine_for(settings)
+    engine = engine_for(settings, create=False)  # a report reads: it creates no database
     icaos = selected_icaos(args, engine) or []
     layers = map_layers(settings, engine) if args.format != "json" else None
     report = read_report(

@@ -15,7 +15,8 @@ def register(commands: Any) -> None:
     run.set_defaults(handler=cmd_run)
 
     replay = commands.add_parser("replay", help="push recorded captures through the pipeline")
-    replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                        help="capture files, replayed in this order")
     replay.add_argument(
         "--format", default="auto", choices=("auto", "beast", "avr", "sbs", "csv", "tsv"),
         help="capture format (default: detected)",

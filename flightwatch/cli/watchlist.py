@@ -45,7 +45,8 @@ def register(commands: Any) -> None:
     imp = actions.add_parser(
         "import", help="import a watchlist CSV (flightwatch or plane-alert-db format)"
     )
-    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("file", type=Path, metavar="FILE",
+                     help="watchlist CSV: flightwatch's columns or plane-alert-db's")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
     imp.set_defaults(handler=cmd_import)
 
@@ -64,7 +65,8 @@ def register(commands: Any) -> None:
     add.set_defaults(handler=cmd_add)
 
     remove = actions.add_parser("remove", help="stop watching aircraft")
-    remove.add_argument("icaos", nargs="+", metavar="HEX")
+    remove.add_argument("icaos", nargs="+", metavar="HEX",
+                        help="24-bit ICAO address, 6 hex digits")
     remove.set_defaults(handler=cmd_remove)
 
 

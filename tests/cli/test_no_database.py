@@ -16,6 +16,7 @@ READERS = [
     ["flights"], ["flights", "--format", "geojson"], ["watchlist", "list"],
     ["watchlist", "remove", "157710"], ["map", "--out", "map.html"],
     ["serve"], ["db", "copy", "--to", "sqlite:///copy.db"],
+    ["report", "--registration", "RA-96016"],
 ]
 
 

@@ -12,12 +12,12 @@ from cli_helpers import REPO, run
 from flightwatch.settings import ConfigError, bundled, load_settings
 
 
-@pytest.mark.parametrize("name", ["flightwatch.example.toml", "demo.toml"])
+@pytest.mark.parametrize("name", ["flightwatch.example.toml", "demo.toml", "live.toml"])
 def test_a_copy_anywhere_passes_check_config(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    folder = tmp_path / "fw" / "conf"  # demo.toml keeps its data one folder up
+    folder = tmp_path / "fw" / "conf"  # demo.toml and live.toml keep their data one folder up
     folder.mkdir(parents=True)
     copy = folder / "flightwatch.toml"
     shutil.copy(REPO / "config" / name, copy)
@@ -25,7 +25,7 @@ def test_a_copy_anywhere_passes_check_config(
     code, out, err = run(capsys, "check-config", "--config", str(copy))
     assert (code, err) == (0, "")
     assert f"geofence: belarus from {bundled('geofences/belarus.geojson')}" in out
-    assert not list(folder.glob("*.db")) and not (tmp_path / "fw" / "flightwatch-demo.db").exists()
+    assert not list(folder.glob("*.db")) and not list((tmp_path / "fw").glob("*.db"))
 
 
 def test_a_shipped_fence_needs_only_its_name(tmp_path: Path) -> None:

@@ -47,6 +47,13 @@ class Dump1090Ports:
     avr_out: int
     sbs_out: int
     host: str = HOST
+    raw_in: int | None = None  # the AVR (``*HEX;``) input port, when asked for
+
+    @property
+    def listening(self) -> list[int]:
+        """Every port this dump1090 listens on."""
+        ports = [self.beast_in, self.beast_out, self.avr_out, self.sbs_out]
+        return ports + ([self.raw_in] if self.raw_in is not None else [])
 
 
 def command(binary: str, ports: Dump1090Ports, heartbeat_s: float = 0.0) -> list[str]:
@@ -62,7 +69,7 @@ def command(binary: str, ports: Dump1090Ports, heartbeat_s: float = 0.0) -> list
         "--net-only",
         "--quiet",
         "--net-bind-address", ports.host,
-        "--net-ri-port", "0",  # 0 disables the AVR input port
+        "--net-ri-port", str(ports.raw_in or 0),  # 0 disables the AVR input port
         "--net-bi-port", str(ports.beast_in),
         "--net-bo-port", str(ports.beast_out),
         "--net-ro-port", str(ports.avr_out),
@@ -90,9 +97,12 @@ def _accepts(host: str, port: int) -> bool:
 
 @contextlib.contextmanager
 def run_dump1090(
-    binary: str | None = None, heartbeat_s: float = 0.0, timeout: float = 10.0
+    binary: str | None = None, heartbeat_s: float = 0.0, timeout: float = 10.0,
+    raw_input: bool = False,
 ) -> Iterator[Dump1090Ports]:
     """Start dump1090 on free loopback ports, wait until every port listens, stop it after.
+    ``raw_input`` also opens its AVR input port (``ports.raw_in``), as dump1090's default
+    30001 is open on a receiver.
 
     Raises :class:`Dump1090Unavailable` when the binary is missing. A port taken by
     someone else between choosing and binding makes dump1090 exit; it is then started
@@ -105,8 +115,9 @@ def run_dump1090(
         )
     with tempfile.TemporaryFile() as log:
         for _attempt in range(3):
-            beast_in, beast_out, avr_out, sbs_out = _free_ports(4)
-            ports = Dump1090Ports(beast_in, beast_out, avr_out, sbs_out)
+            beast_in, beast_out, avr_out, sbs_out, raw_in = _free_ports(5)
+            ports = Dump1090Ports(beast_in, beast_out, avr_out, sbs_out,
+                                  raw_in=raw_in if raw_input else None)
             args = command(path, ports, heartbeat_s)
             process = subprocess.Popen(
                 args,
@@ -128,7 +139,7 @@ def run_dump1090(
 def _wait_listening(process: subprocess.Popen[bytes], ports: Dump1090Ports, timeout: float) -> bool:
     """True once all four ports accept connections; False if dump1090 exited first."""
     deadline = time.monotonic() + timeout
-    pending = [ports.beast_in, ports.beast_out, ports.avr_out, ports.sbs_out]
+    pending = ports.listening
     while pending:
         if process.poll() is not None:
             return False
