@@ -349,23 +349,16 @@ def _random_address(rng: Random, taken: set[str]) -> str:
             return icao
 
 
-def synthetic_traffic(
+def synthetic_flights(
     n_aircraft: int = 1000,
     n_frames: int = 500_000,
     seed: int = 0,
     area: tuple[float, float, float, float] = BELARUS_BOX,
     start: datetime | None = None,
     rates: Rates | None = None,
-) -> Iterator[TimedFrame]:
-    """``n_frames`` frames from ``n_aircraft`` airborne aircraft flying at once over ``area``.
-
-    Every aircraft is in the air from the first second to the last frame, on a
-    straight great-circle course with its own speed, level and climb or descent,
-    so the stream keeps ``n_aircraft`` distinct addresses active throughout.
-    ``area`` is ``(lat_min, lat_max, lon_min, lon_max)``; addresses avoid the
-    Russian and Belarusian blocks so the stream sets off no watchlist by itself.
-    Default rates add a DF4/DF5 reply every 5 s per aircraft.
-    """
+) -> list[Flight]:
+    """The flights behind :func:`synthetic_traffic` with the same arguments (whose
+    addresses a benchmark needs before the frames)."""
     chosen = rates or Rates(surveillance_s=5.0)
     rng = Random(seed)
     begin = start or datetime(2020, 8, 19, 12, 0, tzinfo=UTC)
@@ -390,4 +383,26 @@ def synthetic_traffic(
                 squawk=f"{rng.randrange(0o10000):04o}",
             )
         )
+    return flights
+
+
+def synthetic_traffic(
+    n_aircraft: int = 1000,
+    n_frames: int = 500_000,
+    seed: int = 0,
+    area: tuple[float, float, float, float] = BELARUS_BOX,
+    start: datetime | None = None,
+    rates: Rates | None = None,
+) -> Iterator[TimedFrame]:
+    """``n_frames`` frames from ``n_aircraft`` airborne aircraft flying at once over ``area``.
+
+    Every aircraft is in the air from the first second to the last frame, on a
+    straight great-circle course with its own speed, level and climb or descent,
+    so the stream keeps ``n_aircraft`` distinct addresses active throughout.
+    ``area`` is ``(lat_min, lat_max, lon_min, lon_max)``; addresses avoid the
+    Russian and Belarusian blocks so the stream sets off no watchlist by itself.
+    Default rates add a DF4/DF5 reply every 5 s per aircraft.
+    """
+    chosen = rates or Rates(surveillance_s=5.0)
+    flights = synthetic_flights(n_aircraft, n_frames, seed, area, start, chosen)
     return islice(frames(flights, chosen, seed), n_frames)
