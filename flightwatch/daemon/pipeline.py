@@ -221,11 +221,16 @@ class Pipeline:
             ok = flush() and ok
         return ok
 
-    def close(self, *, expire_all: bool = False) -> bool:
-        """Flush everything; with ``expire_all`` treat every tracked aircraft as lost."""
+    def close(self, *, expire_all: bool = False, settle: bool = False) -> bool:
+        """Flush everything, every aircraft's summary row included; with ``expire_all``
+        treat every tracked aircraft as lost; with ``settle`` (a replay or an import that
+        ends, not a daemon that must stop within seconds) merge the position log too."""
         if expire_all and self._clock is not None:
             self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
-        return self.flush()
+        ok = self.store.flush(all_aircraft=True)
+        for flush in self.flushers:
+            ok = flush() and ok
+        return ok and (not settle or self.store.merge())
 
 
 def freeze_startup_objects() -> None:
@@ -256,7 +261,7 @@ def build_pipeline(
     receiver = settings["receiver"]
     store = Store(
         engine, batch_rows=database["batch_rows"], batch_seconds=database["batch_seconds"],
-        receiver=receiver["name"],
+        merge_seconds=database["merge_interval"], receiver=receiver["name"],
     )
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None
     # Frames nothing would use go undecoded: a callsign is read once per store interval,

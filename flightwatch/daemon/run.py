@@ -90,6 +90,9 @@ class Daemon:
     def __post_init__(self) -> None:
         self.items: queue.Queue[Frame | Observation | object] = queue.Queue(QUEUE_SIZE)
         self.stopping = threading.Event()
+        # A merge of the position log under way when SIGTERM comes is rolled back: the
+        # log stays for the next start, and the stop is not held up.
+        self.pipeline.store.should_stop = self.stopping.is_set
         self.reload_requested = threading.Event()
         self._threads: list[threading.Thread] = []
         self._scheduler = BackgroundScheduler(timezone=UTC)

@@ -44,6 +44,7 @@ from integration.dump1090 import (
     _wait_listening,
     command,
 )
+from stored_positions import stored_count, stored_rows
 
 from tools.capture_writer import write_beast
 from tools.encoder import airborne_position, airborne_velocity, identification
@@ -308,16 +309,11 @@ Positions = dict[str, list[tuple[int, float, float]]]
 
 def stored_positions(db: Path) -> Positions:
     """ICAO -> [(unix second, lat, lon)] in time order, from the SQLite file (raw: the
-    address and coordinates are stored as integers, see db/types.py)."""
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        rows = con.execute("SELECT icao, time, lat, lon FROM positions ORDER BY icao, time")
-        out: dict[str, list[tuple[int, float, float]]] = {}
-        for icao, when, lat, lon in rows:
-            out.setdefault(f"{icao:06X}", []).append((when, lat / 1e5, lon / 1e5))
-        return out
-    finally:
-        con.close()
+    address and coordinates are stored as integers, see db/encoding.py)."""
+    out: dict[str, list[tuple[int, float, float]]] = {}
+    for icao, when, lat, lon, *_rest in stored_rows(db):
+        out.setdefault(f"{icao:06X}", []).append((when, lat / 1e5, lon / 1e5))
+    return out
 
 
 def tracks(positions: Positions) -> dict[str, Track]:
@@ -428,6 +424,8 @@ def wal_bytes(db: Path) -> int:
 
 
 def count(db: Path, table: str = "positions") -> int:
+    if table == "positions":
+        return stored_count(db)
     value = sqlite_value(db, f"SELECT count(*) FROM {table}")
     assert isinstance(value, int)
     return value
