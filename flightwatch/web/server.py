@@ -25,6 +25,7 @@ from flightwatch.web.live import LiveView, WatchedMarker
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
+STOP_GRACE_S = 1  # seconds requests under way at a stop get
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -75,8 +76,11 @@ def make_server(settings: Settings, engine: Engine, live: LiveView, listen: str)
 
     host, port = split_listen(listen)
     app = build_app(settings, engine, live, load_fences(settings.geofences))
+    # A page still loading (a slow client) gets a second at a stop, not all it wants: the
+    # daemon promises to exit within 5 s.
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="off", server_header=False, proxy_headers=False)
+                            lifespan="off", server_header=False, proxy_headers=False,
+                            timeout_graceful_shutdown=STOP_GRACE_S)
     return uvicorn.Server(config)
 
 
@@ -120,6 +124,6 @@ def start_in_thread(
 
     def stop() -> None:
         server.should_exit = True
-        thread.join(timeout=5.0)
+        thread.join(timeout=STOP_GRACE_S + 0.2)  # a daemon thread: not waited for at exit
 
     return stop
