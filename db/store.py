@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, Table, bindparam, case, func, select
 from sqlalchemy.exc import OperationalError
 
-from flightwatch.db.blocks import Columns, ground_code
+from flightwatch.db.blocks import COLUMNS, NULLABLE, SOURCE, Columns, ground_code, normalised
 from flightwatch.db.encoding import (
     COORDINATE_DECIMALS,
     COORDINATE_SCALE,
@@ -32,13 +32,14 @@ from flightwatch.db.encoding import (
 )
 from flightwatch.db.failures import FailureStreak
 from flightwatch.db.models import Aircraft, CallsignPeriod, Source
+from flightwatch.db.position_reader import BUCKETS
 from flightwatch.db.positions import append_log, merge_log
 from flightwatch.decoder.tracker import AircraftState
 from flightwatch.decoder.tracker import Position as TrackPosition
 
 log = logging.getLogger(__name__)
 
-MAX_BUFFERED_POSITIONS = 500_000  # ~100 MB of rows; hours of a busy receiver
+MAX_BUFFERED_POSITIONS = 500_000  # ~40 MB of columns; hours of a busy receiver
 _RETRY_FAILED_S = 15.0  # a failing database is retried at least this often
 #: An aircraft's summary row (last seen, callsign) is rewritten at most this often unless
 #: the aircraft is new or its registration or type changed.
@@ -49,7 +50,7 @@ MERGE_POSITIONS = 300_000
 _AIRCRAFT: Table = Aircraft.__table__  # type: ignore[assignment]
 _CALLSIGNS: Table = CallsignPeriod.__table__  # type: ignore[assignment]
 _SOURCES: Table = Source.__table__  # type: ignore[assignment]
-_KEY = itemgetter(0, 1)  # (icao, time)
+_NULL = -(1 << 63)  # None in a buffered column (no stored value comes near it)
 
 
 @dataclass(slots=True)
@@ -60,6 +61,44 @@ class StoreStats:
     failed_commits: int = 0
     positions_dropped: int = 0
     merges: int = 0
+
+
+class _Buffered:
+    """One aircraft's positions waiting for the next commit, column by column as stored
+    (:mod:`db.blocks`): 8 bytes a value. A tuple of Python ints per position took about
+    five times that, which a busy replay's batch of 20,000 positions made megabytes."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self) -> None:
+        self.columns = tuple(array("q") for _ in range(COLUMNS))
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def add(self, values: tuple[int | None, ...]) -> None:
+        for column, value in zip(self.columns, values, strict=True):
+            column.append(_NULL if value is None else value)
+
+    def drop_oldest(self, share: float) -> int:
+        n = int(len(self) * share)
+        for column in self.columns:
+            del column[:n]
+        return n
+
+    def to_columns(self, source_ids: Sequence[int]) -> Columns:
+        """As a block takes them: None for nothing, the source as its database id, in
+        time order with one position per second (the first buffered wins, as the table's
+        unique key made it before)."""
+        out: list[list[Any]] = []
+        for index, column in enumerate(self.columns):
+            if index in NULLABLE:
+                out.append([None if v == _NULL else v for v in column])
+            elif index == SOURCE:
+                out.append([source_ids[v] for v in column])
+            else:
+                out.append(column.tolist())
+        return normalised(tuple(out))
 
 
 @dataclass(slots=True)
@@ -129,7 +168,9 @@ class Store:
         self._next_merge = self._last_commit + merge_seconds
         self._next_aircraft = self._last_commit + AIRCRAFT_EVERY_S
         self._logged = 0  # positions appended to the log since the last merge
-        self._positions: list[tuple[Any, ...]] = []
+        self._positions: dict[int, _Buffered] = {}
+        self._buffered = 0
+        self._source_names: list[str] = []  # a buffered position's source is its index here
         self._aircraft: dict[str, AircraftState] = {}
         # (registration, type) each aircraft's row holds, as read or written; forgotten
         # with the aircraft.
@@ -142,17 +183,20 @@ class Store:
         self.stats = StoreStats()
 
     def add_position(self, position: TrackPosition) -> None:
-        if len(self._positions) >= MAX_BUFFERED_POSITIONS:
+        if self._buffered >= MAX_BUFFERED_POSITIONS:
             # The database has been unwritable for hours: keep memory bounded on a Pi.
-            del self._positions[: MAX_BUFFERED_POSITIONS // 10]
-            self.stats.positions_dropped += MAX_BUFFERED_POSITIONS // 10
+            dropped = sum(b.drop_oldest(0.1) for b in self._positions.values())
+            self._buffered -= dropped
+            self.stats.positions_dropped += dropped
             log.error("database unwritable: dropped the oldest %d buffered positions "
-                      "(%d so far)", MAX_BUFFERED_POSITIONS // 10, self.stats.positions_dropped)
+                      "(%d so far)", dropped, self.stats.positions_dropped)
+        icao = int(position.icao, 16)
+        buffered = self._positions.get(icao)
+        if buffered is None:
+            buffered = self._positions[icao] = _Buffered()
         track = position.track_deg
-        # Encoded as stored (db/encoding.py): a tuple of small ints takes about half the
-        # memory of a dict, and the flush packs it as is.
-        self._positions.append((
-            int(position.icao, 16),
+        # Encoded as stored (db/encoding.py).
+        buffered.add((
             int(position.time.timestamp()),
             round(round(position.lat, COORDINATE_DECIMALS) * COORDINATE_SCALE),
             round(round(position.lon, COORDINATE_DECIMALS) * COORDINATE_SCALE),
@@ -160,12 +204,21 @@ class Store:
             _round(position.ground_speed_kt),
             None if track is None else round(round(track, TRACK_DECIMALS) * TRACK_SCALE),
             _round(position.vertical_rate_fpm),
-            position.on_ground,
-            position.source,
+            ground_code(position.on_ground),
+            self._source_index(position.source),
         ))
+        self._buffered += 1
         if position.callsign:
             self.note_callsign(position.icao, position.callsign, position.time)
-        self.stats.positions_buffered = len(self._positions)
+        self.stats.positions_buffered = self._buffered
+
+    def _source_index(self, name: str) -> int:
+        names = self._source_names
+        try:
+            return names.index(name)  # a handful of sources per process
+        except ValueError:
+            names.append(name)
+            return len(names) - 1
 
     def note_aircraft(self, state: AircraftState) -> None:
         """Remember that this aircraft's summary row may need writing."""
@@ -195,13 +248,13 @@ class Store:
 
     @property
     def pending(self) -> int:
-        return len(self._positions) + len(self._aircraft) + len(self._dirty_callsigns)
+        return self._buffered + len(self._aircraft) + len(self._dirty_callsigns)
 
     def due(self) -> bool:
         waited = self._clock() - self._last_commit
         if self._writes.failing:  # retry once per interval, not on every new position
             return waited >= min(self.batch_seconds, _RETRY_FAILED_S)
-        if len(self._positions) >= self.batch_rows:
+        if self._buffered >= self.batch_rows:
             return True
         return self.pending > 0 and waited >= self.batch_seconds
 
@@ -221,13 +274,13 @@ class Store:
         now = self._clock()
         every_aircraft = all_aircraft or now >= self._next_aircraft
         if not (self._positions or self._dirty_callsigns or (self._aircraft and every_aircraft)
-                or self._unknown_aircraft()):
+                or self._aircraft_news()):
             self._last_commit = now
             return True
         try:
             with self.engine.begin() as conn:
                 if self._positions:
-                    append_log(conn, self._tracks(conn))
+                    self._append_log(conn)
                 written = self._write_aircraft(conn, every_aircraft)
                 self._write_callsigns(conn)
         except OperationalError as exc:
@@ -236,14 +289,15 @@ class Store:
             self._last_commit = self._clock()  # wait a full interval before retrying
             self._writes.failed(
                 "database write failed, keeping %d positions in memory and retrying: %s",
-                len(self._positions), exc.orig,
+                self._buffered, exc.orig,
             )
             return False
         self._writes.succeeded()
-        self.stats.positions_written += len(self._positions)
-        self._logged += len(self._positions)
+        self.stats.positions_written += self._buffered
+        self._logged += self._buffered
         self.stats.commits += 1
         self._positions.clear()
+        self._buffered = 0
         for icao in written:
             self._aircraft.pop(icao, None)
         if every_aircraft:
@@ -274,28 +328,17 @@ class Store:
                   merged.positions, merged.log_rows, merged.chunks)
         return True
 
-    def _tracks(self, conn: Any) -> list[tuple[int, Columns]]:
-        """The buffer as time-ordered positions per aircraft, one per second (the first
-        buffered wins, as the table's unique key made it before)."""
-        buffered = self._positions
-        buffered.sort(key=_KEY)  # in place and stable: no second copy of a large batch
-        ids = {name: self._source_id(conn, source_name(self.receiver, name))
-               for name in {row[9] for row in buffered}}
-        out: list[tuple[int, Columns]] = []
-        columns: Columns = ()
-        icao = last = -1
-        for row in buffered:
-            if row[0] != icao:
-                icao, last = row[0], -1
-                columns = tuple([] for _ in range(9))
-                out.append((icao, columns))
-            if row[1] == last:
-                continue
-            last = row[1]
-            for column, value in zip(columns, (
-                    *row[1:8], ground_code(row[8]), ids[row[9]]), strict=True):
-                column.append(value)
-        return out
+    def _append_log(self, conn: Any) -> None:
+        """The buffer into the log a bucket of aircraft at a time: one block's positions
+        are unpacked into Python values at once, never the whole batch."""
+        ids = [self._source_id(conn, source_name(self.receiver, name))
+               for name in self._source_names]
+        buckets: dict[int, list[int]] = {}
+        for icao in sorted(self._positions):  # the order concurrent writers lock rows in
+            buckets.setdefault(icao % BUCKETS, []).append(icao)
+        for bucket in sorted(buckets):
+            append_log(conn, [(icao, self._positions[icao].to_columns(ids))
+                              for icao in buckets[bucket]])
 
     def _source_id(self, conn: Any, name: str) -> int:
         cached = self._source_ids.get(name)
@@ -306,8 +349,12 @@ class Store:
         self._source_ids[name] = source_id
         return int(source_id)
 
-    def _unknown_aircraft(self) -> bool:
-        return any(icao not in self._stored_identity for icao in self._aircraft)
+    def _aircraft_news(self) -> bool:
+        """Whether a noted aircraft is not known to have a row, or brings a registration
+        or type its row lacks."""
+        return any(icao not in self._stored_identity
+                   or _identity_news(state, self._stored_identity[icao])
+                   for icao, state in self._aircraft.items())
 
     def _write_aircraft(self, conn: Any, every: bool) -> list[str]:
         """Upsert aircraft rows: all noted ones (``every``), else those whose row lacks
