@@ -77,28 +77,33 @@ def _pool(plan: HistoryPlan, rng: np.random.Generator) -> list[str]:
 
 def schedule(plan: HistoryPlan) -> list[_Flight]:
     """Every flight of the history, by start time: ``concurrent`` slots each flying one
-    aircraft after another, an aircraft never in two places at once."""
+    aircraft after another, an aircraft never in two places at once (slots take turns in
+    time order, so an aircraft's busy time is always known when it is picked)."""
     rng = np.random.default_rng(plan.seed)
     pool = _pool(plan, rng)
     first = plan.end - plan.full_s - plan.thinned_s
     full_from = plan.end - plan.full_s
     busy_until = dict.fromkeys(pool, 0)
     flights: list[_Flight] = []
-    for _slot in range(plan.concurrent):
-        t = first - int(rng.integers(0, 90 * 60))  # slots start out of step
-        while t < plan.end:
-            duration = int(rng.integers(40 * 60, 90 * 60))
+    # Slots start out of step: (next start, slot)
+    slots = [(first - int(rng.integers(0, 90 * 60)), slot) for slot in range(plan.concurrent)]
+    heapq.heapify(slots)
+    while slots:
+        t, slot = heapq.heappop(slots)
+        if t >= plan.end:
+            continue
+        duration = int(rng.integers(40 * 60, 90 * 60))
+        icao = pool[int(rng.integers(len(pool)))]
+        while busy_until[icao] > t:
             icao = pool[int(rng.integers(len(pool)))]
-            while busy_until[icao] > t:
-                icao = pool[int(rng.integers(len(pool)))]
-            # Live aircraft land well before the live hour: it starts new flights for them.
-            if icao in plan.live:
-                duration = min(duration, plan.end - 45 * 60 - t)
-            if duration > 60:
-                busy_until[icao] = t + duration + 30 * 60
-                step = STEP_S if t + duration > full_from else THINNED_STEP_S
-                flights.append(_Flight(t, icao, duration, int(rng.integers(2**31)), step))
-            t += max(duration, 0) + int(rng.integers(60, 15 * 60))
+        # Live aircraft land well before the live hour: it starts new flights for them.
+        if icao in plan.live:
+            duration = min(duration, plan.end - 45 * 60 - t)
+        if duration > 60:
+            busy_until[icao] = t + duration + 30 * 60
+            step = STEP_S if t + duration > full_from else THINNED_STEP_S
+            flights.append(_Flight(t, icao, duration, int(rng.integers(2**31)), step))
+        heapq.heappush(slots, (t + max(duration, 0) + int(rng.integers(60, 15 * 60)), slot))
     flights.sort()
     return flights
 
