@@ -52,8 +52,9 @@ class Aircraft(Base):
 
 
 class PositionLog(Base):
-    """Positions as the writer commits them: one compressed block (:mod:`db.blocks`) per
-    commit and bucket of aircraft (``icao % 16``), appended in commit order.
+    """Positions as the writer commits them: compressed blocks (:mod:`db.blocks`), a
+    commit cut into ``parts`` of aircraft (``icao % parts == part``), appended in commit
+    order.
 
     Appending is what a commit writes, a few bytes a position, instead of a page per
     aircraft; every ``database.merge_interval`` the log is folded into
@@ -63,13 +64,12 @@ class PositionLog(Base):
     __tablename__ = "position_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    bucket: Mapped[int] = mapped_column(SmallInteger)
+    parts: Mapped[int] = mapped_column(SmallInteger)
+    part: Mapped[int] = mapped_column(SmallInteger)
     first_time: Mapped[int] = mapped_column(BigInteger)  # Unix seconds
     last_time: Mapped[int] = mapped_column(BigInteger)
     positions: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
-
-    __table_args__ = (Index("ix_position_log_bucket", "bucket"),)
 
 
 class PositionChunk(Base):

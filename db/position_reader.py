@@ -3,7 +3,7 @@
 Every reader of positions comes here (history, maps, exports, the web page, digest,
 status): it sees what is committed, whether the writer has merged it into chunks yet or
 not. One aircraft's history is one key lookup per hour (full-rate chunks) or day
-(thinned chunks) plus the log's blocks of its bucket; many aircraft at once scan the
+(thinned chunks) plus the log's blocks that hold it; many aircraft at once scan the
 periods instead. Stdlib only (SQL text on a :class:`db.reader.Reader`), so the query
 commands stay free of SQLAlchemy.
 """
@@ -31,8 +31,21 @@ from flightwatch.db.reader import Reader
 HOUR = 3600
 DAY = 86400
 SPANS = (DAY, HOUR)  # oldest data first: thinned days, then full-rate hours
-#: Aircraft are spread over this many log blocks per commit (``icao % BUCKETS``).
-BUCKETS = 16
+#: A commit's positions go to the log in ``parts`` blocks (a power of two up to this),
+#: aircraft by ``icao % parts``: blocks of about ``PART_BYTES`` fill the file's pages (a
+#: 2 KB block took a 4 KB page of its own), and a query for one aircraft inflates its
+#: part, not the whole commit. The merge works through :data:`MAX_PARTS` partitions.
+MAX_PARTS = 16
+PART_BYTES = 8192
+BYTES_PER_POSITION = 6  # about what a position packs to in a block
+
+
+def parts_for(positions: int) -> int:
+    """How many log blocks a commit of ``positions`` is cut into."""
+    parts = 1
+    while parts < MAX_PARTS and positions * BYTES_PER_POSITION > parts * PART_BYTES:
+        parts *= 2
+    return parts
 #: IN lists are cut to this many values (SQLite's limit on terms, and shorter plans).
 IN_LIMIT = 500
 #: Up to this many aircraft are read by key lookups, one per aircraft and period; more
@@ -187,18 +200,22 @@ def _addresses(reader: Reader, query: _Query, periods: dict[int, list[int]]) -> 
 
 
 class _Log:
-    """The log's blocks a query needs, each inflated once."""
+    """The log's blocks a query needs (those of the parts its aircraft are in), each
+    inflated once."""
 
     def __init__(self, reader: Reader, query: _Query, icaos: Sequence[int] | None) -> None:
-        buckets = "" if icaos is None or len(icaos) > SEEK_AIRCRAFT else (
-            f" AND bucket IN ({in_list(sorted({icao % BUCKETS for icao in icaos}))})")
         terms = []
         if query.since is not None:
             terms.append(f" AND last_time >= {int(query.since)}")
         if query.until is not None:
             terms.append(f" AND first_time <= {int(query.until)}")
-        self.blocks = [Block(data) for (data,) in reader.rows(
-            f"SELECT data FROM position_log WHERE 1 = 1{buckets}{''.join(terms)} ORDER BY id")]
+        rows = reader.rows(f"SELECT id, parts, part FROM position_log WHERE 1 = 1"
+                           f"{''.join(terms)} ORDER BY id")
+        few = icaos if icaos is not None and len(icaos) <= SEEK_AIRCRAFT else None
+        ids = [row_id for row_id, parts, part in rows
+               if few is None or any(icao % parts == part for icao in few)]
+        self.blocks = [Block(data) for some in cut(ids) for (data,) in reader.rows(
+            f"SELECT data FROM position_log WHERE id IN ({in_list(some)}) ORDER BY id")]
         self.wanted = None if icaos is None else set(icaos)
 
     def addresses(self) -> set[int]:

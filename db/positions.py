@@ -4,8 +4,8 @@ Why two tables: an SD card wears out with writes. Positions kept as table rows c
 by aircraft cost each commit a rewritten page per aircraft in the air, twice with the
 WAL's checkpoint: hundreds of megabytes an hour for a busy receiver, more as the history
 grew. Here a commit appends its positions to ``position_log`` as compressed blocks
-(:mod:`db.blocks`, one per bucket of aircraft: a few bytes a position, written in order),
-and every ``database.merge_interval`` :func:`merge_log` folds the log into
+(:mod:`db.blocks`, a few of about 8 KB: a few bytes a position, written in order), and
+every ``database.merge_interval`` :func:`merge_log` folds the log into
 ``position_chunks``: each aircraft's positions of each hour as one block, keyed time first
 ``(span, period, icao, first_time)`` so new chunks land at the end of the key order
 instead of beside each aircraft's older ones. Retention later turns a day of hourly
@@ -42,7 +42,7 @@ from flightwatch.db.blocks import (
     selected,
 )
 from flightwatch.db.models import PositionChunk, PositionLog
-from flightwatch.db.position_reader import BUCKETS, DAY, HOUR, cut, in_list
+from flightwatch.db.position_reader import DAY, HOUR, MAX_PARTS, cut, in_list
 
 log = logging.getLogger(__name__)
 
@@ -71,24 +71,19 @@ def lock_positions(conn: Connection) -> None:
 # --- the log ------------------------------------------------------------------------
 
 
-def append_log(conn: Connection, tracks: Sequence[Track]) -> None:
-    """Append positions to the log: one block per bucket of aircraft."""
-    buckets: dict[int, list[Track]] = {}
-    for icao, columns in tracks:
-        if columns[TIME]:
-            buckets.setdefault(icao % BUCKETS, []).append((icao, columns))
-    rows = []
-    for bucket in sorted(buckets):
-        group = buckets[bucket]
-        rows.append({
-            "bucket": bucket,
-            "first_time": min(columns[TIME][0] for _i, columns in group),
-            "last_time": max(columns[TIME][-1] for _i, columns in group),
-            "positions": sum(len(columns[TIME]) for _i, columns in group),
-            "data": encode(group),
-        })
-    if rows:
-        conn.execute(insert(_LOG), rows)
+def append_log(conn: Connection, parts: int, part: int, tracks: Sequence[Track]) -> None:
+    """Append one block to the log: the aircraft of a commit with ``icao % parts == part``
+    (:func:`db.position_reader.parts_for` says how many parts)."""
+    tracks = [(icao, columns) for icao, columns in tracks if columns[TIME]]
+    if not tracks:
+        return
+    conn.execute(insert(_LOG), {
+        "parts": parts, "part": part,
+        "first_time": min(columns[TIME][0] for _i, columns in tracks),
+        "last_time": max(columns[TIME][-1] for _i, columns in tracks),
+        "positions": sum(len(columns[TIME]) for _i, columns in tracks),
+        "data": encode(tracks),
+    })
 
 
 @dataclass(slots=True)
@@ -103,14 +98,15 @@ class Merged:
 
 def merge_log(engine: Engine, *, should_stop: Callable[[], bool] = lambda: False,
               before: int | None = None) -> Merged:
-    """Fold the log into chunks and empty it, a bucket of aircraft at a time.
+    """Fold the whole log into chunks and empty it.
 
-    Each bucket is read and decoded first, then written in a short transaction that
-    holds the write lock only for the writing (other writers wait a bucket, never the
-    whole merge) and checks that its log rows are still there (another process may
-    have merged them meanwhile). ``should_stop`` is asked between buckets: a stopping
-    daemon leaves the rest of the log for later, losing nothing. With ``before`` (Unix
-    seconds), only if the log holds a position older than that.
+    The log is read and the chunks are packed without the write lock, a partition of
+    aircraft (``icao % 16``) at a time so that only one partition's positions are
+    unpacked at once; then one short transaction checks that the log rows are still
+    there (another process may have merged them meanwhile), writes the chunks and
+    deletes the rows. ``should_stop`` is asked between partitions: a stopping daemon
+    leaves the log for later, losing nothing. With ``before`` (Unix seconds), only if
+    the log holds a position older than that.
     """
     merged = Merged()
     with engine.connect() as conn:
@@ -118,32 +114,47 @@ def merge_log(engine: Engine, *, should_stop: Callable[[], bool] = lambda: False
                 text("SELECT 1 FROM position_log WHERE first_time < :t LIMIT 1"),
                 {"t": before}).first():
             return merged
-    for bucket in range(BUCKETS):
+        layout = [tuple(row) for row in conn.execute(
+            text("SELECT id, parts, part FROM position_log ORDER BY id"))]
+    if not layout:
+        return merged
+    planned: list[dict[str, Any]] = []
+    for partition in range(MAX_PARTS):
         if should_stop():
             merged.abandoned = True
             return merged
-        ids: list[int] = []
-        parts: dict[int, list[Columns]] = {}
-        with engine.connect() as conn:
-            for row_id, data in conn.execute(
-                    text("SELECT id, data FROM position_log WHERE bucket = :b ORDER BY id"),
-                    {"b": bucket}):
-                ids.append(row_id)
-                for icao, columns in Block(data).all():
-                    parts.setdefault(icao, []).append(columns)
-        if not ids:
-            continue
-        tracks = [(icao, normalised(concat(parts[icao]))) for icao in sorted(parts)]
-        with engine.begin() as conn:
-            lock_positions(conn)
-            if not all_present(conn, "position_log", ids):
-                continue  # merged by someone else meanwhile: the next merge sees what is left
-            merged.chunks += write_tracks(conn, tracks)
-            for some in cut(ids):
-                conn.execute(text(f"DELETE FROM position_log WHERE id IN ({in_list(some)})"))
-        merged.log_rows += len(ids)
+        ids = [i for i, parts, part in layout if partition % parts == part]
+        tracks = _partition(engine, ids, partition)
+        planned.extend(chunk_row(HOUR, icao, piece) for icao, columns in tracks
+                       for _period, piece in by_period(columns, HOUR))
         merged.positions += sum(len(columns[TIME]) for _i, columns in tracks)
+    ids = [i for i, _parts, _part in layout]
+    with engine.begin() as conn:
+        lock_positions(conn)
+        if not all_present(conn, "position_log", ids):
+            return Merged()  # merged by someone else meanwhile: the next merge sees the rest
+        merged.chunks = store_chunks(conn, planned)
+        for some in cut(ids):
+            conn.execute(text(f"DELETE FROM position_log WHERE id IN ({in_list(some)})"))
+    merged.log_rows = len(ids)
     return merged
+
+
+def _partition(engine: Engine, ids: Sequence[int], partition: int) -> list[Track]:
+    """The positions of the aircraft with ``icao % MAX_PARTS == partition`` in the log
+    rows ``ids``, each aircraft's in time order, one per second."""
+    parts: dict[int, list[Columns]] = {}
+    with engine.connect() as conn:
+        for some in cut(ids):
+            for (data,) in conn.execute(text(
+                    f"SELECT data FROM position_log WHERE id IN ({in_list(some)}) ORDER BY id")):
+                block = Block(data)
+                for icao in block.addresses:
+                    if icao % MAX_PARTS == partition:
+                        columns = block.columns(icao)
+                        if columns is not None:
+                            parts.setdefault(icao, []).append(columns)
+    return [(icao, normalised(concat(parts[icao]))) for icao in sorted(parts)]
 
 
 def all_present(conn: Connection, table: str, ids: Sequence[int]) -> bool:
@@ -218,58 +229,70 @@ def delete_chunks(conn: Connection, ids: Sequence[int]) -> None:
 
 def write_tracks(conn: Connection, tracks: Sequence[Track], *, span: int = HOUR,
                  thinned: int = 0) -> int:
-    """Store time-ordered positions as chunks of ``span``; how many chunks were written.
+    """Store time-ordered positions as chunks of ``span`` (one track per aircraft); how
+    many chunks were written (see :func:`store_chunks`)."""
+    return store_chunks(conn, [chunk_row(span, icao, piece, thinned)
+                               for icao, columns in tracks
+                               for _period, piece in by_period(columns, span)])
+
+
+def store_chunks(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert chunk rows (:func:`chunk_row`, at most one per span, period and aircraft);
+    how many were written.
 
     Where a stored chunk of the same span overlaps, the two are merged into one (the
     stored positions win a shared second); an hourly position whose second a thinned
-    day already holds is dropped. Returns the number of chunks written.
+    day already holds is dropped.
     """
-    pieces = [(period, icao, part) for icao, columns in tracks
-              for period, part in by_period(columns, span)]
-    if not pieces:
+    if not rows:
         return 0
-    stored = chunks_in(conn, span, {p for p, _i, _c in pieces}, {i for _p, i, _c in pieces})
-    by_key: dict[tuple[int, int], list[StoredChunk]] = {}
-    for chunk in stored:
-        by_key.setdefault((chunk.period, chunk.icao), []).append(chunk)
-    if span == HOUR:
-        pieces = _without_thinned_duplicates(conn, pieces)
-    replaced: list[int] = []
-    rows = []
-    for period, icao, part in pieces:
-        times = part[TIME]
-        overlapping = [c for c in by_key.get((period, icao), ())
-                       if c.first_time <= times[-1] and c.last_time >= times[0]]
-        level = thinned
-        if overlapping:
-            old = chunk_data(conn, [c.id for c in overlapping])
-            earlier = sorted(overlapping, key=lambda c: c.first_time)
-            part = normalised(concat([*(old[c.id] for c in earlier if c.id in old), part]))
-            replaced.extend(c.id for c in overlapping)
-            level = min([thinned, *(c.thinned for c in overlapping)])
-        rows.append(chunk_row(span, icao, part, level))
-    delete_chunks(conn, replaced)
-    conn.execute(insert(_CHUNKS), rows)
-    return len(rows)
+    out = []
+    for span in sorted({row["span"] for row in rows}):
+        mine = [row for row in rows if row["span"] == span]
+        stored = chunks_in(conn, span, {r["period"] for r in mine}, {r["icao"] for r in mine})
+        by_key: dict[tuple[int, int], list[StoredChunk]] = {}
+        for chunk in stored:
+            by_key.setdefault((chunk.period, chunk.icao), []).append(chunk)
+        replaced: list[int] = []
+        for row in _without_thinned_duplicates(conn, mine) if span == HOUR else mine:
+            overlapping = [c for c in by_key.get((row["period"], row["icao"]), ())
+                           if c.first_time <= row["last_time"] and c.last_time >= row["first_time"]]
+            if overlapping:
+                old = chunk_data(conn, [c.id for c in overlapping])
+                earlier = sorted(overlapping, key=lambda c: c.first_time)
+                new = Block(row["data"]).columns(row["icao"])
+                assert new is not None
+                part = normalised(concat([*(old[c.id] for c in earlier if c.id in old), new]))
+                replaced.extend(c.id for c in overlapping)
+                row = chunk_row(span, row["icao"], part,
+                                min([row["thinned"], *(c.thinned for c in overlapping)]))
+            out.append(row)
+        delete_chunks(conn, replaced)
+    conn.execute(insert(_CHUNKS), out)
+    return len(out)
 
 
-def _without_thinned_duplicates(conn: Connection, pieces: list[tuple[int, int, Columns]]
-                                ) -> list[tuple[int, int, Columns]]:
-    """Hourly pieces without the seconds a thinned day of the same aircraft holds (an
+def _without_thinned_duplicates(conn: Connection, rows: list[dict[str, Any]]
+                                ) -> list[dict[str, Any]]:
+    """Hourly chunk rows without the seconds a thinned day of the same aircraft holds (an
     import of history that retention already thinned)."""
-    days = chunks_in(conn, DAY, {p * HOUR // DAY for p, _i, _c in pieces},
-                     {i for _p, i, _c in pieces})
+    days = chunks_in(conn, DAY, {r["period"] * HOUR // DAY for r in rows},
+                     {r["icao"] for r in rows})
     if not days:
-        return pieces
+        return rows
     held: dict[tuple[int, int], set[int]] = {}
     for chunk_id, columns in chunk_data(conn, [c.id for c in days]).items():
         chunk = next(c for c in days if c.id == chunk_id)
         held.setdefault((chunk.period, chunk.icao), set()).update(columns[TIME])
     out = []
-    for period, icao, part in pieces:
-        seconds = held.get((period * HOUR // DAY, icao))
+    for row in rows:
+        seconds = held.get((row["period"] * HOUR // DAY, row["icao"]))
         if seconds:
+            part = Block(row["data"]).columns(row["icao"])
+            assert part is not None
             part = selected(part, [t not in seconds for t in part[TIME]])
-        if part[TIME]:
-            out.append((period, icao, part))
+            if not part[TIME]:
+                continue
+            row = chunk_row(HOUR, row["icao"], part, row["thinned"])
+        out.append(row)
     return out

@@ -32,7 +32,7 @@ from flightwatch.db.encoding import (
 )
 from flightwatch.db.failures import FailureStreak
 from flightwatch.db.models import Aircraft, CallsignPeriod, Source
-from flightwatch.db.position_reader import BUCKETS
+from flightwatch.db.position_reader import parts_for
 from flightwatch.db.positions import append_log, merge_log
 from flightwatch.decoder.tracker import AircraftState
 from flightwatch.decoder.tracker import Position as TrackPosition
@@ -329,16 +329,17 @@ class Store:
         return True
 
     def _append_log(self, conn: Any) -> None:
-        """The buffer into the log a bucket of aircraft at a time: one block's positions
-        are unpacked into Python values at once, never the whole batch."""
+        """The buffer into the log, a part of the aircraft at a time (blocks of about 8 KB
+        fill the file's pages; one block's positions are unpacked at once, never the
+        whole batch)."""
         ids = [self._source_id(conn, source_name(self.receiver, name))
                for name in self._source_names]
-        buckets: dict[int, list[int]] = {}
-        for icao in sorted(self._positions):  # the order concurrent writers lock rows in
-            buckets.setdefault(icao % BUCKETS, []).append(icao)
-        for bucket in sorted(buckets):
-            append_log(conn, [(icao, self._positions[icao].to_columns(ids))
-                              for icao in buckets[bucket]])
+        parts = parts_for(self._buffered)
+        for part in range(parts):
+            # Address order: the order concurrent writers lock rows in.
+            append_log(conn, parts, part, [
+                (icao, self._positions[icao].to_columns(ids))
+                for icao in sorted(self._positions) if icao % parts == part])
 
     def _source_id(self, conn: Any, name: str) -> int:
         cached = self._source_ids.get(name)

@@ -66,11 +66,11 @@ def test_committed_positions_are_read_before_and_after_the_merge(engine: Engine)
     write(engine, [("4CA2D1", t) for t in seconds] + [("157710", t) for t in seconds[:10]])
     want = expected("157710", seconds[:10]) + expected("4CA2D1", seconds)
     assert without_source(stored_rows(engine)) == want
-    assert log_rows(engine) == 2 and chunk_rows(engine) == []  # a block per bucket (icao % 16)
+    assert log_rows(engine) == 1 and chunk_rows(engine) == []  # a small commit: one block
 
     merged = merge_log(engine)
 
-    assert (merged.positions, merged.log_rows, merged.chunks) == (250, 2, 3)
+    assert (merged.positions, merged.log_rows, merged.chunks) == (250, 1, 3)
     assert log_rows(engine) == 0
     hour = (BASE + 600) // 3600
     assert chunk_rows(engine) == [
@@ -112,9 +112,10 @@ def test_an_abandoned_merge_loses_nothing(engine: Engine) -> None:
         return len(asked) > 3
 
     merged = merge_log(engine, should_stop=stop_after_three)
-    assert merged.abandoned and 0 < merged.positions < len(points)
+    assert merged.abandoned and (merged.log_rows, merged.chunks) == (0, 0)
+    assert log_rows(engine) == 1 and chunk_rows(engine) == []  # nothing written
     assert len(stored_rows(engine)) == len(points)
-    assert merge_log(engine).positions == len(points) - merged.positions
+    assert merge_log(engine).positions == len(points)
     assert log_rows(engine) == 0 and len(stored_rows(engine)) == len(points)
 
 
@@ -173,3 +174,18 @@ def test_aircraft_rows_wait_for_their_hour_unless_new_or_changed(engine: Engine)
     assert store.flush()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT last_seen FROM aircraft")).scalar_one() != first
+
+
+def test_a_big_commit_goes_to_the_log_in_parts_each_aircraft_in_one(engine: Engine) -> None:
+    many = [f"{0x600000 + n:06X}" for n in range(300)]
+    write(engine, [(icao, t) for icao in many for t in range(0, 100, 10)])  # 3,000 positions
+    with engine.connect() as conn:
+        layout = sorted(tuple(r) for r in conn.execute(text(
+            "SELECT parts, part, positions FROM position_log")))
+    assert [(parts, part) for parts, part, _n in layout] == [(4, 0), (4, 1), (4, 2), (4, 3)]
+    assert all(n == 75 * 10 for _p, _q, n in layout)  # 300 consecutive addresses: 75 each
+    one = many[7]
+    assert without_source(stored_rows(engine, icaos=[int(one, 16)])) == expected(
+        one, list(range(0, 100, 10)))
+    merge_log(engine)
+    assert len(stored_rows(engine)) == 3000 and log_rows(engine) == 0

@@ -47,13 +47,13 @@ def _create_chunk_tables() -> None:
     op.create_table(
         "position_log",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("bucket", sa.SmallInteger, nullable=False),
+        sa.Column("parts", sa.SmallInteger, nullable=False),
+        sa.Column("part", sa.SmallInteger, nullable=False),
         sa.Column("first_time", sa.BigInteger, nullable=False),
         sa.Column("last_time", sa.BigInteger, nullable=False),
         sa.Column("positions", sa.Integer, nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
     )
-    op.create_index("ix_position_log_bucket", "position_log", ["bucket"])
     op.create_table(
         "position_chunks",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -159,5 +159,4 @@ def downgrade() -> None:
                 conn.exec_driver_sql(insert, rows)
     op.drop_index("ux_position_chunks_key", table_name="position_chunks")
     op.drop_table("position_chunks")
-    op.drop_index("ix_position_log_bucket", table_name="position_log")
     op.drop_table("position_log")
