@@ -5,7 +5,8 @@ on the wall clock, as a Pi does. A database is pre-filled with history ending no
 (``history_fill``: ``--history 7d`` is the default retention's worth, 7 days at full rate
 after 7 thinned days, arranged so that no day comes of age for thinning during the run),
 then ``flightwatch run`` reads a Beast feed over loopback at real pace (synthetic traffic,
-455 aircraft, about 2,000 frames/s, sent evenly) with default settings. After
+455 aircraft at once, each flight about an hour, about 2,000 frames/s, sent evenly)
+with default settings. After
 ``--warm-up`` minutes, ``/proc/<pid>/io`` write_bytes is read from outside every 10 s for
 ``--minutes``: MB/h, and the rate of each quarter hour (merges run every 15 min, flight
 figures every 10 min, aircraft rows every hour).
@@ -75,15 +76,12 @@ def n_aircraft_for(rate: float) -> int:
 def build_capture(path: Path, rate: float, seconds: float, start: datetime) -> list[str]:
     """A Beast file of synthetic traffic; the aircraft's addresses."""
     from tools.capture_writer import write_beast
-    from tools.simulate import synthetic_flights, synthetic_traffic
+    from tools.simulate import turnover_flights, turnover_traffic
 
     n_aircraft = n_aircraft_for(rate)
-    n_frames = int(rate * seconds)
     with path.open("wb") as out:
-        write_beast(synthetic_traffic(n_aircraft=n_aircraft, n_frames=n_frames,
-                                      seed=LIVE_SEED, start=start), out)
-    return [f.icao for f in synthetic_flights(n_aircraft, n_frames, seed=LIVE_SEED,
-                                              start=start)]
+        write_beast(turnover_traffic(n_aircraft, seconds, seed=LIVE_SEED, start=start), out)
+    return [f.icao for f in turnover_flights(n_aircraft, seconds, seed=LIVE_SEED, start=start)]
 
 
 def serve_beast(data: bytes, seconds: float) -> tuple[int, threading.Event]:

@@ -4,12 +4,15 @@ What a commit costs depends on what the file already holds, so each measurement
 starts from a pre-filled database (``history_fill``: 1 hour, 1 day, or the default
 retention's worth, 7 days at full rate plus 7 thinned days; cached with ``--keep``)
 and then ingests ``--hours`` of live traffic: synthetic frames
-(``tools.simulate.synthetic_traffic``, 455 aircraft airborne at once, 2,000 frames per
-second of capture time) through the real pipeline (decoding, tracking, flights, the
-batched Store) with default settings. The capture's clock drives everything, the
-Store's commit and merge timers included, so an hour of capture writes what an hour
-of live running would, only faster. Closing the pipeline writes the rest (as a replay
-does), and a final checkpoint counts the pages the WAL still owes the file.
+(``tools.simulate.turnover_traffic``: 455 aircraft airborne at once, 2,000 frames per
+second of capture time, each flight about an hour, so some 455 new flights an hour)
+through the real pipeline (decoding, tracking, flights, the batched Store) with default
+settings; ``--traffic fixed`` keeps the same 455 aircraft in the air for the whole hour
+(``synthetic_traffic``, no new flights), as the benchmark did before. The capture's
+clock drives everything, the Store's commit and merge timers included, so an hour of
+capture writes what an hour of live running would, only faster. Closing the pipeline
+writes the rest (as a replay does), and a final checkpoint counts the pages the WAL still
+owes the file.
 
 ``--thinning`` then runs the retention job as the daemon does, every 10 minutes of a
 simulated day, on the largest history: one day of full-rate positions crosses
@@ -24,7 +27,8 @@ the wall clock, so a page rewritten within seconds here may have been written tw
 live: ``daemon_writes.py`` measures the daemon itself at the pace of the air.
 
     python benchmarks/disk_writes.py [--history 1h,1d,7d] [--hours 1] [--rate 2000]
-        [--keep DIR] [--thinning] [--batch-seconds S] [--batch-rows N]
+        [--traffic turnover|fixed] [--keep DIR] [--thinning] [--batch-seconds S]
+        [--batch-rows N]
 
 Needs Linux (/proc/self/io) and a disk-backed folder (tmpfs counts no block writes);
 building the 7-day history takes several minutes, each simulated hour about five.
@@ -122,7 +126,7 @@ def history_db(cache: Path, label: str, live_icaos: tuple[str, ...]) -> tuple[Pa
     from flightwatch.alerts.geofence import Geofence
     from flightwatch.db import close, connect
 
-    path = cache / f"history-{label}.db"
+    path = cache / f"history-{label}-{len(live_icaos)}.db"  # its pool holds the live aircraft
     done = path.with_suffix(".done")
     if not (path.exists() and done.exists()):
         for stale in cache.glob(f"{path.name}*"):
@@ -153,14 +157,34 @@ def _fast_build(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA synchronous=OFF")
 
 
-def ingest(config: Path, hours: float, rate: float) -> dict[str, float]:
+def live_traffic(kind: str, rate: float, hours: float) -> tuple[list[str], Any]:
+    """The live hour's aircraft and frames: ``turnover`` (flights of about an hour, new
+    ones coming) or ``fixed`` (the same aircraft throughout)."""
+    from tools.simulate import (
+        synthetic_flights,
+        synthetic_traffic,
+        turnover_flights,
+        turnover_traffic,
+    )
+
+    n_aircraft = n_aircraft_for(rate)
+    if kind == "fixed":
+        n_frames = int(rate * hours * 3600)
+        return ([f.icao for f in synthetic_flights(n_aircraft, n_frames, seed=LIVE_SEED,
+                                                   start=LIVE_START)],
+                synthetic_traffic(n_aircraft=n_aircraft, n_frames=n_frames, seed=LIVE_SEED,
+                                  start=LIVE_START))
+    return ([f.icao for f in turnover_flights(n_aircraft, hours * 3600, seed=LIVE_SEED,
+                                              start=LIVE_START)],
+            turnover_traffic(n_aircraft, hours * 3600, seed=LIVE_SEED, start=LIVE_START))
+
+
+def ingest(config: Path, hours: float, rate: float, kind: str) -> dict[str, float]:
     """Feed the synthetic hour(s) through the pipeline; I/O and timing figures."""
     from flightwatch.daemon.pipeline import build_pipeline
     from flightwatch.db import Store, close, connect
     from flightwatch.decoder import Frame
     from flightwatch.settings import load_settings
-    from tools.simulate import synthetic_traffic
-
     settings = load_settings(config, env={})
     database = settings["database"]
     engine = connect(settings.database_url)
@@ -169,10 +193,8 @@ def ingest(config: Path, hours: float, rate: float) -> dict[str, float]:
     # The commit timer runs on the capture's clock, as it would on the wall clock live.
     pipeline.store = Store(engine, batch_rows=database["batch_rows"],
                            batch_seconds=database["batch_seconds"], clock=lambda: clock[0])
-    n_frames = int(rate * hours * 3600)
     n_aircraft = n_aircraft_for(rate)
-    traffic = synthetic_traffic(n_aircraft=n_aircraft, n_frames=n_frames, seed=LIVE_SEED,
-                                start=LIVE_START)
+    _addresses, traffic = live_traffic(kind, rate, hours)
     first = last = None
     began = time.perf_counter()
     os.sync()  # pages dirtied before (the copied history) must not absorb this run's writes
@@ -289,6 +311,8 @@ def main() -> int:
                         help=f"pre-filled histories to measure on ({', '.join(HISTORIES)})")
     parser.add_argument("--hours", type=float, default=1.0, help="live hours (default 1)")
     parser.add_argument("--rate", type=float, default=2000.0, help="frames per capture second")
+    parser.add_argument("--traffic", choices=("turnover", "fixed"), default="turnover",
+                        help="new flights coming (default), or the same aircraft all along")
     parser.add_argument("--keep", type=Path, help="cache the histories (and keep work) here")
     parser.add_argument("--thinning", action="store_true",
                         help="then thin a day on the largest history, as the daemon does")
@@ -302,11 +326,7 @@ def main() -> int:
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="flightwatch-disk-", dir="/var/tmp"))
     workdir.mkdir(parents=True, exist_ok=True)
 
-    from tools.simulate import synthetic_flights
-
-    n_aircraft = n_aircraft_for(args.rate)
-    live = tuple(f.icao for f in synthetic_flights(n_aircraft, int(args.rate * 3600),
-                                                   seed=LIVE_SEED, start=LIVE_START))
+    live = tuple(live_traffic(args.traffic, args.rate, args.hours)[0])
     summary = []
     for label in labels:
         source, history = history_db(workdir, label, live)
@@ -316,7 +336,7 @@ def main() -> int:
             stale.unlink()
         shutil.copyfile(source, work)
         config = write_config(workdir, work, args.batch_seconds, args.batch_rows)
-        run = ingest(config, args.hours, args.rate)
+        run = ingest(config, args.hours, args.rate, args.traffic)
         _size, used = file_sizes(work)
         stored = position_count(f"sqlite:///{work}")
         per_h = report_run(run, used - history["used_bytes"], stored - history["positions"])
