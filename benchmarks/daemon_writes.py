@@ -166,7 +166,7 @@ def read_pages(url: str, stop: threading.Event) -> None:
         stop.wait(1.0)
 
 
-def build_history(db: Path, label: str, live: list[str], end: int) -> None:
+def build_history(db: Path, label: str, live: list[str], end: int, concurrent: int) -> None:
     """History ending at ``end``, its full-rate part starting at the day retention will
     thin next (so no day comes of age during the run)."""
     from flightwatch.alerts.geofence import Geofence
@@ -175,7 +175,8 @@ def build_history(db: Path, label: str, live: list[str], end: int) -> None:
     full_s, thinned_s = HISTORIES[label]
     if label == "7d":  # from the start of the day that is 7 days old by the run's end
         full_s = end - ((end - 7 * DAY) // DAY * DAY)
-    plan = HistoryPlan(end=end, full_s=full_s, thinned_s=thinned_s, live=tuple(live))
+    plan = HistoryPlan(end=end, full_s=full_s, thinned_s=thinned_s, live=tuple(live),
+                       concurrent=concurrent)
     fence = Geofence.from_file(REPO / "config" / "geofences" / "belarus.geojson", "belarus")
     engine = connect(f"sqlite:///{db}")
     counts = fill(engine, plan, fence, progress=lambda line: print(
@@ -204,7 +205,7 @@ def main() -> int:
     print(f"building the feed ({seconds / 60:.0f} min at {args.rate:,.0f} frames/s) ...",
           file=sys.stderr)
     live = build_capture(capture, args.rate, seconds, datetime.now(UTC))
-    build_history(db, args.history, live, int(time.time()))
+    build_history(db, args.history, live, int(time.time()), n_aircraft_for(args.rate))
 
     port, _fed = serve_beast(capture.read_bytes(), seconds)
     config = workdir / "flightwatch.toml"

@@ -119,21 +119,24 @@ def write_config(folder: Path, db: Path, batch_seconds: float | None,
     return config
 
 
-def history_db(cache: Path, label: str, live_icaos: tuple[str, ...]) -> tuple[Path, dict[str, Any]]:
-    """The pre-filled database for ``label`` (built once per cache folder)."""
+def history_db(cache: Path, label: str, live_icaos: tuple[str, ...],
+               concurrent: int) -> tuple[Path, dict[str, Any]]:
+    """The pre-filled database for ``label``, ``concurrent`` aircraft in the air at once
+    (built once per cache folder)."""
     from sqlalchemy import event
 
     from flightwatch.alerts.geofence import Geofence
     from flightwatch.db import close, connect
 
-    path = cache / f"history-{label}-{len(live_icaos)}.db"  # its pool holds the live aircraft
+    # Its pool holds the live aircraft.
+    path = cache / f"history-{label}-{concurrent}-{len(live_icaos)}.db"
     done = path.with_suffix(".done")
     if not (path.exists() and done.exists()):
         for stale in cache.glob(f"{path.name}*"):
             stale.unlink()
         full_s, thinned_s = HISTORIES[label]
         plan = HistoryPlan(end=int(LIVE_START.timestamp()), full_s=full_s, thinned_s=thinned_s,
-                           live=live_icaos)
+                           concurrent=concurrent, live=live_icaos)
         fence = Geofence.from_file(REPO / "config" / "geofences" / "belarus.geojson", "belarus")
         engine = connect(f"sqlite:///{path}")
         engine.dispose()  # a bigger page cache and no syncs while building: faster, same file
@@ -286,11 +289,11 @@ def report_run(run: dict[str, float], grown: int, stored: int) -> dict[str, floa
     return per_h
 
 
-def report_thinning(workdir: Path, live: tuple[str, ...], config: Path, after: datetime,
-                    stored: int) -> None:
+def report_thinning(workdir: Path, live: tuple[str, ...], concurrent: int, config: Path,
+                    after: datetime, stored: int) -> None:
     """Thin a day; compare its writes with what a thinned day takes in the file (measured on
     a history holding thinned days only)."""
-    _path, thinned_only = history_db(workdir, "thinned", live)
+    _path, thinned_only = history_db(workdir, "thinned", live, concurrent)
     per_position = thinned_only["position_bytes"] / max(thinned_only["positions"], 1)
     thinned = thin_a_day(config, after)
     kept = stored - thinned["thinned"]
@@ -329,7 +332,7 @@ def main() -> int:
     live = tuple(live_traffic(args.traffic, args.rate, args.hours)[0])
     summary = []
     for label in labels:
-        source, history = history_db(workdir, label, live)
+        source, history = history_db(workdir, label, live, n_aircraft_for(args.rate))
         report_history(label, history)
         work = workdir / f"work-{label}.db"
         for stale in workdir.glob(f"{work.name}*"):
@@ -342,7 +345,7 @@ def main() -> int:
         per_h = report_run(run, used - history["used_bytes"], stored - history["positions"])
         summary.append((label, per_h["write_bytes"] / MB))
         if args.thinning and label == labels[-1]:
-            report_thinning(workdir, live, config,
+            report_thinning(workdir, live, n_aircraft_for(args.rate), config,
                             LIVE_START + timedelta(hours=args.hours), stored)
         if not args.keep:
             for leftover in workdir.glob(f"{work.name}*"):
