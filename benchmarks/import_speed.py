@@ -108,24 +108,34 @@ def _settings(workdir: Path, name: str) -> Any:
 
 
 def plain_insert(source_db: Path, target_db: Path, batch_rows: int) -> tuple[int, float]:
-    """The rows the import stored, inserted by bare sqlite3 (same schema, same pragmas,
-    same batch size): (rows, seconds spent inserting and committing)."""
-    from flightwatch.db import connect
+    """The positions the import stored, inserted as rows by bare sqlite3 into a table
+    shaped as positions were before they were packed into blocks (same pragmas, same
+    batch size): (rows, seconds spent inserting and committing). A yardstick of what
+    storing that many rows takes at all."""
+    from flightwatch.db.position_reader import tracks
+    from flightwatch.db.reader import SqliteReader
 
     for stale in target_db.parent.glob(f"{target_db.name}*"):
         stale.unlink()
-    connect(f"sqlite:///{target_db}").dispose()  # the product's schema, empty
     columns = ", ".join(_COLUMNS)
     insert = (f"INSERT OR IGNORE INTO positions ({columns}) "
               f"VALUES ({', '.join('?' for _ in _COLUMNS)})")
+    reader = SqliteReader(str(source_db))
+    stored = sorted(((t, icao, *rest) for icao, columns_ in tracks(reader)
+                     for t, *rest in zip(*columns_, strict=True)))
+    reader.close()
     rows = 0
     seconds = 0.0
-    with sqlite3.connect(source_db) as src, sqlite3.connect(target_db) as dst:
+    with sqlite3.connect(target_db) as dst:
         dst.execute("PRAGMA journal_mode=WAL")
         dst.execute("PRAGMA synchronous=NORMAL")
-        dst.execute("INSERT INTO sources (id, name) VALUES (1, 'bench')")
-        cursor = src.execute(f"SELECT {columns} FROM positions ORDER BY time")
-        while batch := cursor.fetchmany(batch_rows):
+        dst.execute("CREATE TABLE positions (icao INTEGER, time INTEGER, lat INTEGER NOT NULL, "
+                    "lon INTEGER NOT NULL, altitude_ft INTEGER, ground_speed_kt INTEGER, "
+                    "track_deg INTEGER, vertical_rate_fpm INTEGER, on_ground BOOLEAN, "
+                    "source_id INTEGER, PRIMARY KEY (icao, time)) WITHOUT ROWID")
+        dst.execute("CREATE INDEX ix_positions_time ON positions (time)")
+        for start in range(0, len(stored), batch_rows):
+            batch = [(icao, t, *rest) for t, icao, *rest in stored[start:start + batch_rows]]
             began = time.perf_counter()
             dst.executemany(insert, batch)
             dst.commit()

@@ -8,7 +8,8 @@ flight segmenter would, then times:
 
 1. one aircraft's 30-day history (``db.queries.history``), target < 200 ms;
 2. watched aircraft that were inside Belarus in the last 30 days, target < 1 s, two ways:
-   a. positions: bounding-box prefilter in SQL joined to the watchlist, then shapely;
+   a. positions: the watched aircraft's positions in the fence's bounding box (chunks
+      skipped by their own box), then shapely;
    b. flights: the precomputed ``flight_geofences`` table joined to the watchlist;
 3. the flights query of ``flightwatch flights --watched --airport UMMS --since 30d``
    (``db.flight_queries.query_flights``), target < 200 ms.
@@ -33,7 +34,6 @@ import hashlib
 import json
 import math
 import os
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -52,7 +52,6 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import (  # noqa: E402
     BigInteger,
     Engine,
-    Integer,
     create_engine,
     func,
     select,
@@ -66,7 +65,7 @@ RANGE_KM = 420.0
 STEP_S = 5  # the tracker's default store interval
 GROUND_POSITIONS = 12
 SOURCE = "vilnius/beast:127.0.0.1:30005"  # receiver-qualified, as Store(receiver=) names it
-GENERATOR_VERSION = 4  # 4: positions stored compact (migration 0006)
+GENERATOR_VERSION = 5  # 5: positions in compressed chunks (migration 0010)
 SCHEMA = f"fw_bench_v{GENERATOR_VERSION}"  # two versions compared keep their own data
 # Airports in range besides the bundled Belarusian ones (ident, lat, lon, elevation ft).
 NEIGHBOURS = [("EYVI", 54.6341, 25.2858, 646), ("EYKA", 54.9639, 24.0848, 256),
@@ -289,10 +288,6 @@ def generate(params: Params, fence: Any, airports: dict[str, tuple[float, float,
 # --- loading -------------------------------------------------------------------------
 
 
-POSITION_COLUMNS = ("icao, time, lat, lon, altitude_ft, ground_speed_kt, track_deg, "
-                    "vertical_rate_fpm, on_ground, source_id")
-
-
 def small_tables(engine: Engine, addresses: list[str], watched: list[str]) -> None:
     """Sources, aircraft, watchlist through the models (typed columns). The airports table
     stays empty, as a daemon with the bundled airports leaves it."""
@@ -327,51 +322,43 @@ def core_rows(engine: Engine, chunk: Chunk) -> None:
                 conn.execute(model.__table__.insert(), typed(rows, times))
 
 
-class SqliteSink:
+class ChunkSink:
+    """Positions written as the product stores them: hourly chunks (db.positions), an
+    aircraft's passes at a time. Full rate throughout (retention would have thinned what
+    is older than a week; the queries read the same positions either way)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.raw = sqlite3.connect(engine.url.database)
-        self.raw.execute("PRAGMA synchronous=OFF")
-        self.raw.execute("DROP INDEX ix_positions_time")
 
     def positions(self, rows: list[tuple[Any, ...]]) -> None:
-        with self.raw:
-            self.raw.executemany(f"INSERT INTO positions ({POSITION_COLUMNS}) "
-                                 f"VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        from flightwatch.db.blocks import ground_code
+        from flightwatch.db.position_reader import HOUR
+        from flightwatch.db.positions import lock_positions, write_tracks
+
+        by_icao: dict[int, list[tuple[Any, ...]]] = {}
+        for icao, *rest in rows:
+            by_icao.setdefault(icao, []).append(rest)
+        tracks = []
+        for icao, points in sorted(by_icao.items()):
+            points.sort(key=lambda p: p[0])
+            columns = tuple(list(c) for c in zip(*points, strict=True))
+            columns[7][:] = [ground_code(bool(g)) for g in columns[7]]
+            tracks.append((icao, columns))
+        with self.engine.begin() as conn:
+            lock_positions(conn)
+            write_tracks(conn, tracks, span=HOUR)
 
     def finish(self) -> None:
-        self.raw.execute("CREATE INDEX ix_positions_time ON positions (time)")
-        self.raw.execute("ANALYZE")
-        self.raw.commit()
-        self.raw.close()
-
-
-class PostgresSink:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.raw = engine.raw_connection()
-        with self.raw.cursor() as cur:
-            cur.execute("DROP INDEX ix_positions_time")
-            cur.execute("ALTER TABLE positions DROP CONSTRAINT positions_pkey")
-        self.raw.commit()
-
-    def positions(self, rows: list[tuple[Any, ...]]) -> None:
-        with self.raw.cursor() as cur, cur.copy(  # type: ignore[attr-defined]
-            f"COPY positions ({POSITION_COLUMNS}) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-        self.raw.commit()
-
-    def finish(self) -> None:
-        with self.raw.cursor() as cur:
-            cur.execute("ALTER TABLE positions ADD PRIMARY KEY (icao, time)")
-            cur.execute("CREATE INDEX ix_positions_time ON positions (time)")
-            cur.execute("CREATE TABLE bench_signature (signature text)")
-        self.raw.commit()
-        self.raw.close()
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                conn.exec_driver_sql("CREATE TABLE bench_signature (signature text)")
+                conn.commit()
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
 
 
 def load(params: Params, sinks: list[Any], fence: Any) -> None:
@@ -415,39 +402,29 @@ def watched_by_activity(engine: Engine, since: datetime) -> tuple[str, str]:
 
 def watched_inside_by_positions(engine: Engine, fence: Any, since: datetime
                                 ) -> dict[str, tuple[int, int, int]]:
-    """icao -> (positions inside, first, last inside epoch): bbox in SQL, shape in shapely."""
+    """icao -> (positions inside, first, last inside epoch): the watched aircraft's
+    positions in the fence's bounding box (db.position_reader), then shapely."""
     import shapely
 
+    from flightwatch.db.blocks import LAT, LON, TIME
     from flightwatch.db.encoding import COORDINATE_SCALE
-    from flightwatch.db.models import Position, WatchlistEntry
+    from flightwatch.db.models import WatchlistEntry
+    from flightwatch.db.position_reader import tracks
+    from flightwatch.db.reader import EngineReader
 
-    min_lon, min_lat, max_lon, max_lat = fence.bounds
-    epoch = type_coerce(Position.time, BigInteger)  # raw seconds: no per-row datetime
+    min_lon, min_lat, max_lon, max_lat = (round(v * COORDINATE_SCALE) for v in fence.bounds)
     with engine.connect() as conn:
-        # The watched addresses first, as history(icaos=...) is asked: positions store
-        # the address as an integer, which a SQL join with the watchlist's text cannot match.
-        watched = list(conn.execute(select(WatchlistEntry.icao)).scalars())
-        # Raw integers (the stored encoding), scaled in numpy: no per-row conversion.
-        stmt = (
-            select(type_coerce(Position.icao, Integer), epoch,
-                   type_coerce(Position.lat, Integer), type_coerce(Position.lon, Integer))
-            .where(Position.icao.in_(watched), Position.time >= since,
-                   Position.lat.between(min_lat, max_lat),
-                   Position.lon.between(min_lon, max_lon))
-        )
-        rows = conn.execute(stmt).all()
-    if not rows:
-        return {}
-    numbers, times, lats, lons = zip(*rows, strict=True)
-    inside = shapely.contains_xy(fence.geometry, np.array(lons) / COORDINATE_SCALE,
-                                 np.array(lats) / COORDINATE_SCALE)
-    addresses = {n: f"{n:06X}" for n in set(numbers)}
+        watched = [int(icao, 16) for icao in conn.execute(select(WatchlistEntry.icao)).scalars()]
     found: dict[str, tuple[int, int, int]] = {}
-    for number, when, ok in zip(numbers, times, inside.tolist(), strict=True):
-        if ok:
-            icao = addresses[number]
-            count, first, last = found.get(icao, (0, when, when))
-            found[icao] = (count + 1, min(first, when), max(last, when))
+    for number, columns in tracks(EngineReader(engine), icaos=watched,
+                                  since=int(since.timestamp()),
+                                  bbox=(min_lon, min_lat, max_lon, max_lat)):
+        times = np.array(columns[TIME])
+        inside = shapely.contains_xy(fence.geometry, np.array(columns[LON]) / COORDINATE_SCALE,
+                                     np.array(columns[LAT]) / COORDINATE_SCALE)
+        if inside.any():
+            kept = times[inside]
+            found[f"{number:06X}"] = (int(inside.sum()), int(kept.min()), int(kept.max()))
     return found
 
 
@@ -586,12 +563,12 @@ def main() -> int:
     engine, cached = sqlite_engine(folder, params)
     engines.append(engine)
     if not cached:
-        to_fill.append(SqliteSink(engine))
+        to_fill.append(ChunkSink(engine))
     if args.postgres and not args.no_postgres:
         engine, cached = postgres_engine(args.postgres, params)
         engines.append(engine)
         if not cached:
-            to_fill.append(PostgresSink(engine))
+            to_fill.append(ChunkSink(engine))
     print(f"history: {params.positions:,} positions, {params.aircraft:,} aircraft "
           f"({params.watched} watched), {params.days} days up to {END:%Y-%m-%d}")
     if to_fill:
@@ -609,8 +586,10 @@ def main() -> int:
                                  {"s": params.signature()})
     answers = []
     for engine in engines:
-        with engine.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(text("positions"))).scalar_one()
+        from flightwatch.db.position_reader import count as count_positions
+        from flightwatch.db.reader import EngineReader
+
+        count = count_positions(EngineReader(engine))
         print(f"\n{engine.dialect.name}: {count:,} positions, {database_size(engine)}")
         results = run_queries(engine, fence, args.repeat)
         for key, value in results.items():

@@ -8,13 +8,14 @@ can never leave an alert without its pending notifications (or the reverse).
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, Table, func, select, update
 
 from flightwatch.db.alert_queries import ALERT_COLUMNS, PENDING, alert_from
 from flightwatch.db.alert_record import Alert
@@ -73,7 +74,7 @@ def record_alert(
     insert = dialect_insert(engine, _ALERTS).on_conflict_do_nothing(
         index_elements=[_ALERTS.c.dedupe_key]
     )
-    with engine.begin() as conn:
+    with engine.connect() as conn, durably(conn), conn.begin():
         result = conn.execute(insert.returning(_ALERTS.c.id), row)
         alert_id = result.scalar_one_or_none()
         if alert_id is None:
@@ -96,6 +97,26 @@ def alert_picture(engine: Engine, alert_id: int) -> bytes | None:
         png = conn.execute(
             select(_PICTURES.c.png).where(_PICTURES.c.alert_id == alert_id)).scalar()
     return None if png is None else bytes(png)
+
+
+@contextlib.contextmanager
+def durably(conn: Connection) -> Iterator[None]:
+    """Commits on ``conn`` reach the disk before they return (SQLite: ``synchronous=FULL``).
+
+    The database runs with ``synchronous=NORMAL``: a commit is safe from a crash of the
+    process at once, from a power cut once the system has written it (Linux: within
+    about 30 s). An alert is rare and must survive both, with its outbox rows.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.exec_driver_sql("PRAGMA synchronous=FULL")
+        conn.commit()  # ends the transaction the pragma began (SQLAlchemy autobegins)
+    try:
+        yield
+    finally:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.commit()
 
 
 def due_outbox(

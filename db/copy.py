@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy import column as column_clause
@@ -30,8 +31,12 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
+from flightwatch.db.blocks import SOURCE, Block, Columns, concat, normalised
 from flightwatch.db.engine import DatabaseError, connect
 from flightwatch.db.models import Base
+from flightwatch.db.position_reader import count as count_positions
+from flightwatch.db.positions import lock_positions, merge_log, write_tracks
+from flightwatch.db.reader import EngineReader
 from flightwatch.db.store import dialect_insert
 from flightwatch.db.types import INTEGER_ENCODED
 from flightwatch.decoder.redaction import redact
@@ -39,6 +44,8 @@ from flightwatch.decoder.redaction import redact
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 10_000
+#: Copied position by position (source ids live inside their blocks), not row by row.
+POSITION_TABLES = frozenset({"position_log", "position_chunks"})
 
 
 class CopyError(DatabaseError):
@@ -114,6 +121,10 @@ class _IdMaps:
                 for row in conn.execute(stmt)
                 if tuple(row[1:]) in by_key
             }
+
+    def map_of(self, table: str) -> dict[int, int]:
+        """Source id -> target id of one table (empty when it has no rows)."""
+        return self._maps.get(table, {})
 
     def translators(self, table: Table) -> list[tuple[str, dict[int, int], str]]:
         """(column, id map, referred table) for each foreign key into a remapped table."""
@@ -196,15 +207,18 @@ def copy_database(
     source = connect(source_url)
     target = connect(target_url)
     try:
-        tables = list(Base.metadata.sorted_tables)
+        everything = list(Base.metadata.sorted_tables)
+        tables = [t for t in everything if t.name not in POSITION_TABLES]
         if not merge:
-            filled = [t.name for t in tables if _count(target, t)]
+            filled = [t.name for t in everything if _count(target, t)]
             if filled:
                 raise TargetNotEmpty(
                     f"the target {redact(target_url)} already holds rows "
                     f"({', '.join(filled)}); copy into an empty database or use --merge"
                 )
+        merge_log(source)  # the source's recent positions into chunks: exact counts
         counts = {t.name: _count(source, t) for t in tables}
+        counts["positions"] = count_positions(EngineReader(source))
         report = CopyReport(redact(source_url), redact(target_url))
         ids = _IdMaps()
         with tqdm(total=sum(counts.values()), unit=" rows", unit_scale=True,
@@ -214,6 +228,9 @@ def copy_database(
                 done = TableCopy(table.name, counts[table.name], _count(target, table))
                 report.tables.append(done)
                 log.debug("copied %s: %d rows", table.name, done.source_rows)
+            _copy_positions(source, target, ids, batch_rows, bar)
+            report.tables.append(TableCopy("positions", counts["positions"],
+                                           count_positions(EngineReader(target))))
         _verify(report, exact=not merge)
         return report
     finally:
@@ -250,6 +267,50 @@ def _copy_table(
         for fk in other.foreign_keys
     ):
         ids.build(source, target, table, id_col)
+
+
+def _copy_positions(source: Engine, target: Engine, ids: _IdMaps, batch_rows: int,
+                    bar: tqdm[Any]) -> None:
+    """Positions chunk by chunk, their source ids translated, merged into the target's
+    chunks as a merge of the log would (a position the target has wins its second)."""
+    table = Base.metadata.tables["sources"]  # positions refer to it inside their blocks
+    ids.build(source, target, table, table.c.id)
+    sources = ids.map_of("sources")
+    pending: dict[tuple[int, int, int], list[Columns]] = {}
+    size = 0
+
+    def write() -> None:
+        with target.begin() as conn:
+            lock_positions(conn)
+            for span, level in sorted({(s, t) for s, t, _i in pending}):
+                write_tracks(conn, [(icao, normalised(concat(parts)))
+                                    for (s, t, icao), parts in sorted(pending.items())
+                                    if (s, t) == (span, level)], span=span, thinned=level)
+        bar.update(size)
+        pending.clear()
+
+    with source.connect() as conn:
+        rows = conn.execution_options(yield_per=200).execute(text(
+            "SELECT span, icao, thinned, data FROM position_chunks ORDER BY id"))
+        for span, icao, level, data in rows:
+            columns = Block(data).columns(icao)
+            if columns is None:
+                continue
+            names = columns[SOURCE]
+            for i, old in enumerate(names):
+                if old:
+                    new = sources.get(old)
+                    if new is None:
+                        raise CopyError(f"positions of {icao:06X} refer to source {old}, "
+                                        "which was not copied")
+                    names[i] = new
+            pending.setdefault((span, level, icao), []).append(columns)
+            size += len(columns[SOURCE])
+            if size >= batch_rows:
+                write()
+                size = 0
+    if pending:
+        write()
 
 
 def _verify(report: CopyReport, *, exact: bool) -> None:

@@ -65,12 +65,33 @@ def open_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     return engine
 
 
+def set_busy_timeout(engine: Engine, seconds: float) -> None:
+    """From now on, a SQLite write waits at most ``seconds`` for another's lock.
+
+    For a daemon that stops: a database locked by another process must cost it a
+    moment per write, not the minutes its usual timeout allows in all, or the stop
+    overruns what it promises. Each connection takes the new value when checked out.
+    """
+    if engine.url.get_backend_name() != "sqlite":
+        return
+    milliseconds = int(seconds * 1000)
+
+    def shorter(dbapi_conn: sqlite3.Connection, _record: Any, _proxy: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA busy_timeout={milliseconds}")
+
+    event.listen(engine, "checkout", shorter)
+
+
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     # auto_vacuum only takes effect on a new database; it lets retention give space back.
     cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Debian builds SQLite zeroing every freed page: each log block merged and each hour
+    # thinned would be written once more to free it. FAST zeroes deleted content only in
+    # pages written anyway (positions are not secrets from the device's owner).
+    cursor.execute("PRAGMA secure_delete=FAST")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -164,16 +185,19 @@ def connect(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     return engine
 
 
-def close(engine: Engine) -> None:
+def close(engine: Engine, *, checkpoint: bool = True) -> None:
     """Checkpoint SQLite's WAL into the database file, truncate it, and close every connection.
 
     What ``replay``, ``import`` and the daemon's stop call last: without it the last
     run's writes (megabytes) stay in ``-wal`` beside the file, to be replayed by the next
     opener and counted twice by anyone measuring the database. A reader still open in
-    another process keeps part of the WAL; that is logged, not an error.
+    another process keeps part of the WAL; that is logged, not an error. Without
+    ``checkpoint`` (the database is locked by another process: it would wait in vain)
+    the WAL is left for the next opener.
     """
     database = engine.url.database
-    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+    if (checkpoint and engine.url.get_backend_name() == "sqlite" and database
+            and database != ":memory:"):
         try:
             with engine.connect() as conn:
                 # TRUNCATE waits for readers of an older snapshot: a second, not 30.

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, and_, func, select
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from flightwatch.db.evidence import (
@@ -59,6 +59,12 @@ log = logging.getLogger(__name__)
 _FLIGHTS: Table = FlightRecord.__table__  # type: ignore[assignment]
 _FENCES: Table = FlightGeofence.__table__  # type: ignore[assignment]
 _SWEEP_EVERY = timedelta(minutes=1)
+#: A flight's growing figures (last seen, positions, highest altitude, time inside
+#: fences) are written for every flight at once this often, not at each commit: a
+#: round rewrites the pages of all flights in the air, each commit would rewrite them
+#: again. A flight that starts, lands, takes off or changes callsign is written at the
+#: next commit, as is everything when the writer is flushed (a replay, an import, a stop).
+COUNTERS_EVERY_S = 600.0
 _DEPARTURE_WINDOW = timedelta(minutes=3)  # a first-heard departure annotates a young flight
 _ENDS = ("departure", "arrival")
 
@@ -101,6 +107,20 @@ class _Flight:
     fences: dict[str, _FenceTime] = field(default_factory=dict)
     inside: frozenset[str] = frozenset()  # fences the last position was in
     dirty: bool = True
+    stored: tuple[Any, ...] | None = None  # ``identity()`` as last written; None: never
+
+    def identity(self) -> tuple[Any, ...]:
+        """What a flight is (callsign, its ends and how they are known): written at once when it
+        changes. The rest (last seen, positions, altitude, time inside fences) grows with
+        every position and is written in rounds."""
+        return (self.callsign, self.registration, self.departure, self.arrival,
+                self.withdrawn)
+
+    def counters(self) -> dict[str, Any]:
+        return {"b_icao": self.icao, "b_first_seen": self.first_seen,
+                "last_seen": self.last_seen, "positions": self.positions,
+                "max_altitude_ft": None if self.max_altitude_ft is None
+                else round(self.max_altitude_ft)}
 
     def row(self) -> dict[str, Any]:
         return {
@@ -170,6 +190,7 @@ class FlightSegmenter:
         self.batch_flights = batch_flights
         self._clock = clock
         self._last_write = clock()
+        self._next_counters = self._last_write + COUNTERS_EVERY_S
         self._gap = timedelta(seconds=gap_s)
         self._aircraft: dict[str, _Aircraft] = {}
         self._dirty: dict[tuple[str, datetime], _Flight] = {}
@@ -375,6 +396,7 @@ class FlightSegmenter:
                     for f in fences},
             dirty=False,
         )
+        flight.stored = flight.identity()
         aircraft.flight = flight
         aircraft.last_time = row.last_seen
         return aircraft
@@ -385,11 +407,11 @@ class FlightSegmenter:
     def pending(self) -> int:
         return len(self._dirty) + len(self._updates)
 
-    def write(self, conn: Connection) -> None:
-        """Upsert the changed flights and their geofence times, then judgements about flights
-        no longer in memory (inside a transaction)."""
-        if self._dirty:
-            self._write_flights(conn)
+    def write(self, conn: Connection, *, every: bool = True) -> tuple[list[_Flight], bool]:
+        """Write the changed flights and their geofence times, then judgements about flights
+        no longer in memory (inside a transaction). The flights written, and whether that
+        was a round (see :meth:`_write_flights`)."""
+        written, round_due = self._write_flights(conn, every) if self._dirty else ([], every)
         for icao, lost_at, values in self._updates:
             latest = (select(func.max(_FLIGHTS.c.first_seen))
                       .where(_FLIGHTS.c.icao == icao, _FLIGHTS.c.first_seen <= lost_at)
@@ -397,23 +419,42 @@ class FlightSegmenter:
             conn.execute(_FLIGHTS.update()
                          .where(and_(_FLIGHTS.c.icao == icao, _FLIGHTS.c.first_seen == latest))
                          .values(**values))
+        return written, round_due
 
-    def _write_flights(self, conn: Connection) -> None:
+    def _write_flights(self, conn: Connection, every: bool) -> tuple[list[_Flight], bool]:
+        """All the changed flights (``every``), else those whose identity changed, and the
+        rest's figures when their round is due."""
         flights = [self._dirty[key] for key in sorted(self._dirty)]
-        stmt = dialect_insert(self.engine, _FLIGHTS)
-        keys = ("icao", "first_seen")
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[_FLIGHTS.c[k] for k in keys],
-                set_={c.name: stmt.excluded[c.name] for c in _FLIGHTS.c if c.name not in keys},
-            ),
-            [f.row() for f in flights],
-        )
+        changed = [f for f in flights if f.stored != f.identity()]
+        round_due = every or self._clock() >= self._next_counters
+        counted = [f for f in flights if f.stored == f.identity()] if round_due else []
+        if changed:
+            stmt = dialect_insert(self.engine, _FLIGHTS)
+            keys = ("icao", "first_seen")
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[_FLIGHTS.c[k] for k in keys],
+                    set_={c.name: stmt.excluded[c.name] for c in _FLIGHTS.c
+                          if c.name not in keys},
+                ),
+                [f.row() for f in changed],
+            )
+        if counted:
+            table = _FLIGHTS.c
+            conn.execute(
+                _FLIGHTS.update()
+                .where(table.icao == bindparam("b_icao"),
+                       table.first_seen == bindparam("b_first_seen"))
+                .values(last_seen=bindparam("last_seen"), positions=bindparam("positions"),
+                        max_altitude_ft=bindparam("max_altitude_ft")),
+                [f.counters() for f in counted])
+        written = changed + counted
         fence_rows = [
             {"icao": f.icao, "first_seen": f.first_seen, "geofence": name,
              "seconds": round(t.seconds), "first_inside": t.first_inside,
              "last_inside": t.last_inside}
-            for f in flights for name, t in sorted(f.fences.items())
+            for f in sorted(written, key=lambda f: (f.icao, f.first_seen))
+            for name, t in sorted(f.fences.items())
         ]
         if fence_rows:
             fstmt = dialect_insert(self.engine, _FENCES)
@@ -425,6 +466,7 @@ class FlightSegmenter:
                 ),
                 fence_rows,
             )
+        return written, round_due
 
     def forget(self, icao: str) -> None:
         """Drop the memory of an aircraft whose track ended for good (an import's finished
@@ -432,17 +474,23 @@ class FlightSegmenter:
         Keeps an import of a day's traces, one aircraft after another, in bounded memory."""
         self._forget.add(icao)
 
-    def written(self) -> None:
-        """The transaction that ran ``write`` committed."""
-        for flight in self._dirty.values():
+    def written(self, flights: Sequence[_Flight], round_done: bool) -> None:
+        """The transaction that wrote ``flights`` committed (``round_done``: the figures of
+        every flight in the air with them)."""
+        for flight in flights:
             flight.dirty = False
-        self._dirty.clear()
+            flight.stored = flight.identity()
+            self._dirty.pop((flight.icao, flight.first_seen), None)
         self._updates.clear()
-        for icao in self._forget:
-            if self._aircraft.pop(icao, None) is not None:
-                self._resumable_icaos.add(icao)
-        self._forget.clear()
+        for icao in list(self._forget):
+            aircraft = self._aircraft.get(icao)
+            if aircraft is None or aircraft.flight is None or not aircraft.flight.dirty:
+                self._forget.discard(icao)
+                if self._aircraft.pop(icao, None) is not None:
+                    self._resumable_icaos.add(icao)
         self._last_write = self._clock()
+        if round_done:
+            self._next_counters = self._last_write + COUNTERS_EVERY_S
 
     def due(self) -> bool:
         if self.pending >= self.batch_flights:
@@ -451,22 +499,25 @@ class FlightSegmenter:
 
     def maybe_flush(self) -> None:
         if self.due():
-            self.flush()
+            self._flush(every=False)
 
     def flush(self) -> bool:
         """Write every changed flight in one transaction; False (and keep them) on failure."""
+        return self._flush(every=True)
+
+    def _flush(self, *, every: bool) -> bool:
         if not self.pending:
-            self.written()  # nothing to write: forgotten aircraft can go now
+            self.written([], every)  # nothing to write: forgotten aircraft can go now
             return True
         try:
             with self.engine.begin() as conn:
-                self.write(conn)
+                flights, round_done = self.write(conn, every=every)
         except OperationalError as exc:  # a locked database: keep the rows, try again later
             self._writes.failed("flights: database write failed, retrying later: %s", exc.orig)
             self._last_write = self._clock()
             return False
         self._writes.succeeded()
-        self.written()
+        self.written(flights, round_done)
         return True
 
 

@@ -20,12 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from flightwatch.db.encoding import COORDINATE_DECIMALS, TRACK_DECIMALS
 from flightwatch.db.types import (
     EpochSeconds,
     FittedText,
-    IcaoAddress,
-    ScaledInteger,
     UTCDateTime,
 )
 
@@ -55,29 +52,59 @@ class Aircraft(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class Position(Base):
-    """One kept position. (icao, time) is unique: the same moment from two sources is one row.
+class PositionLog(Base):
+    """Positions as the writer commits them: compressed blocks (:mod:`db.blocks`), a
+    commit cut into ``parts`` of aircraft (``icao % parts == part``), appended in commit
+    order.
 
-    Compact by design, as positions are nearly all of a long history: the address
-    and coordinates are stored as integers (see db/types.py) and, on SQLite, the
-    table is clustered on its key (``WITHOUT ROWID``), so the key is stored once
-    and one aircraft's track is read from neighbouring pages.
+    Appending is what a commit writes, a few bytes a position, instead of a page per
+    aircraft; every ``database.merge_interval`` the log is folded into
+    :class:`PositionChunk` and emptied (:mod:`db.positions`). Queries read both.
     """
 
-    __tablename__ = "positions"
+    __tablename__ = "position_log"
 
-    icao: Mapped[str] = mapped_column(IcaoAddress, primary_key=True)
-    time: Mapped[datetime] = mapped_column(EpochSeconds, primary_key=True)
-    lat: Mapped[float] = mapped_column(ScaledInteger(COORDINATE_DECIMALS))
-    lon: Mapped[float] = mapped_column(ScaledInteger(COORDINATE_DECIMALS))
-    altitude_ft: Mapped[int | None] = mapped_column(Integer)
-    ground_speed_kt: Mapped[int | None] = mapped_column(SmallInteger)
-    track_deg: Mapped[float | None] = mapped_column(ScaledInteger(TRACK_DECIMALS))
-    vertical_rate_fpm: Mapped[int | None] = mapped_column(Integer)
-    on_ground: Mapped[bool | None] = mapped_column(Boolean)
-    source_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("sources.id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    parts: Mapped[int] = mapped_column(SmallInteger)
+    part: Mapped[int] = mapped_column(SmallInteger)
+    first_time: Mapped[int] = mapped_column(BigInteger)  # Unix seconds
+    last_time: Mapped[int] = mapped_column(BigInteger)
+    positions: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
-    __table_args__ = (Index("ix_positions_time", "time"), {"sqlite_with_rowid": False})
+
+class PositionChunk(Base):
+    """One aircraft's positions within one hour (``span`` 3600, full rate) or one UTC day
+    (``span`` 86400, thinned by retention to one per ``thinned`` seconds), as a compressed
+    block (:mod:`db.blocks`).
+
+    Keyed time first, ``(span, period, icao, first_time)``: merging the log and thinning
+    a day append at the end of the key order instead of touching a page per aircraft,
+    and one aircraft's history is one lookup per hour or day. Chunks of one aircraft
+    never overlap in time within a span. The bounding box lets a geofence query skip
+    chunks without decoding them. Addresses, times and coordinates are the stored
+    integers of :mod:`db.encoding`.
+    """
+
+    __tablename__ = "position_chunks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    span: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(Integer)  # first_time // span
+    icao: Mapped[int] = mapped_column(Integer)
+    first_time: Mapped[int] = mapped_column(BigInteger)
+    last_time: Mapped[int] = mapped_column(BigInteger)
+    positions: Mapped[int] = mapped_column(Integer)
+    thinned: Mapped[int] = mapped_column(Integer)  # seconds between kept positions; 0: all
+    min_lat: Mapped[int] = mapped_column(Integer)
+    max_lat: Mapped[int] = mapped_column(Integer)
+    min_lon: Mapped[int] = mapped_column(Integer)
+    max_lon: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        Index("ux_position_chunks_key", "span", "period", "icao", "first_time", unique=True),
+    )
 
 
 class CallsignPeriod(Base):

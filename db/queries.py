@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from flightwatch.db.encoding import COORDINATE_SCALE, TRACK_SCALE, flag, seconds
+from flightwatch.db.blocks import GROUND_VALUES
+from flightwatch.db.encoding import COORDINATE_SCALE, TRACK_SCALE, seconds
+from flightwatch.db.position_reader import tracks
 from flightwatch.db.reader import Reader, as_reader, where
 
 if TYPE_CHECKING:
@@ -128,9 +130,9 @@ class _CallsignIndex:
         return self._names[icao][i] if i >= 0 else None
 
 
-def _unscaled(column: str, scale: int) -> str:
-    """A ScaledInteger column's value as a float computed by the database."""
-    return f"CAST(p.{column} AS FLOAT) / {float(scale)!r}"
+def source_names(reader: Reader) -> dict[int, str]:
+    """Source id -> name (a few rows: every receiver port and aggregator ever stored)."""
+    return {int(i): name for i, name in reader.rows("SELECT id, name FROM sources")}
 
 
 def history(
@@ -146,67 +148,49 @@ def history(
     """Stored positions ordered by aircraft then time, streamed (history can be large).
 
     ``bbox`` is (min_lon, min_lat, max_lon, max_lat), a cheap pre-filter for
-    geofence queries.
+    geofence queries. ``batch`` is kept for callers; positions are read a stored
+    chunk at a time (see :mod:`db.position_reader`).
     """
     reader = as_reader(source)
-    conditions: list[str] = []
-    params: dict[str, object] = {}
-    if icaos is not None:
-        conditions.append("p.icao IN (:icaos)")
-        params["icaos"] = [int(icao, 16) for icao in icaos]
-    if since is not None:
-        conditions.append("p.time >= :since")
-        params["since"] = seconds(since)
-    if until is not None:
-        conditions.append("p.time <= :until")
-        params["until"] = seconds(until)
+    numbers = None if icaos is None else [int(icao, 16) for icao in icaos]
+    first = None if since is None else seconds(since)
+    last = None if until is None else seconds(until)
+    # Compared as stored (integers of 1e-5 degrees), as the bound values would be.
+    box = None
     if bbox is not None:
-        # Compared as stored (integers of 1e-5 degrees), as the bound values would be.
-        conditions.append("p.lon BETWEEN :min_lon AND :max_lon")
-        conditions.append("p.lat BETWEEN :min_lat AND :max_lat")
-        params.update(zip(("min_lon", "min_lat", "max_lon", "max_lat"),
-                          (round(value * COORDINATE_SCALE) for value in bbox), strict=True))
+        min_lon, min_lat, max_lon, max_lat = (round(v * COORDINATE_SCALE) for v in bbox)
+        box = (min_lon, min_lat, max_lon, max_lat)
     spans = None
     flown: _CallsignIndex | None = None
     if callsign is not None:
         spans = callsign_spans(reader, icaos=icaos, callsign=callsign, since=since, until=until)
         if not spans:
             return
-        # The aircraft and the overall window in SQL; each span exactly in Python (one
-        # OR term per span overflows SQLite's expression depth past ~1,000 spans).
-        conditions.append("p.icao IN (:flown)")
-        params["flown"] = [int(icao, 16) for icao in sorted({s.icao for s in spans})]
-        conditions.append("p.time >= :flown_since AND p.time <= :flown_until")
-        params["flown_since"] = seconds(min(s.first_seen for s in spans))
-        params["flown_until"] = seconds(max(s.last_seen for s in spans))
+        # The aircraft and the overall window from the spans; each span exactly below.
+        numbers = sorted({int(s.icao, 16) for s in spans})
+        low = seconds(min(s.first_seen for s in spans))
+        high = seconds(max(s.last_seen for s in spans))
+        first = low if first is None else max(first, low)
+        last = high if last is None else min(last, high)
         flown = _CallsignIndex(spans)
-    # The address comes raw (an integer, see db/types.py) and is converted once per
-    # aircraft in the loop below, the scaled columns are divided by the database (IEEE
-    # division, as Python's): a converter call per value cost more than the query.
-    sql = (
-        "SELECT p.icao, p.time, "
-        f"{_unscaled('lat', COORDINATE_SCALE)}, {_unscaled('lon', COORDINATE_SCALE)}, "
-        f"p.altitude_ft, p.ground_speed_kt, {_unscaled('track_deg', TRACK_SCALE)}, "
-        "p.vertical_rate_fpm, p.on_ground, s.name "
-        f"FROM positions p LEFT OUTER JOIN sources s ON s.id = p.source_id{where(conditions)}"
-        " ORDER BY p.icao, p.time"
-    )
     if spans is None:
         spans = callsign_spans(reader, icaos=icaos, since=since, until=until)
-    names = _CallsignIndex(spans)
-    callsign_at = names.at
-    # Positional unpacking: attribute access on rows and keyword construction cost
-    # more than the SQL itself on a long history.
-    address = ""
-    previous = -1
+    callsign_at = _CallsignIndex(spans).at
+    names = source_names(reader)
     utc = UTC
     from_seconds = datetime.fromtimestamp
-    for number, stamp, lat, lon, alt, speed, track, rate, on_ground, name in reader.rows(
-            sql, params, batch=batch):
-        if number != previous:  # rows come by aircraft: one conversion per track
-            address, previous = f"{number:06X}", number
-        time = from_seconds(stamp, utc)
-        if flown is not None and not flown.covers(address, time):
-            continue
-        yield HistoryRow(address, time, lat, lon, alt, speed, track, rate,
-                         callsign_at(address, time), flag(on_ground), name)
+    coordinate, track_scale = float(COORDINATE_SCALE), float(TRACK_SCALE)
+    for number, columns in tracks(reader, icaos=numbers, since=first, until=last,
+                                  bbox=box):
+        address = f"{number:06X}"
+        # Positional unpacking and plain division (as SQL's CAST(x AS FLOAT) / scale
+        # did): attribute access and keyword construction cost more than the decoding.
+        for stamp, lat, lon, alt, speed, track, rate, ground, source_id in zip(
+                *columns, strict=True):
+            time = from_seconds(stamp, utc)
+            if flown is not None and not flown.covers(address, time):
+                continue
+            yield HistoryRow(address, time, lat / coordinate, lon / coordinate, alt, speed,
+                             None if track is None else track / track_scale, rate,
+                             callsign_at(address, time), GROUND_VALUES[ground],
+                             names.get(source_id))

@@ -1,16 +1,19 @@
 """Retention: thin old positions to one per aircraft per interval, delete older ones.
 
-Months of full-rate positions do not fit on an SD card, but a track at one
-point a minute still shows where an aircraft went. Work goes in small
-batches, each its own short transaction, because SQLite has one writer: the
-daemon's :class:`~db.store.Store` waits (busy timeout) at most one batch, never
-a whole run. Alerts, aircraft, callsigns, sources and the watchlist are never
+Months of full-rate positions do not fit on an SD card, but a track at one point every
+few minutes still shows where an aircraft went. Thinning reads an aircraft's hourly
+chunks of one UTC day (:mod:`db.positions`) and writes what it keeps as one chunk for
+the day; deleting drops whole chunks (and cuts the one chunk a bound falls into). Work
+goes in short transactions of about ``batch`` positions, because SQLite has one
+writer: the daemon's :class:`~db.store.Store` waits (busy timeout) at most one batch,
+never a whole run. Alerts, aircraft, callsigns, sources and the watchlist are never
 touched.
 
-How far thinning got is kept in memory by :class:`Retention`, so each run only
-reads positions that became old enough since the last one. After a restart
-the first runs read the already thinned history once more (reads only: thinning
-is idempotent, nothing is deleted twice) until they catch up.
+The daemon's job (:class:`Retention`) moves its bounds a whole day at a time when
+``thin_after`` (``delete_after``) is a day or more: each aircraft's day is then
+thinned once, in one piece, instead of rewritten as every hour of it comes of age; a
+position is thinned between ``thin_after`` and a day later. Thinning is idempotent:
+chunks record the interval they were thinned to, and what is thinned is not read again.
 """
 
 from __future__ import annotations
@@ -22,22 +25,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Boolean, Engine, Integer, column, func, select, table
+from sqlalchemy import Connection, Engine, text
+
+from flightwatch.db.blocks import GROUND, TIME, Columns, concat, normalised, selected, window
+from flightwatch.db.position_reader import DAY, HOUR
+from flightwatch.db.positions import (
+    StoredChunk,
+    Track,
+    all_present,
+    chunk_data,
+    chunks_in,
+    delete_chunks,
+    lock_positions,
+    merge_log,
+    write_tracks,
+)
 
 log = logging.getLogger(__name__)
 
 K = TypeVar("K")  # an aircraft's key: the stored integer here, an address string in tests
 
-DEFAULT_BATCH = 20_000  # ~0.3 s a batch on a PC; smaller batches rewrite index pages more often
-
-# The positions table with raw column types: epoch seconds and addresses stay
-# integers here, which saves converting every row to Python values and back.
-_P = table(
-    "positions",
-    column("icao", Integer),
-    column("time", BigInteger),
-    column("on_ground", Boolean),
-)
+DEFAULT_BATCH = 20_000  # positions a transaction; ~0.3 s a batch on a PC
 
 
 @dataclass(slots=True)
@@ -62,7 +70,7 @@ def _expired(deadline: float | None) -> bool:
 
 
 def rows_to_drop(
-    rows: Iterable[tuple[K, int, bool | None]], interval_s: int
+    rows: Iterable[tuple[K, int, Any]], interval_s: int
 ) -> list[tuple[K, int]]:
     """Keys of the rows thinning removes from ``rows`` (sorted by icao, then time).
 
@@ -74,7 +82,7 @@ def rows_to_drop(
     drop: list[tuple[K, int]] = []
     last_icao: K | None = None
     last_bucket = -1
-    kept_ground: bool | None = None
+    kept_ground: Any = None
     for icao, t, ground in rows:
         bucket = t // interval_s
         if icao != last_icao or bucket != last_bucket or ground != kept_ground:
@@ -84,37 +92,108 @@ def rows_to_drop(
     return drop
 
 
-def _oldest(engine: Engine) -> int | None:
-    with engine.connect() as conn:
-        value = conn.execute(select(func.min(_P.c.time))).scalar()
+def thinned(columns: Columns, interval_s: int) -> Columns:
+    """One aircraft's time-ordered positions as thinning keeps them (:func:`rows_to_drop`)."""
+    times = columns[TIME]
+    dropped = {t for _i, t in rows_to_drop(zip([0] * len(times), times, columns[GROUND],
+                                                 strict=True), interval_s)}
+    return selected(columns, [t not in dropped for t in times]) if dropped else columns
+
+
+def _merge_older_log(engine: Engine, stop: int) -> None:
+    """Positions still in the log older than ``stop`` (an import of old data) go into
+    chunks first, where thinning and deleting find them."""
+    merge_log(engine, before=stop)
+
+
+def _first_period(conn: Connection, span: int, stop: int, extra: str = "") -> int | None:
+    """The oldest period of ``span`` holding a chunk that starts before ``stop``."""
+    value = conn.execute(text(f"SELECT min(period) FROM position_chunks WHERE span = :span "
+                              f"AND period <= :last AND first_time < :stop{extra}"),
+                         {"span": span, "last": (stop - 1) // span, "stop": stop}).scalar()
     return None if value is None else int(value)
 
 
-def _nth_time(engine: Engine, start: int, stop: int, n: int) -> int | None:
-    """The time of the ``n``-th position (0-based) in [start, stop), None if fewer."""
-    query = (
-        select(_P.c.time)
-        .where(_P.c.time >= start, _P.c.time < stop)
-        .order_by(_P.c.time)
-        .offset(n)
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        value = conn.execute(query).scalar()
-    return None if value is None else int(value)
+def _day_to_thin(conn: Connection, stop: int, interval: int) -> int | None:
+    """The oldest UTC day holding full-rate positions before ``stop``, or thinned to a
+    shorter interval than ``interval``."""
+    hour = _first_period(conn, HOUR, stop)
+    day = _first_period(conn, DAY, stop, f" AND thinned < {int(interval)}")
+    days = [d for d in (None if hour is None else hour * HOUR // DAY, day) if d is not None]
+    return min(days) if days else None
 
 
+@dataclass(slots=True)
+class _Rewrite:
+    """A batch of chunks to replace (read without the write lock), and by what."""
 
-def _delete_keys(engine: Engine, keys: list[tuple[int, int]]) -> None:
-    """Delete positions by key in one transaction.
+    doomed: list[int]
+    days: list[Track]
+    hours: list[Track]
+    scanned: int = 0
+    deleted: int = 0
 
-    Straight to the driver: SQLAlchemy's per-row parameter handling took
-    longer than the deleting itself.
-    """
-    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    sql = f"DELETE FROM positions WHERE icao = {mark} AND time = {mark}"
-    with engine.begin() as conn:
-        conn.exec_driver_sql(sql, keys)
+    def apply(self, engine: Engine, thinned_to: int, progress: Progress) -> None:
+        """Replace the chunks in one short transaction holding the write lock; skipped
+        (to be planned again) when another writer changed them since they were read."""
+        with engine.begin() as conn:
+            lock_positions(conn)
+            if not all_present(conn, "position_chunks", self.doomed):
+                return
+            delete_chunks(conn, self.doomed)
+            write_tracks(conn, self.days, span=DAY, thinned=thinned_to)
+            write_tracks(conn, self.hours, span=HOUR)
+        progress.scanned += self.scanned
+        progress.deleted += self.deleted
+        progress.batches += 1
+
+
+def _plan_thinning(conn: Connection, stop: int, interval: int, batch: int) -> _Rewrite | None:
+    """Some aircraft of the oldest day with work (about ``batch`` positions): their hourly
+    chunks before ``stop`` (and the day's thinned chunk) become one thinned chunk for the
+    day; None when there is nothing left to thin."""
+    day = _day_to_thin(conn, stop, interval)
+    if day is None:
+        return None
+    hours = range(day * DAY // HOUR, min((day + 1) * DAY // HOUR, (stop - 1) // HOUR + 1))
+    hourly = [c for c in chunks_in(conn, HOUR, hours) if c.first_time < stop]
+    daily = [c for c in chunks_in(conn, DAY, [day]) if c.first_time < stop]
+    sizes: dict[int, int] = {}
+    for chunk in hourly:
+        sizes[chunk.icao] = sizes.get(chunk.icao, 0) + chunk.positions
+    for chunk in daily:
+        if chunk.thinned < interval:
+            sizes.setdefault(chunk.icao, chunk.positions)
+    chosen = _first_fitting(sizes, batch)
+    mine = [c for c in (*hourly, *daily) if c.icao in chosen]
+    data = chunk_data(conn, [c.id for c in mine])
+    plan = _Rewrite([c.id for c in mine], [], [])
+    for icao in sorted(chosen):
+        own = sorted((c for c in mine if c.icao == icao and c.id in data),
+                     key=lambda c: (c.span != DAY, c.first_time))
+        plan.scanned += sum(len(window(data[c.id], None, stop - 1)[TIME])
+                            for c in own if c.span == HOUR)
+        joined = normalised(concat([data[c.id] for c in own]))
+        before, after = window(joined, None, stop - 1), window(joined, stop, None)
+        kept = thinned(before, interval)
+        plan.deleted += len(before[TIME]) - len(kept[TIME])
+        if kept[TIME]:
+            plan.days.append((icao, kept))
+        if after[TIME]:
+            plan.hours.append((icao, after))
+    return plan
+
+
+def _first_fitting(sizes: Mapping[int, int], batch: int) -> set[int]:
+    """Aircraft in address order while their positions fit ``batch`` (at least one)."""
+    chosen: set[int] = set()
+    total = 0
+    for icao in sorted(sizes):
+        if chosen and total + sizes[icao] > batch:
+            break
+        chosen.add(icao)
+        total += sizes[icao]
+    return chosen
 
 
 def thin_positions(
@@ -128,40 +207,59 @@ def thin_positions(
 ) -> Progress:
     """Thin positions older than ``older_than`` to one per aircraft per ``interval_s``.
 
-    Works through time in windows of whole buckets holding about ``batch``
-    rows: each window is read, then its surplus deleted in one short
-    transaction. Starts at ``since`` (epoch seconds, from an earlier
-    ``Progress.until``) or at the oldest position, and stops early once the
-    ``time.monotonic()`` ``deadline`` has passed (``finished`` False).
+    Works through the oldest day first, some aircraft at a time (about ``batch``
+    positions), each batch in one short transaction; stops early once the
+    ``time.monotonic()`` ``deadline`` has passed (``finished`` False). The bound is
+    rounded down to a whole interval. ``since`` is accepted for callers that remember
+    how far they got; the chunks themselves say what is thinned.
     """
+    del since
     interval = max(int(interval_s), 1)
     stop = _epoch(older_than) // interval * interval
-    progress = Progress(until=since)
-    start = since if since is not None else _oldest(engine)
-    if start is None:
-        return progress
-    start = start // interval * interval
-    while start < stop:
+    progress = Progress()
+    _merge_older_log(engine, stop)
+    while True:
         if _expired(deadline):
             progress.finished = False
-            break
-        nth = _nth_time(engine, start, stop, batch)
-        end = stop if nth is None else max(nth // interval * interval, start + interval)
-        query = (
-            select(_P.c.icao, _P.c.time, _P.c.on_ground)
-            .where(_P.c.time >= start, _P.c.time < end)
-            .order_by(_P.c.icao, _P.c.time)
-        )
+            return progress
         with engine.connect() as conn:
-            rows = [(r[0], int(r[1]), r[2]) for r in conn.execute(query)]
-        doomed = rows_to_drop(rows, interval)
-        if doomed:
-            _delete_keys(engine, doomed)
-        progress.scanned += len(rows)
-        progress.deleted += len(doomed)
-        progress.batches += 1
-        progress.until = start = end
+            plan = _plan_thinning(conn, stop, interval, batch)
+        if plan is None:
+            break
+        plan.apply(engine, interval, progress)
+    progress.until = stop
     return progress
+
+
+def _plan_deleting(conn: Connection, stop: int, batch: int) -> tuple[_Rewrite, int] | None:
+    """The oldest chunks before ``stop`` (about ``batch`` positions), and what is left of
+    the ones ``stop`` cuts; with the thinning interval of those; None when none is left."""
+    doomed: list[StoredChunk] = []
+    for span in (DAY, HOUR):
+        rows = conn.execute(text(
+            "SELECT id, span, period, icao, first_time, last_time, positions, thinned "
+            "FROM position_chunks WHERE span = :span AND period <= :last "
+            "AND first_time < :stop ORDER BY period LIMIT :limit"),
+            {"span": span, "last": (stop - 1) // span, "stop": stop, "limit": max(batch, 1)})
+        doomed.extend(StoredChunk(*row) for row in rows)
+    if not doomed:
+        return None
+    doomed.sort(key=lambda c: c.first_time)
+    chosen: list[StoredChunk] = []
+    total = 0
+    for chunk in doomed:
+        if chosen and total + chunk.positions > batch:
+            break
+        chosen.append(chunk)
+        total += chunk.positions
+    cut = [c for c in chosen if c.last_time >= stop]
+    data = chunk_data(conn, [c.id for c in cut])
+    kept = {c.id: window(data[c.id], stop, None) for c in cut if c.id in data}
+    plan = _Rewrite([c.id for c in chosen],
+                    [(c.icao, kept[c.id]) for c in cut if c.span == DAY and c.id in kept],
+                    [(c.icao, kept[c.id]) for c in cut if c.span == HOUR and c.id in kept])
+    plan.deleted = total - sum(len(k[TIME]) for k in kept.values())
+    return plan, max((c.thinned for c in cut if c.span == DAY), default=0)
 
 
 def delete_positions(
@@ -171,23 +269,21 @@ def delete_positions(
     batch: int = DEFAULT_BATCH,
     deadline: float | None = None,
 ) -> Progress:
-    """Delete positions older than ``older_than``, about ``batch`` rows per transaction."""
+    """Delete positions older than ``older_than``, about ``batch`` positions per
+    transaction."""
     stop = _epoch(older_than)
     progress = Progress()
+    _merge_older_log(engine, stop)
     while True:
         if _expired(deadline):
             progress.finished = False
             return progress
-        oldest = _oldest(engine)
-        if oldest is None or oldest >= stop:
+        with engine.connect() as conn:
+            planned = _plan_deleting(conn, stop, batch)
+        if planned is None:
             return progress
-        nth = _nth_time(engine, oldest, stop, batch)
-        # Rows sharing the batch's last second go in this batch too: a few, never many.
-        bound = stop if nth is None else max(nth, oldest + 1)
-        with engine.begin() as conn:
-            deleted = conn.execute(_P.delete().where(_P.c.time < bound)).rowcount
-        progress.deleted += deleted
-        progress.batches += 1
+        plan, thinned_to = planned
+        plan.apply(engine, thinned_to, progress)
 
 
 def free_pages(engine: Engine) -> tuple[int, int]:
@@ -268,20 +364,19 @@ class Retention:
         report = RetentionReport()
         if cfg["delete_after"] > 0:
             gone = delete_positions(
-                self.engine, now - timedelta(seconds=cfg["delete_after"]),
-                batch=batch, deadline=deadline,
+                self.engine, _bound(now, cfg["delete_after"]), batch=batch, deadline=deadline,
             )
             report.deleted = gone.deleted
             report.caught_up = gone.finished
         interval = cfg["thin_interval"]
         if cfg["thin_after"] > 0 and interval >= 1 and report.caught_up:
-            thinned = thin_positions(
-                self.engine, now - timedelta(seconds=cfg["thin_after"]), interval,
+            done = thin_positions(
+                self.engine, _bound(now, cfg["thin_after"]), interval,
                 batch=batch, since=self.thinned_until, deadline=deadline,
             )
-            self.thinned_until = thinned.until
-            report.thinned, report.scanned = thinned.deleted, thinned.scanned
-            report.caught_up = thinned.finished
+            self.thinned_until = done.until
+            report.thinned, report.scanned = done.deleted, done.scanned
+            report.caught_up = done.finished
         _free, page_size = free_pages(self.engine)
         if page_size and cfg["vacuum_pages"] > 0:
             keep = int(cfg["keep_free_mb"] * 1e6) // page_size
@@ -293,3 +388,13 @@ class Retention:
         if report.did_something:
             log.info("%s", report.render())
         return report
+
+
+def _bound(now: datetime, age_s: float) -> datetime:
+    """``now - age_s``, down to a whole UTC day when the age is a day or more: each
+    aircraft's day is then thinned (or deleted) once, in one piece."""
+    bound = now - timedelta(seconds=age_s)
+    if age_s < DAY:
+        return bound
+    day = int(bound.timestamp()) // DAY * DAY
+    return datetime.fromtimestamp(day, UTC)

@@ -313,6 +313,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "batch_seconds": _k(_duration, 60.0,
                             "commit at least this often (an SD card lives longer with fewer "
                             "commits; SIGTERM still flushes)"),
+        "merge_interval": _k(_duration, 900.0,
+                             "fold committed positions into per-aircraft chunks this often "
+                             "(queries read both; longer writes a little less)"),
     },
     "receiver": {
         "name": _k(_str, "local", "receiver id written with its positions"),

@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain, islice, pairwise
+from itertools import chain, dropwhile, islice, pairwise, takewhile
 from math import cos, radians, sin
 from random import Random
 from typing import NamedTuple
@@ -384,23 +384,16 @@ def random_address(rng: Random, taken: set[str]) -> str:
             return icao
 
 
-def synthetic_traffic(
+def synthetic_flights(
     n_aircraft: int = 1000,
     n_frames: int = 500_000,
     seed: int = 0,
     area: tuple[float, float, float, float] = BELARUS_BOX,
     start: datetime | None = None,
     rates: Rates | None = None,
-) -> Iterator[TimedFrame]:
-    """``n_frames`` frames from ``n_aircraft`` airborne aircraft flying at once over ``area``.
-
-    Every aircraft is in the air from the first second to the last frame, on a
-    straight great-circle course with its own speed, level and climb or descent,
-    so the stream keeps ``n_aircraft`` distinct addresses active throughout.
-    ``area`` is ``(lat_min, lat_max, lon_min, lon_max)``; addresses avoid the
-    Russian and Belarusian blocks so the stream sets off no watchlist by itself.
-    Default rates add a DF4/DF5 reply every 5 s per aircraft.
-    """
+) -> list[Flight]:
+    """The flights behind :func:`synthetic_traffic` with the same arguments (whose
+    addresses a benchmark needs before the frames)."""
     chosen = rates or Rates(surveillance_s=5.0)
     rng = Random(seed)
     begin = start or datetime(2020, 8, 19, 12, 0, tzinfo=UTC)
@@ -425,4 +418,78 @@ def synthetic_traffic(
                 squawk=f"{rng.randrange(0o10000):04o}",
             )
         )
+    return flights
+
+
+def synthetic_traffic(
+    n_aircraft: int = 1000,
+    n_frames: int = 500_000,
+    seed: int = 0,
+    area: tuple[float, float, float, float] = BELARUS_BOX,
+    start: datetime | None = None,
+    rates: Rates | None = None,
+) -> Iterator[TimedFrame]:
+    """``n_frames`` frames from ``n_aircraft`` airborne aircraft flying at once over ``area``.
+
+    Every aircraft is in the air from the first second to the last frame, on a
+    straight great-circle course with its own speed, level and climb or descent,
+    so the stream keeps ``n_aircraft`` distinct addresses active throughout.
+    ``area`` is ``(lat_min, lat_max, lon_min, lon_max)``; addresses avoid the
+    Russian and Belarusian blocks so the stream sets off no watchlist by itself.
+    Default rates add a DF4/DF5 reply every 5 s per aircraft.
+    """
+    chosen = rates or Rates(surveillance_s=5.0)
+    flights = synthetic_flights(n_aircraft, n_frames, seed, area, start, chosen)
     return islice(frames(flights, chosen, seed), n_frames)
+
+
+def turnover_flights(
+    n_concurrent: int,
+    seconds: float,
+    seed: int = 0,
+    area: tuple[float, float, float, float] = BELARUS_BOX,
+    start: datetime | None = None,
+    flight_s: float = 3600.0,
+) -> list[Flight]:
+    """Flights over ``area`` keeping about ``n_concurrent`` in the air at any time of
+    ``[start, start + seconds]``, each for about ``flight_s``: aircraft come and go as over
+    a real receiver (about ``n_concurrent * seconds / flight_s`` new flights), each with
+    its own address and callsign, straight and level or climbing or descending."""
+    rng = Random(seed)
+    begin = start or datetime(2020, 8, 19, 12, 0, tzinfo=UTC)
+    lat_min, lat_max, lon_min, lon_max = area
+    taken: set[str] = set()
+    flights = []
+    for _ in range(round(n_concurrent * (seconds + flight_s) / flight_s)):
+        offset = rng.uniform(-flight_s, seconds)
+        duration = rng.uniform(0.7, 1.3) * flight_s
+        lat, lon = rng.uniform(lat_min, lat_max), rng.uniform(lon_min, lon_max)
+        speed = rng.uniform(250, 480)
+        altitude = rng.uniform(3000, 40000)
+        climb = rng.choice((0.0, 0.0, 1500.0, -1500.0)) * duration / 60
+        end_altitude = min(max(altitude + climb, 1000.0), 45000.0)
+        end_lat, end_lon = destination(lat, lon, rng.uniform(0, 360), speed * duration / 3600)
+        callsign = "".join(rng.choice(_LETTERS) for _ in range(3)) + str(rng.randrange(1, 9999))
+        flights.append(Flight(
+            random_address(rng, taken), callsign,
+            [(lat, lon, altitude, speed), (end_lat, end_lon, end_altitude, speed)],
+            datetime.fromtimestamp(begin.timestamp() + offset, UTC),
+            squawk=f"{rng.randrange(0o10000):04o}"))
+    return flights
+
+
+def turnover_traffic(
+    n_concurrent: int,
+    seconds: float,
+    seed: int = 0,
+    start: datetime | None = None,
+    rates: Rates | None = None,
+) -> Iterator[TimedFrame]:
+    """``seconds`` of frames from :func:`turnover_flights` (with a DF4/DF5 reply every 5 s,
+    as :func:`synthetic_traffic`), from ``start`` on."""
+    chosen = rates or Rates(surveillance_s=5.0)
+    begin = (start or datetime(2020, 8, 19, 12, 0, tzinfo=UTC)).timestamp()
+    flights = turnover_flights(n_concurrent, seconds, seed,
+                               start=datetime.fromtimestamp(begin, UTC))
+    within = dropwhile(lambda f: f[0] < begin, frames(flights, chosen, seed))
+    return takewhile(lambda f: f[0] < begin + seconds, within)

@@ -35,6 +35,7 @@ from flightwatch.collector.aggregators.http import (
     AuthError,
     BackingOff,
     BadResponse,
+    Cancelled,
     HttpClient,
     RateLimited,
     SourceUnavailable,
@@ -62,6 +63,7 @@ __all__ = [
     "AuthError",
     "BackingOff",
     "BadResponse",
+    "Cancelled",
     "CreditEstimate",
     "OpenSkySource",
     "Provider",
@@ -79,6 +81,10 @@ class AggregatorSource(Protocol):
     interval: float
 
     def poll(self) -> list[Observation]: ...
+
+    def cancel(self) -> None:
+        """Abandon a poll under way and any later one (the daemon stops)."""
+        ...
 
     @property
     def stats(self) -> Mapping[str, int]:

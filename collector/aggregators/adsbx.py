@@ -146,6 +146,10 @@ class AdsbxSource:
             urls.append(base + self.provider.hex_path.format(hex=batch))
         return urls
 
+    def cancel(self) -> None:
+        """Abandon a poll under way and any later one (the daemon stops)."""
+        self._client.cancel()
+
     def poll(self) -> list[Observation]:
         """New observations since the last poll; :class:`AggregatorError` on failure."""
         return self._health.run(self._poll)

@@ -230,6 +230,10 @@ class AircraftJsonSource:
         self._health = SourceHealth(name, base_delay=interval, clock=clock)
         self._fresh = NewerOnly()
 
+    def cancel(self) -> None:
+        """Abandon a poll under way and any later one (the daemon stops)."""
+        self._client.cancel()
+
     def poll(self) -> list[Observation]:
         """New observations since the last poll; :class:`AggregatorError` on failure."""
         return self._health.run(self._poll)

@@ -9,14 +9,18 @@ Exceptions (every message says what to do next)::
      ├── SourceUnavailable       connection error, timeout or 5xx after all retries
      ├── BadResponse             not JSON, or JSON of an unexpected shape
      │    └── BodyTooLarge       the body passed ``max_body_bytes``: refused, not parsed
-     └── BackingOff              skipped: the source keeps failing and is waiting
+     ├── BackingOff              skipped: the source keeps failing and is waiting
+     └── Cancelled               the daemon is stopping: the request was abandoned
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
+import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -98,6 +102,10 @@ class BackingOff(AggregatorError):
     """Skipped without a request: the source failed repeatedly and waits before retrying."""
 
 
+class Cancelled(AggregatorError):
+    """:meth:`HttpClient.cancel` was called (the daemon stops): the request is abandoned."""
+
+
 def retry_after_seconds(headers: Mapping[str, str], now_epoch: float) -> float | None:
     """Seconds to wait from a 429's headers, or None when none is given.
 
@@ -157,7 +165,8 @@ class HttpClient:
       longer than ``deadline`` seconds in all is abandoned (:class:`DeadlineExceeded`).
 
     ``clock`` (monotonic seconds), ``sleep`` and ``wall_clock`` are injectable so tests
-    check waits without waiting.
+    check waits without waiting; the default sleep ends early when :meth:`cancel` is
+    called, as does a read waiting for a slow or trickling server.
     """
 
     name: str
@@ -171,17 +180,41 @@ class HttpClient:
     deadline: float = DEFAULT_DEADLINE
     headers: Mapping[str, str] = field(default_factory=dict)
     clock: Clock = time.monotonic
-    sleep: Sleep = time.sleep
+    sleep: Sleep | None = None
     wall_clock: Clock = time.time
     session: requests.Session = field(default_factory=requests.Session)
     not_before: float = 0.0
     last_headers: Mapping[str, str] = field(default_factory=dict)
     _limiters: dict[str, RateLimiter] = field(default_factory=dict)
+    _cancelled: threading.Event = field(default_factory=threading.Event)
+    _reading: requests.Response | None = None
 
     def __post_init__(self) -> None:
+        if self.sleep is None:
+            self.sleep = self._pause
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
         self.session.headers.update(self.headers)
+
+    def cancel(self) -> None:
+        """Abandon the request under way and any later one (called from another thread when
+        the daemon stops). The socket being read is shut down, so a read waiting on a
+        trickling server returns at once instead of at the deadline."""
+        self._cancelled.set()
+        response = self._reading
+        sock = getattr(getattr(response, "raw", None), "connection", None)
+        sock = getattr(sock, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.session.close()
+
+    def _pause(self, seconds: float) -> None:
+        self._cancelled.wait(seconds)
+
+    def _check_cancelled(self, url: str) -> None:
+        if self._cancelled.is_set():
+            raise Cancelled(f"{self.name}: {_short(url)} abandoned: stopping")
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
@@ -212,14 +245,21 @@ class HttpClient:
         give_up_at = self.clock() + self.deadline
         attempt = 0
         while True:
+            self._check_cancelled(url)
             self._respect_not_before()
             self._limiter(host).wait()
+            self._check_cancelled(url)
             try:
                 response = self.session.request(method, url, params=params, data=data,
                                                 headers=headers, timeout=self.timeout,
                                                 stream=True)
-                with response:
-                    body = self._answer(response, url, give_up_at)
+                self._reading = response
+                try:
+                    with response:
+                        body = self._answer(response, url, give_up_at)
+                finally:
+                    self._reading = None
+                self._check_cancelled(url)  # what a shut socket cut short is no answer
                 if isinstance(body, bytes):
                     return body
                 if body == _RETRY_NOW:
@@ -229,6 +269,7 @@ class HttpClient:
                     raise RateLimited(self._rate_limited_message(), self.not_before)
             except (requests.ConnectionError, requests.Timeout,
                     urllib3.exceptions.HTTPError) as exc:
+                self._check_cancelled(url)
                 problem = f"{type(exc).__name__}: {exc}"
             else:
                 problem = f"HTTP {response.status_code}"
@@ -239,7 +280,7 @@ class HttpClient:
                     f"{self.name}: {_short(url)} failed {attempt + 1} times ({problem}); "
                     "check the network and the provider's status; it will be retried"
                 )
-            self.sleep(min(self.backoff * 2**attempt, self.max_backoff))
+            self._wait(min(self.backoff * 2**attempt, self.max_backoff))
             attempt += 1
 
     def _answer(self, response: requests.Response, url: str, give_up_at: float) -> bytes | str:
@@ -278,6 +319,7 @@ class HttpClient:
         parts: list[bytes] = []
         size = 0
         while True:
+            self._check_cancelled(url)
             if self.clock() >= give_up_at:
                 raise DeadlineExceeded(self._late_message(url))
             chunk = response.raw.read1(_CHUNK, decode_content=True)
@@ -298,10 +340,14 @@ class HttpClient:
         return (f"{self.name}: {_short(url)} did not answer within the {self.deadline:.0f} s "
                 "deadline; abandoned (the server is slow or trickling bytes)")
 
+    def _wait(self, seconds: float) -> None:
+        assert self.sleep is not None  # set in __post_init__
+        self.sleep(seconds)
+
     def _limiter(self, host: str) -> RateLimiter:
         limiter = self._limiters.get(host)
         if limiter is None:
-            limiter = RateLimiter(self.min_interval, self.clock, self.sleep)
+            limiter = RateLimiter(self.min_interval, self.clock, self._wait)
             self._limiters[host] = limiter
         return limiter
 
@@ -311,7 +357,7 @@ class HttpClient:
             return
         if remaining > self.max_inline_wait:
             raise RateLimited(self._rate_limited_message(), self.not_before)
-        self.sleep(remaining)
+        self._wait(remaining)
 
     def _note_429(self, response: requests.Response) -> bool:
         """Record the wait a 429 asks for; True when it is short enough to sleep through."""
@@ -408,6 +454,8 @@ class SourceHealth:
             )
         try:
             result = poll()
+        except Cancelled:
+            raise  # the daemon stops: not the source's fault
         except AggregatorError as exc:
             self._failed(exc)
             raise

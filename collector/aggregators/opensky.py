@@ -181,6 +181,10 @@ class OpenSkySource:
         """Daily credits this source will use, for ``check-config``."""
         return estimate_daily_credits(self.bbox, self.interval, self.account)
 
+    def cancel(self) -> None:
+        """Abandon a poll under way and any later one (the daemon stops)."""
+        self._client.cancel()
+
     def poll(self) -> list[Observation]:
         """New state vectors since the last poll; :class:`AggregatorError` on failure."""
         return self._health.run(self._poll)

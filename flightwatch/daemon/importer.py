@@ -532,6 +532,9 @@ def _import_into(
         importer = Importer(pipeline, engine, alerts=alerts, sink=sink, stopper=stopper,
                             checkpoint_s=settings["database"]["batch_seconds"], **options)
         summary = run(importer)
+    # Every aircraft's summary row, and the imported positions folded into chunks.
+    if not pipeline.close(settle=True):
+        log.error("could not write the last batch to the database")
     if alerting is not None:
         summary.notifications_sent, _failed = alerting.deliver()
         summary.notifications_pending = alerting.pending()

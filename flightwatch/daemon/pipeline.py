@@ -238,14 +238,19 @@ class Pipeline:
             ok = flush() and ok
         return ok
 
-    def close(self, *, expire_all: bool = False) -> bool:
-        """Flush everything; with ``expire_all`` the data ended (a replay's last frame):
-        every tracked aircraft is lost, and judgements waiting for more data are settled."""
+    def close(self, *, expire_all: bool = False, settle: bool = False) -> bool:
+        """Flush everything, every aircraft's summary row included; with ``expire_all`` the
+        data ended (a replay's last frame): every tracked aircraft is lost, and judgements
+        waiting for more data are settled; with ``settle`` (a replay or an import that
+        ends, not a daemon that must stop within seconds) merge the position log too."""
         if expire_all and self._clock is not None:
             self.expire(self._clock + self.tracker.expire_after + timedelta(seconds=1))
             if self.detection is not None:
                 self.detection.detector.close()
-        return self.flush()
+        ok = self.store.flush(all_aircraft=True)
+        for flush in self.flushers:
+            ok = flush() and ok
+        return ok and (not settle or self.store.merge())
 
     @property
     def positions_not_stored(self) -> int:
@@ -293,6 +298,7 @@ def build_pipeline(
     receiver = settings["receiver"]
     store = Store(
         engine, batch_rows=database["batch_rows"], batch_seconds=database["batch_seconds"],
+        merge_seconds=database["merge_interval"],
         receiver=receiver["name"] if local else None,
     )
     surface_ref = (receiver["lat"], receiver["lon"]) if receiver["lat"] is not None else None

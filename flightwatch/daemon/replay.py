@@ -166,7 +166,7 @@ def _replay(
         # The capture's end is the receiver's last word: aircraft still tracked are lost
         # then (went silent, or landed if they were on an approach), as the live daemon
         # would find them a minute later. An interrupted replay stops mid-story: no verdict.
-        summary.saved = pipeline.close(expire_all=not summary.interrupted)
+        summary.saved = pipeline.close(expire_all=not summary.interrupted, settle=True)
         if not summary.saved:
             log.error("could not write the last batch to the database")
     summary.alerts = sum(getattr(listener, "alerts_raised", 0) for listener in pipeline.listeners)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flightwatch.db.alert_queries import pending_count
 from flightwatch.db.encoding import epoch
+from flightwatch.db.position_reader import count, latest_time
 from flightwatch.db.reader import Reader, as_reader, sqlite_file
 from flightwatch.output.files import write_atomically
 from flightwatch.output.formats import format_size
@@ -150,7 +151,7 @@ class StatusSnapshot:
 # --- the database part ------------------------------------------------------------------
 
 def count_positions(source: Reader | Engine) -> int:
-    return int(as_reader(source).scalar("SELECT COUNT(*) FROM positions"))
+    return count(as_reader(source))
 
 
 def database_status(
@@ -160,7 +161,7 @@ def database_status(
     reader = as_reader(source)
     now = now or datetime.now(UTC)
     since = {"since": reader.time(now - DAY)}
-    last = reader.scalar("SELECT MAX(time) FROM positions")
+    last = latest_time(reader)
     aircraft = reader.scalar("SELECT COUNT(*) FROM aircraft WHERE last_seen >= :since", since)
     alerts = reader.scalar("SELECT COUNT(*) FROM alerts WHERE time >= :since", since)
     return StatusSnapshot(

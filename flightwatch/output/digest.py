@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from flightwatch.alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
 from flightwatch.alerts.notify.email import (
@@ -42,8 +43,10 @@ from flightwatch.alerts.notify.email import (
 from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.alert_record import Alert
 from flightwatch.db.engine import database_size
-from flightwatch.db.models import Aircraft, Position
+from flightwatch.db.models import Aircraft
+from flightwatch.db.position_reader import count as count_positions_between
 from flightwatch.db.queries import HistoryRow, history
+from flightwatch.db.reader import as_reader
 from flightwatch.decoder import shown
 from flightwatch.output.files import write_atomically
 from flightwatch.output.formats import format_size
@@ -151,10 +154,9 @@ def build_digest(
                    Aircraft.operator, Aircraft.callsign, Aircraft.first_seen, Aircraft.last_seen)
             .where(Aircraft.last_seen >= since, Aircraft.first_seen < until)
         ).all()
-        positions_stored = conn.execute(
-            select(func.count()).select_from(Position)
-            .where(Position.time >= since, Position.time < until)
-        ).scalar_one()
+    # Whole seconds: at or after ``since``, before ``until``.
+    positions_stored = count_positions_between(
+        as_reader(engine), math.ceil(since.timestamp()), math.ceil(until.timestamp()) - 1)
     for plane in seen:
         match = watchlist.match(plane.icao, plane.registration, plane.callsign)
         if match is None:

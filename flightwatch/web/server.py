@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
-#: uvicorn's wait for answers under way at a stop; systemd gives the daemon 15 s in all.
-SHUTDOWN_GRACE_S = 3
+#: uvicorn's wait for answers under way at a stop: a page still loading (a slow
+#: client) gets a second, not all it wants; the daemon promises to exit within 5 s.
+STOP_GRACE_S = 1
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -94,7 +95,7 @@ def make_server(settings: Settings, engine: Engine, live: LiveView, listen: str)
         log_config=None,
         server_header=False, proxy_headers=False, backlog=LISTEN_BACKLOG,
         http=protocol_class(web["max_connections"], web["request_timeout"]),
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        timeout_graceful_shutdown=STOP_GRACE_S,
     )
     quiet_repeats()  # after uvicorn.Config: it sets up its loggers
     return uvicorn.Server(config)
@@ -181,6 +182,6 @@ def start_in_thread(
 
     def stop() -> None:
         server.should_exit = True
-        thread.join(timeout=5.0)
+        thread.join(timeout=STOP_GRACE_S + 0.2)  # a daemon thread: not waited for at exit
 
     return stop

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
+from stored_positions import stored_count
 
 from flightwatch.alerts.recent_track import RecentTracks
 from flightwatch.daemon.alerting import build_alerting
@@ -87,8 +88,7 @@ class _Spy:
         self.raised: list[tuple[Alert, int, int | None]] = []
 
     def raise_alert(self, alert: Alert) -> int | None:
-        with self.engine.connect() as conn:
-            stored = conn.exec_driver_sql("SELECT COUNT(*) FROM positions").scalar_one()
+        stored = stored_count(self.engine)
         alert_id = self.sink.raise_alert(alert)
         self.raised.append((alert, stored, alert_id))
         return alert_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from stored_positions import stored_count
 
 from flightwatch.cli import main
 
@@ -185,26 +187,18 @@ def test_sigterm_during_a_realtime_replay_flushes_and_exits_0(
     out, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
     assert "interrupted after" in out
-    import sqlite3
-
-    stored = (
-        sqlite3.connect(config_file.parent / "fw.db")
-        .execute("select count(*) from positions")
-        .fetchone()[0]
-    )
+    stored = stored_count(config_file.parent / "fw.db")
     assert stored >= 1
     assert f"{stored:,} positions stored" in out
     assert wal_bytes(database) <= PAGE
 
 
 def _stored(database: Path) -> int:
-    import sqlite3
 
     if not database.exists():
         return 0
     try:
-        with sqlite3.connect(database) as conn:
-            return int(conn.execute("select count(*) from positions").fetchone()[0])
+        return stored_count(database)
     except sqlite3.OperationalError:  # schema not created yet
         return 0
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from cli.cli_helpers import run
 from integration.daemon_helpers import DaemonProcess, free_port
+from stored_positions import stored_count
 
 FIRST = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 AIRCRAFT = ["4B1801", "4B1802", "4B1803", "4B1804", "4B1805"]
@@ -87,8 +88,7 @@ def fill(disk: Path, leave: int = 256 * 1024) -> Path:
 
 
 def positions(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM positions").fetchone()[0])
+    return stored_count(db)
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def used_and_open(config: Path, tmp_path: Path,
     assert code == 0, err
     database = config.read_text().split("sqlite:///")[1].split('"')[0]
     with contextlib.closing(sqlite3.connect(database)) as reader:
-        reader.execute("SELECT COUNT(*) FROM positions").fetchall()  # no snapshot kept
+        reader.execute("SELECT COUNT(*) FROM position_log").fetchall()  # no snapshot kept
         yield
 
 

@@ -12,11 +12,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from stored_positions import stored_rows
 
 from flightwatch.cli import main
 from flightwatch.daemon.importer import ImportSummary, import_archives
@@ -90,6 +92,11 @@ def query(config: Path, sql: str) -> list[tuple[Any, ...]]:
         return db.execute(sql).fetchall()
 
 
+def positions(config: Path) -> list[tuple[Any, ...]]:
+    """Every stored position as a row (stored_positions.Row)."""
+    return stored_rows(config.parent / "fw.db")
+
+
 def trace_archive(folder: Path) -> list[tuple[str, bytes]]:
     """A day of globe history: gzip traces (named .json, as readsb writes them), a
     heatmap that is not a track, a truncated trace and a garbage one."""
@@ -106,9 +113,7 @@ def trace_archive(folder: Path) -> list[tuple[str, bytes]]:
 
 def assert_imported(config: Path, source: str, *, tolerance_s: float = 12.0) -> None:
     """The flights' truth: positions from ``source``, the arrival at UMMS, the alerts."""
-    # positions keep the address as its 24-bit integer (db/types.py)
-    counts = dict(query(config, "SELECT printf('%06X', icao), count(*) FROM positions "
-                                "GROUP BY icao"))
+    counts = Counter(f"{row[0]:06X}" for row in positions(config))
     assert set(counts) == {WATCHED, UNWATCHED}
     assert min(counts.values()) > 100
     sources = {name for (name,) in query(config, "SELECT name FROM sources")}
@@ -151,8 +156,9 @@ def test_globe_history_tarball_of_gzip_traces(settings_file: Path, tmp_path: Pat
 def test_importing_twice_stores_nothing_twice(settings_file: Path, tmp_path: Path) -> None:
     folder = write_files(tmp_path / "globe", trace_archive(tmp_path))
     run_import(settings_file, folder)
-    tables = ("positions", "flights", "flight_geofences", "alerts", "callsigns", "aircraft")
+    tables = ("flights", "flight_geofences", "alerts", "callsigns", "aircraft")
     before = {t: query(settings_file, f"SELECT * FROM {t}") for t in tables}
+    before["positions"] = positions(settings_file)
     again = run_import(settings_file, folder)
     assert (again.members, again.already_imported, again.positions_stored) == (0, 2, 0)
     # The same traces under another name are read again: the keys still hold.
@@ -160,6 +166,7 @@ def test_importing_twice_stores_nothing_twice(settings_file: Path, tmp_path: Pat
     third = run_import(settings_file, copy)
     assert third.members == 2 and third.positions_stored > 200 and third.alerts == 0
     after = {t: query(settings_file, f"SELECT * FROM {t}") for t in tables}
+    after["positions"] = positions(settings_file)
     assert after == before
 
 
@@ -189,15 +196,16 @@ def test_opensky_state_vectors_csv_gzip(settings_file: Path, tmp_path: Path) -> 
     assert summary.members == 1 and summary.malformed == 0
     assert_imported(settings_file, "import/states_2020-08-19-09.csv.gz")
     # OpenSky's SI units come back as feet and knots
-    (altitude, speed), = query(settings_file, f"SELECT max(altitude_ft), max(ground_speed_kt) "
-                                              f"FROM positions WHERE icao = {int(UNWATCHED, 16)}")
+    unwatched = [row for row in positions(settings_file) if row[0] == int(UNWATCHED, 16)]
+    altitude = max(row[4] for row in unwatched if row[4] is not None)
+    speed = max(row[5] for row in unwatched if row[5] is not None)
     assert abs(altitude - 38000) <= 1 and abs(speed - 470) <= 1
 
 
 def stored(config: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Everything an import stored but its source name and bookkeeping times."""
     return {
-        "positions": query(config, "SELECT * FROM positions ORDER BY icao, time"),
+        "positions": positions(config),
         "flights": query(config, "SELECT icao, callsign, first_seen, last_seen, "
                                  "departure_airport, arrival_airport, arrival_time FROM flights "
                                  "ORDER BY icao, first_seen"),
@@ -249,7 +257,7 @@ def test_parquet_without_pyarrow_names_the_extra(
                  str(parquet)])
     assert code == 2
     assert "flightwatch[opensky]" in capsys.readouterr().err
-    assert query(settings_file, "SELECT count(*) FROM positions")[0][0] > 100  # kept
+    assert len(positions(settings_file)) > 100  # kept
 
 
 def test_capture_through_the_decoder(settings_file: Path, tmp_path: Path) -> None:
@@ -267,7 +275,8 @@ def test_since_until_keep_only_the_window(settings_file: Path, tmp_path: Path) -
     since, until = START + timedelta(minutes=10), START + timedelta(minutes=20)
     summary = run_import(settings_file, folder, since=since, until=until, alerts="none")
     assert summary.outside_window > 0
-    (low, high), = query(settings_file, "SELECT min(time), max(time) FROM positions")
+    times = [row[1] for row in positions(settings_file)]
+    low, high = min(times), max(times)
     assert since.timestamp() <= low and high < until.timestamp()
     assert query(settings_file, "SELECT count(*) FROM alerts") == [(0,)]
     # another window is another import: not skipped as already imported
@@ -351,7 +360,8 @@ def test_resumes_after_sigint(settings_file: Path, tmp_path: Path) -> None:
 
     clean = fresh_config(tmp_path / "clean")
     run_import(clean, folder)
-    for table in ("positions", "flights", "flight_geofences"):
+    assert positions(settings_file) == positions(clean)
+    for table in ("flights", "flight_geofences"):
         sql = f"SELECT * FROM {table} ORDER BY 1, 2"
         assert query(settings_file, sql) == query(clean, sql), table
 

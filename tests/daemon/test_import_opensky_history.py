@@ -23,6 +23,7 @@ from test_import import (
     UNWATCHED,
     WATCHED,
     assert_imported,
+    positions,
     query,
     stored,
 )
@@ -261,7 +262,7 @@ def test_a_500_mid_pagination_loses_nothing_and_resumes(trino: FakeTrino,
     assert summary.members == 1 and len(summary.bad) == 1
     assert "failed or stopped answering (error 500" in summary.bad[0]
     assert "run the same command again" in summary.bad[0]
-    first_day = query(config, "SELECT count(*) FROM positions")[0][0]
+    first_day = len(positions(config))
     assert first_day > 100
     resumed = run_history(config)  # the server is fine again for q2
     assert resumed.already_imported == 1 and resumed.members == 1 and not resumed.bad
@@ -294,5 +295,5 @@ def test_watched_asks_for_the_watchlist(trino: FakeTrino, tmp_path: Path) -> Non
     (sql,) = trino.statements
     assert f"'{WATCHED}'" in sql and f"'{UNWATCHED.lower()}'" not in sql  # not on the list
     assert sql.count("'") // 2 > 100  # the bundled watchlist's aircraft
-    icaos = query(config, "SELECT DISTINCT printf('%06X', icao) FROM positions")
-    assert icaos == [(WATCHED,)]
+    icaos = {f"{row[0]:06X}" for row in positions(config)}
+    assert icaos == {WATCHED}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from landing_scenarios import INFERRED, merged, scenarios
+from stored_positions import stored_rows
 
 from flightwatch.alerts.detect import Detector
 from flightwatch.daemon.alerting import build_alerting
@@ -26,7 +27,6 @@ from tools.capture_writer import write_tsv
 from tools.simulate import Flight, Rates, frames, synthetic_traffic
 
 TABLES = {
-    "positions": "SELECT * FROM positions",
     "flights": "SELECT * FROM flights",
     "flight_geofences": "SELECT * FROM flight_geofences",
     "aircraft": "SELECT icao, registration, callsign, first_seen FROM aircraft",
@@ -51,6 +51,7 @@ def replayed(capture: Path, folder: Path, *, skip: bool, alerts: bool,
     engine.dispose()
     with sqlite3.connect(db) as conn:
         rows = {name: set(conn.execute(query)) for name, query in TABLES.items()}
+    rows["positions"] = set(stored_rows(db))
     return rows, {**pipeline.decode_stats, "aircraft_lost": pipeline.stats.aircraft_lost}
 
 

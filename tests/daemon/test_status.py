@@ -10,8 +10,9 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from status_helpers import replay_demo, write_config
+from stored_positions import stored_count
 
 from flightwatch.collector import open_capture
 from flightwatch.daemon import status
@@ -28,7 +29,6 @@ from flightwatch.daemon.status import (
     write_snapshot,
 )
 from flightwatch.db import connect
-from flightwatch.db.models import Position
 from flightwatch.output.formats import format_size
 from flightwatch.settings import ConfigError, Settings, load_settings
 
@@ -44,8 +44,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, ReplaySumm
 
 
 def _count(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(Position)).scalar_one())
+    return stored_count(engine)
 
 
 def test_database_status_after_the_demo_replay(

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from status_helpers import write_config
+from stored_positions import stored_rows
 
 from flightwatch.cli import main
 from flightwatch.daemon.metrics import MetricsServer
@@ -22,7 +22,6 @@ from flightwatch.daemon.pipeline import build_pipeline
 from flightwatch.daemon.replay import replay_files
 from flightwatch.daemon.status import StatusCollector, read_snapshot, snapshot_path, write_snapshot
 from flightwatch.db import connect
-from flightwatch.db.models import Position
 from flightwatch.settings import Settings, load_settings
 
 Cap = pytest.CaptureFixture[str]
@@ -48,8 +47,9 @@ def test_from_the_database_when_no_daemon_runs(replayed: tuple[Path, Settings, i
                                                capsys: Cap) -> None:
     config, settings, stored = replayed
     engine = connect(settings.database_url)
-    with engine.connect() as conn:
-        count, last = conn.execute(select(func.count(), func.max(Position.time))).one()
+    rows = stored_rows(engine)
+    count = len(rows)
+    last = datetime.fromtimestamp(max(row[1] for row in rows), UTC)
     data = status_json(config, capsys)
     assert data["running"] is False and data["origin"] == "database"
     assert data["note"].startswith("not running (no status snapshot at")

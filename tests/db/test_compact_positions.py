@@ -1,4 +1,5 @@
-"""Migration 0006: a 0003 database's positions survive the compact encoding, row for row."""
+"""Migrations 0006 and 0010: a 0003 database's positions survive the compact encoding and the
+chunks, row for row, up and down again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from flightwatch.db.engine import _alembic_config
 from flightwatch.db.queries import history
@@ -53,7 +54,12 @@ def test_every_position_survives_the_upgrade_and_the_downgrade(
 
     with caplog.at_level(logging.INFO, logger="flightwatch.db.migrations"):
         command.upgrade(config, "0006")
+        at_0006 = raw_rows(engine_at_0003)
+        command.upgrade(config, "heads")
 
+    compact = [(int(row[0], 16), row[1], round(row[2] * 1e5), round(row[3] * 1e5), *row[4:6],
+                None if row[6] is None else round(row[6] * 10), *row[7:]) for row in rows]
+    assert at_0006 == compact
     names = {1: "beast:a", 2: "sbs:b", None: None}
     expected = [(*row[:8], row[8], names[row[9]]) for row in rows]
     read = [(r.icao, int(r.time.timestamp()), r.lat, r.lon, r.altitude_ft, r.ground_speed_kt,
@@ -61,15 +67,29 @@ def test_every_position_survives_the_upgrade_and_the_downgrade(
             for r in history(engine_at_0003)]
     assert read == expected
     progress = [r.getMessage() for r in caplog.records if "converting positions" in r.getMessage()]
-    assert progress == [f"converting positions: 50000 of {N_ROWS} rows (83%)",
-                        f"converting positions: {N_ROWS} of {N_ROWS} rows (100%)"]
-    if engine_at_0003.dialect.name == "sqlite":
-        with engine_at_0003.connect() as conn:
-            sql = conn.exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE name = 'positions'").scalar_one()
-        assert "WITHOUT ROWID" in sql
+    assert progress == 2 * [f"converting positions: 50000 of {N_ROWS} rows (83%)",
+                            f"converting positions: {N_ROWS} of {N_ROWS} rows (100%)"]
+    with engine_at_0003.connect() as conn:
+        chunks = conn.exec_driver_sql(
+            "SELECT span, period, first_time, last_time, positions FROM position_chunks").all()
+        tables = set(inspect(conn).get_table_names())
+    assert "positions" not in tables
+    assert sum(c[4] for c in chunks) == N_ROWS
+    assert all(span == 3600 and first // 3600 == period == last // 3600
+               for span, period, first, last, _n in chunks)  # an hour a chunk
 
     command.downgrade(config, "0003")
     with engine_at_0003.connect() as conn:
         back = conn.exec_driver_sql(f"SELECT {COLUMNS} FROM positions ORDER BY icao, time").all()
     assert [tuple(row) for row in back] == rows
+
+
+def raw_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        sql = conn.exec_driver_sql(
+            f"SELECT {COLUMNS} FROM positions ORDER BY icao, time").all()
+        if engine.dialect.name == "sqlite":
+            table = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'positions'").scalar_one()
+            assert "WITHOUT ROWID" in table
+    return [(*row[:8], None if row[8] is None else bool(row[8]), row[9]) for row in sql]

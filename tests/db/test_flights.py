@@ -340,3 +340,36 @@ def test_a_locked_database_keeps_the_flights_and_says_so_once(
         "database write failed, retrying later", "database writes recovered"]
     (flight,) = query_flights(engine)
     assert flight.positions == 2 and flight.last_seen == START + timedelta(seconds=60)
+
+
+def test_a_flights_growing_figures_wait_for_their_round_its_news_does_not(
+    tmp_path: Path,
+) -> None:
+    """Rewriting every flight in the air at every commit cost a page per flight; a flight's
+    last seen, positions and altitude are written every 10 minutes, its takeoff, landing
+    or callsign at the next commit."""
+    now = [0.0]
+    engine = connect(f"sqlite:///{tmp_path / 'fw.db'}")
+    segmenter = FlightSegmenter(engine, batch_seconds=60.0, clock=lambda: now[0])
+
+    def at(t: int, alt: float) -> None:
+        now[0] = float(t)
+        segmenter.add(position(t, 54.0, 27.0 + t / 1e4, alt, 420))
+        segmenter.maybe_flush()
+
+    at(0, 30000)
+    at(61, 31000)
+    (flight,) = query_flights(engine)  # a new flight: written at once
+    assert flight.first_seen == START and flight.positions in (1, 2)
+    for t in range(120, 600, 60):
+        at(t, 32000)
+    (flight,) = query_flights(engine)
+    assert flight.positions <= 2 and flight.max_altitude_ft <= 31000  # waiting for its round
+    at(661, 33000)  # ten minutes on: the round
+    (flight,) = query_flights(engine)
+    assert (flight.positions, flight.max_altitude_ft) == (11, 33000)
+    assert flight.last_seen == START + timedelta(seconds=661)
+    at(700, 33000)
+    assert segmenter.flush()  # a flush (a stop, a replay's end) writes everything
+    (flight,) = query_flights(engine)
+    assert (flight.positions, flight.last_seen) == (12, START + timedelta(seconds=700))

@@ -52,7 +52,7 @@ def test_older_history_widens_the_aircraft_span_but_keeps_its_latest_callsign(
         store = Store(engine)
         store.note_aircraft(AircraftState(icao="157710", first_seen=first, last_seen=last,
                                           callsign=callsign, registration=registration))
-        assert store.flush()
+        assert store.flush(all_aircraft=True)
 
     live = (datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 11, tzinfo=UTC))
     note(*live, "RSD161", None)

@@ -19,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pg_scratch import scratch_schema
 from sqlalchemy import Engine, select, text
+from stored_positions import stored_rows
 
 from flightwatch.daemon.pipeline import Pipeline
 from flightwatch.daemon.replay import replay_files
@@ -35,9 +36,11 @@ from flightwatch.db.alerts import (
 )
 from flightwatch.db.engine import _alembic_config, pending_migrations
 from flightwatch.db.flight_queries import query_flights
-from flightwatch.db.models import Base, Position, Source
+from flightwatch.db.models import Base, Source
+from flightwatch.db.position_reader import count as count_positions
+from flightwatch.db.positions import merge_log
 from flightwatch.db.queries import callsign_spans, history, icaos_for_registration
-from flightwatch.db.reader import Reader, SqliteReader, open_reader
+from flightwatch.db.reader import EngineReader, Reader, SqliteReader, open_reader
 from flightwatch.db.watchlist import add, remove
 from flightwatch.db.watchlist_queries import get, stored_entries
 from flightwatch.decoder.tracker import Position as TrackPosition
@@ -245,13 +248,15 @@ def test_two_receivers_write_overlapping_positions_at_once(pg_url: str) -> None:
     assert [s.stats.failed_commits for s in stores.values()] == [0, 0]
 
     engine = open_engine(pg_url)
+    assert not merge_log(engine).abandoned  # both logs into chunks: each second once
     with engine.connect() as conn:
         sources = dict(conn.execute(select(Source.id, Source.name)).all())
-        rows = conn.execute(select(Position.icao, Position.time, Position.source_id)).all()
+    rows = stored_rows(engine)
     assert sorted(sources.values()) == ["pi-minsk/beast:1", "pi-vilnius/beast:1"]
-    keys = [(icao, time) for icao, time, _ in rows]
+    keys = [(icao, t) for icao, t, *_rest in rows]
     assert len(keys) == len(set(keys)) == len(icaos) * len(seconds) + 2 * batches
-    by_icao = {icao: sources[source_id] for icao, _, source_id in rows}
+    assert count_positions(EngineReader(engine)) == len(keys)  # stored once, not just read
+    by_icao = {f"{row[0]:06X}": sources[row[-1]] for row in rows}
     assert by_icao["AAAAAA"] == "pi-minsk/beast:1"
     assert by_icao["BBBBBB"] == "pi-vilnius/beast:1"
     engine.dispose()
@@ -267,9 +272,12 @@ def test_two_receivers_replaying_the_same_capture_store_each_moment_once(
         store = Store(open_engine(url), batch_rows=40, receiver=receiver)
         return Pipeline(store, Tracker(TrackerConfig(store_interval_s=interval_s)))
 
-    def keys(url: str) -> set[tuple[str, datetime]]:
-        with open_engine(url).connect() as conn:
-            return {(r.icao, r.time) for r in conn.execute(select(Position.icao, Position.time))}
+    def keys(url: str) -> set[tuple[int, int]]:
+        engine = open_engine(url)
+        try:
+            return {(row[0], row[1]) for row in stored_rows(engine)}
+        finally:
+            engine.dispose()
 
     alone = set()
     for receiver, interval in (("a", 5.0), ("b", 3.0)):

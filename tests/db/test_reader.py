@@ -45,9 +45,9 @@ def test_a_current_sqlite_file_is_read_through_sqlite3_which_refuses_writes(
     url = _at(tmp_path / "fw.db", "head")
     with open_reader(url) as reader:
         assert isinstance(reader, SqliteReader)
-        assert reader.scalar("SELECT COUNT(*) FROM positions") == 0
+        assert reader.scalar("SELECT COUNT(*) FROM position_chunks") == 0
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            reader.rows("DELETE FROM positions")
+            reader.rows("DELETE FROM position_chunks")
 
 
 def test_a_new_database_is_created_and_one_behind_upgraded_as_by_connect(

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
+from stored_positions import stored_count
 
 from flightwatch.db import Store, connect, open_engine
-from flightwatch.db.models import Position as PositionRow
 from flightwatch.db.queries import history
 from flightwatch.decoder.tracker import Position
 
@@ -38,9 +38,8 @@ def position(
     )
 
 
-def count(engine) -> int:  # type: ignore[no-untyped-def]
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(PositionRow)).scalar_one())
+def count(engine: Engine) -> int:
+    return stored_count(engine)
 
 
 @pytest.fixture

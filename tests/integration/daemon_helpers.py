@@ -44,6 +44,7 @@ from integration.dump1090 import (
     _wait_listening,
     command,
 )
+from stored_positions import stored_count, stored_rows
 
 from tools.capture_writer import write_beast
 from tools.encoder import airborne_position, airborne_velocity, identification
@@ -308,16 +309,11 @@ Positions = dict[str, list[tuple[int, float, float]]]
 
 def stored_positions(db: Path) -> Positions:
     """ICAO -> [(unix second, lat, lon)] in time order, from the SQLite file (raw: the
-    address and coordinates are stored as integers, see db/types.py)."""
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        rows = con.execute("SELECT icao, time, lat, lon FROM positions ORDER BY icao, time")
-        out: dict[str, list[tuple[int, float, float]]] = {}
-        for icao, when, lat, lon in rows:
-            out.setdefault(f"{icao:06X}", []).append((when, lat / 1e5, lon / 1e5))
-        return out
-    finally:
-        con.close()
+    address and coordinates are stored as integers, see db/encoding.py)."""
+    out: dict[str, list[tuple[int, float, float]]] = {}
+    for icao, when, lat, lon, *_rest in stored_rows(db):
+        out.setdefault(f"{icao:06X}", []).append((when, lat / 1e5, lon / 1e5))
+    return out
 
 
 def tracks(positions: Positions) -> dict[str, Track]:
@@ -428,6 +424,8 @@ def wal_bytes(db: Path) -> int:
 
 
 def count(db: Path, table: str = "positions") -> int:
+    if table == "positions":
+        return stored_count(db)
     value = sqlite_value(db, f"SELECT count(*) FROM {table}")
     assert isinstance(value, int)
     return value
@@ -480,3 +478,59 @@ def wait_delivered(port: int, timeout: float = 10.0) -> None:
             busy = busy or (port in ports and (tx or rx) > 0)
         quiet = 0 if busy else quiet + 1
         time.sleep(0.05)
+
+
+class StuckServer:
+    """A TCP server on loopback that accepts every connection, sends ``greeting`` and then
+    one byte of ``trickle`` every ``every`` seconds (nothing if empty), and never closes:
+    a hostile or broken aggregator, a receiver feed that went quiet, an SMTP server that
+    accepted and never answers."""
+
+    def __init__(self, greeting: bytes = b"", trickle: bytes = b"", every: float = 2.0) -> None:
+        self.greeting, self.trickle, self.every = greeting, trickle, every
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.connections = 0
+        self.sent = 0
+        self._stop = threading.Event()
+        self._clients: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+
+    def __enter__(self) -> StuckServer:
+        self._threads[0].start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self.listener.close()
+        for client in self._clients:
+            with contextlib.suppress(OSError):
+                client.close()
+        for thread in self._threads:
+            thread.join(5)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _address = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._clients.append(client)
+            thread = threading.Thread(target=self._serve, args=(client,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            if self.greeting:
+                client.sendall(self.greeting)
+                self.sent += len(self.greeting)
+            for byte in self.trickle:
+                if self._stop.wait(self.every):
+                    return
+                client.sendall(bytes((byte,)))
+                self.sent += 1
+            self._stop.wait()
+        except OSError:
+            return

@@ -175,4 +175,7 @@ def test_database_locked_by_another_process(dump1090: Dump1090Ports, tmp_path: P
 
 
 def count_with(con: sqlite3.Connection) -> int:
-    return int(con.execute("SELECT count(*) FROM positions").fetchone()[0])
+    """Positions committed, read on ``con`` (which may hold the write lock)."""
+    return int(con.execute(
+        "SELECT (SELECT coalesce(sum(positions), 0) FROM position_chunks)"
+        " + (SELECT coalesce(sum(positions), 0) FROM position_log)").fetchone()[0])

@@ -202,6 +202,67 @@ def test_kill_9_mid_batch_then_a_clean_start_delivers_the_pending_mail(
     assert WATCHED in str(messages[0]["Subject"]) or "RA-96016" in str(messages[0]["Subject"])
 
 
+MERGE_OFTEN = COMMIT_OFTEN + 'merge_interval = "1s"\n'
+
+
+def stored_twice(db: Path) -> int:
+    """Positions stored more than once (in the log and the chunks together): what the raw
+    count of their rows exceeds the distinct positions by."""
+    from flightwatch.db.position_reader import count as raw_count
+    from flightwatch.db.reader import SqliteReader
+
+    reader = SqliteReader(str(db))
+    try:
+        return raw_count(reader) - count(db)
+    finally:
+        reader.close()
+
+
+def test_kill_9_while_merging_loses_nothing_committed_and_stores_nothing_twice(
+    dump1090: Dump1090Ports, tmp_path: Path
+) -> None:
+    """Positions are committed every 0.3 s and the log merged into chunks every second:
+    ``kill -9`` lands in the middle of either. What was committed survives, and the next
+    run merges what the first left in its log exactly once."""
+    feed = PacedFeed(traffic(20, 40, FIRST, seed=4))
+    config = write_config(tmp_path, dump1090.beast_out, database=MERGE_OFTEN)
+    db = tmp_path / "fw.db"
+
+    with daemon(config) as first:
+        first.wait_for("flightwatch running")
+        wait_connected(dump1090, dump1090.beast_out)
+        pusher, stop_pushing = pushing(feed, dump1090)
+        poll(lambda: sqlite_value(db, "SELECT count(*) FROM position_chunks") > 0
+             and count(db) > 150, "positions committed and merged")
+        before = count(db)
+        first.process.kill()
+        first.process.wait(10)
+        stop_pushing.set()
+        pusher.join()
+
+    assert sqlite_value(db, "PRAGMA integrity_check") == "ok"
+    run1 = stored_positions(db)
+    assert_prefixes(tracks(run1), tracks(reference_positions(config, feed.sent_frames(),
+                                                             tmp_path / "run1")))
+    assert len_rows(run1) >= before
+
+    later = PacedFeed(traffic(20, 4, FIRST + 100, seed=4))
+    with daemon(config) as second:
+        second.wait_for("flightwatch running")
+        wait_connected(dump1090, dump1090.beast_out)
+        later.push(dump1090)
+        run2_reference = reference_positions(config, later.sent_frames(), tmp_path / "run2")
+        expected = len_rows(run1) + len_rows(run2_reference)
+        poll(lambda: count(db) == expected, f"{expected} positions stored", timeout=20)
+        poll(lambda: sqlite_value(db, "SELECT count(*) FROM position_log") == 0,
+             "the log merged, the first run's part too")
+        second.send(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0, second.log
+
+    assert_second_run_added(stored_positions(db), run1, run2_reference)
+    assert stored_twice(db) == 0
+
+
 NEWLY_WATCHED = "4B1A2F"  # a Swiss address and airline: nothing in the shipped watchlist
 
 

@@ -10,8 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from integration.daemon_helpers import daemon, query
+from integration.daemon_helpers import daemon
 from pytest_httpserver import HTTPServer
+from stored_positions import stored_count
 
 from tools.coverage_model import Aggregator, Receiver
 from tools.render_stories import compress_silence, render_snapshots
@@ -39,7 +40,7 @@ def test_daemon_polls_a_story_of_hours_in_seconds(httpserver: HTTPServer,
         listed = sum(1 for d in docs if d["aircraft"])
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            (count,), = query(tmp_path / "fw.db", "SELECT count(*) FROM positions")
+            count = stored_count(tmp_path / "fw.db")
             if count >= listed:
                 break
             time.sleep(0.1)

@@ -31,6 +31,7 @@ import pytest
 import requests
 from integration.daemon_helpers import REPO, DaemonProcess, free_port, poll
 from site_helpers import sbs_line
+from stored_positions import stored_count
 
 from flightwatch.db import Store, close, connect
 from flightwatch.decoder.tracker import Position
@@ -149,11 +150,7 @@ def sbs_feed(lines: list[str], stop: threading.Event) -> int:
 
 
 def positions_of(db: Path, icao: str) -> int:
-    import sqlite3
-
-    with sqlite3.connect(db, timeout=30) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM positions WHERE icao = ?",
-                                (int(icao, 16),)).fetchone()[0])
+    return stored_count(db, icaos=[int(icao, 16)])
 
 
 def test_slow_readers_of_the_pages_never_hold_up_the_daemons_writer(tmp_path: Path) -> None:
