@@ -23,7 +23,7 @@ from flightwatch.collector.aggregators.aircraft_json import (
     document_time,
     parse_aircraft_document,
 )
-from flightwatch.collector.aggregators.http import BadResponse
+from flightwatch.collector.aggregators.errors import BadResponse
 from flightwatch.collector.archive import READ_ERRORS, Member
 from flightwatch.collector.detect import sniff_format
 from flightwatch.collector.framing import FORMATS

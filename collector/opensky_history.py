@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flightwatch.collector.aggregators.http import AggregatorError, HttpClient
+from flightwatch.collector.aggregators.errors import AggregatorError
+from flightwatch.collector.aggregators.http import HttpClient
 from flightwatch.collector.aggregators.opensky import TokenProvider
 from flightwatch.collector.opensky_dataset import (
     COLUMNS,

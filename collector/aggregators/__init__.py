@@ -2,7 +2,7 @@
 
 Each source has a ``name``, an ``interval`` (seconds) and ``poll() -> list[Observation]``,
 which returns only what is new since its previous poll and raises
-:class:`AggregatorError` (see :mod:`collector.aggregators.http` for the tree) once its
+:class:`AggregatorError` (see :mod:`collector.aggregators.errors` for the tree) once its
 own retries are spent. Health changes are logged here (one line per ok → failing →
 recovered); the scheduler should log a failed poll at DEBUG only.
 
@@ -28,17 +28,19 @@ from flightwatch.collector.aggregators.adsbx import (
 )
 from flightwatch.collector.aggregators.aircraft_json import AircraftJsonSource
 from flightwatch.collector.aggregators.coverage import covering_circles
-from flightwatch.collector.aggregators.http import (
-    DEFAULT_DEADLINE,
-    DEFAULT_MAX_BODY_BYTES,
+from flightwatch.collector.aggregators.errors import (
     AggregatorError,
     AuthError,
     BackingOff,
     BadResponse,
     Cancelled,
-    HttpClient,
     RateLimited,
     SourceUnavailable,
+)
+from flightwatch.collector.aggregators.http import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY_BYTES,
+    HttpClient,
 )
 from flightwatch.collector.aggregators.opensky import (
     DAILY_ALLOWANCE,

@@ -16,14 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from flightwatch.collector.aggregators.aircraft_json import ParsedAircraft, parse_aircraft_document
-from flightwatch.collector.aggregators.http import (
-    AuthError,
-    BadResponse,
-    Clock,
-    HttpClient,
-    NewerOnly,
-    SourceHealth,
-)
+from flightwatch.collector.aggregators.errors import AuthError, BadResponse
+from flightwatch.collector.aggregators.health import SourceHealth
+from flightwatch.collector.aggregators.http import Clock, HttpClient
+from flightwatch.collector.aggregators.newer import NewerOnly
 from flightwatch.decoder import Observation, normalise_icao
 
 log = logging.getLogger(__name__)

@@ -16,15 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flightwatch.collector.aggregators.http import (
-    BadResponse,
-    Clock,
-    HttpClient,
-    NewerOnly,
-    SourceHealth,
-    SourceUnavailable,
-    decode_answer,
-)
+from flightwatch.collector.aggregators.errors import BadResponse, SourceUnavailable
+from flightwatch.collector.aggregators.health import SourceHealth
+from flightwatch.collector.aggregators.http import Clock, HttpClient
+from flightwatch.collector.aggregators.json_budget import decode_answer
+from flightwatch.collector.aggregators.newer import NewerOnly
 from flightwatch.collector.plausible import (
     BAD_ADDRESS,
     MAX_AIRCRAFT,

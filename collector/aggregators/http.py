@@ -1,47 +1,41 @@
-"""Plumbing every aggregator source shares: one HTTP client per source, its errors,
-its health, and the filter that keeps a source from re-emitting what it already said.
+"""The HTTP client every aggregator source polls through: one session per source, with
+timeouts, retries, a per-host rate limiter, the wait a 429 asks for, a body cap and an
+overall deadline, and a cancel for the daemon's stop.
 
-Exceptions (every message says what to do next)::
-
-    AggregatorError              a poll failed; the scheduler logs it at DEBUG and tries later
-     ├── AuthError               401/403: credentials missing or wrong
-     ├── RateLimited             429, or still inside the wait a 429 asked for
-     ├── SourceUnavailable       connection error, timeout or 5xx after all retries
-     ├── BadResponse             not JSON, or JSON of an unexpected shape
-     │    └── BodyTooLarge       the body passed ``max_body_bytes``: refused, not parsed
-     ├── BackingOff              skipped: the source keeps failing and is waiting
-     └── Cancelled               the daemon is stopping: the request was abandoned
+What it raises is the tree in :mod:`flightwatch.collector.aggregators.errors`; the JSON
+it returns is decoded within :mod:`flightwatch.collector.aggregators.json_budget`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import email.utils
-import json
-import logging
 import socket
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
-from flightwatch.collector.plausible import MAX_AIRCRAFT, Rejections, source_stats
-from flightwatch.decoder import Observation
-
-log = logging.getLogger(__name__)
+from flightwatch.collector.aggregators.errors import (
+    AggregatorError,
+    AuthError,
+    BodyTooLarge,
+    Cancelled,
+    DeadlineExceeded,
+    RateLimited,
+    SourceUnavailable,
+)
+from flightwatch.collector.aggregators.json_budget import decode_answer
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
-T = TypeVar("T")
 
 
 def _version() -> str:
@@ -54,56 +48,14 @@ def _version() -> str:
 USER_AGENT = f"flightwatch/{_version()} (ADS-B monitoring; +https://github.com/flightwatch)"
 
 
-class AggregatorError(Exception):
-    """A poll failed after the source's own retries; the next scheduled poll tries again."""
-
-
-class AuthError(AggregatorError):
-    """The provider refused the credentials (HTTP 401/403)."""
-
-
-class RateLimited(AggregatorError):
-    """The provider asked us to wait (HTTP 429); ``retry_at`` is on the client's clock."""
-
-    def __init__(self, message: str, retry_at: float) -> None:
-        super().__init__(message)
-        self.retry_at = retry_at
-
-
-class SourceUnavailable(AggregatorError):
-    """Connection errors, timeouts or 5xx answers outlasted the retries."""
-
-
-class BadResponse(AggregatorError):
-    """The answer was not JSON or not shaped as the provider documents it."""
-
-
-class BodyTooLarge(BadResponse):
-    """The body is larger than the cap: refused after reading at most the cap."""
-
-
-class DeadlineExceeded(SourceUnavailable):
-    """The whole request (retries included) outlasted ``deadline`` seconds."""
-
-
 #: Default cap on one response body: a busy adsb.lol circle is ~300 kB, so 8 MB leaves
 #: room for 20,000 aircraft yet keeps a hostile answer from filling a Pi's memory.
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 #: Default overall deadline of one request: the read timeout restarts with every byte,
 #: so only this stops a server that trickles one byte a second.
 DEFAULT_DEADLINE = 60.0
-#: JSON objects one answer may hold (see :class:`_ObjectBudget`).
-MAX_JSON_OBJECTS = 10 * MAX_AIRCRAFT
 _CHUNK = 64 * 1024
 _RETRY, _RETRY_NOW = "retry", "retry now"
-
-
-class BackingOff(AggregatorError):
-    """Skipped without a request: the source failed repeatedly and waits before retrying."""
-
-
-class Cancelled(AggregatorError):
-    """:meth:`HttpClient.cancel` was called (the daemon stops): the request is abandoned."""
 
 
 def retry_after_seconds(headers: Mapping[str, str], now_epoch: float) -> float | None:
@@ -376,139 +328,3 @@ class HttpClient:
 def _short(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.netloc}{parts.path}"
-
-
-def decode_answer(body: bytes, where: str, hint: str) -> Any:
-    """An answer's JSON, or :class:`BadResponse`: not JSON, nested too deeply, or more
-    than :data:`MAX_JSON_OBJECTS` objects. ``where`` starts each message, ``hint`` ends
-    the one for a body that is not JSON."""
-    try:
-        return json.loads(body, object_hook=_ObjectBudget(MAX_JSON_OBJECTS))
-    except RecursionError as exc:
-        raise BadResponse(f"{where}: JSON nested too deeply to be an aggregator "
-                          "answer") from exc
-    except _TooManyObjects as exc:
-        raise BadResponse(f"{where}: more than {MAX_JSON_OBJECTS:,} JSON objects; "
-                          "refused unread") from exc
-    except ValueError as exc:
-        raise BadResponse(f"{where} is not valid JSON ({exc}); {hint}") from exc
-
-
-class _TooManyObjects(Exception):
-    pass
-
-
-class _ObjectBudget:
-    """``json.loads``'s object hook: stops the parse past ``limit`` objects.
-
-    Within the body cap an answer can still hold millions of tiny objects (8 MB of
-    ``{},`` is 2.7 million dicts, ~190 MB of memory); past ten times the aircraft an
-    answer may list, it is not an answer.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.left = limit
-
-    def __call__(self, obj: dict[str, Any]) -> dict[str, Any]:
-        self.left -= 1
-        if self.left < 0:
-            raise _TooManyObjects
-        return obj
-
-
-class SourceHealth:
-    """Logs one line per state change (ok → failing → recovered), and backs off.
-
-    After ``n`` consecutive failures the source skips polls for
-    ``min(base_delay * 2**(n-1), max_delay)`` seconds, then tries again by itself.
-    """
-
-    def __init__(self, name: str, base_delay: float, max_delay: float = 600.0,
-                 clock: Clock = time.monotonic) -> None:
-        self.name = name
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self._clock = clock
-        self.failures = 0
-        self.retry_at = 0.0
-        self._failing_since = 0.0
-        self._received = 0
-        self._rejected: Counter[str] = Counter()
-        #: The source's counters (``source_stats``); replaced whole after each poll, so
-        #: the status job may read it from its own thread.
-        self.stats: Mapping[str, int] = source_stats(0, {})
-
-    def count(self, received: int, rejections: Rejections) -> None:
-        """Add one poll's items, and those refused by reason, to :attr:`stats`."""
-        self._received += received
-        self._rejected.update(rejections.counts)
-        self.stats = source_stats(self._received, self._rejected)
-
-    def run(self, poll: Callable[[], T]) -> T:
-        """Run one poll through the health gate; re-raise its :class:`AggregatorError`."""
-        now = self._clock()
-        if self.failures and now < self.retry_at:
-            raise BackingOff(
-                f"{self.name}: skipped, backing off after {self.failures} failures; "
-                f"next try in {self.retry_at - now:.0f} s"
-            )
-        try:
-            result = poll()
-        except Cancelled:
-            raise  # the daemon stops: not the source's fault
-        except AggregatorError as exc:
-            self._failed(exc)
-            raise
-        self._ok()
-        return result
-
-    def _failed(self, exc: AggregatorError) -> None:
-        now = self._clock()
-        if self.failures == 0:
-            self._failing_since = now
-            log.warning("%s: failing: %s", self.name, exc)
-        self.failures += 1
-        delay = min(self.base_delay * 2 ** (self.failures - 1), self.max_delay)
-        retry_at = getattr(exc, "retry_at", 0.0)
-        self.retry_at = max(now + delay, retry_at)
-
-    def _ok(self) -> None:
-        if self.failures:
-            log.info("%s: recovered after %d failed polls (%.0f s)", self.name,
-                        self.failures, self._clock() - self._failing_since)
-        self.failures = 0
-        self.retry_at = 0.0
-
-
-class NewerOnly:
-    """Passes an observation only when it is newer than the last one of that aircraft.
-
-    Consecutive polls of an aggregator repeat aircraft whose data has not changed
-    (same ``now - seen_pos``); overlapping query circles repeat them within a poll.
-    Memory stays bounded: aircraft silent for ``forget_after`` are forgotten, and past
-    ``max_aircraft`` (a source inventing new addresses every poll) the oldest half is.
-    """
-
-    def __init__(self, forget_after: timedelta = timedelta(minutes=15),
-                 max_aircraft: int = 4 * MAX_AIRCRAFT) -> None:
-        self._last: dict[str, datetime] = {}
-        self._forget_after = forget_after
-        self._max_aircraft = max_aircraft
-
-    def __call__(self, observations: Iterable[Observation]) -> list[Observation]:
-        fresh: list[Observation] = []
-        for obs in observations:
-            last = self._last.get(obs.icao)
-            if last is None or obs.time > last:
-                self._last[obs.icao] = obs.time
-                fresh.append(obs)
-        if self._last:
-            horizon = max(self._last.values()) - self._forget_after
-            self._last = {icao: t for icao, t in self._last.items() if t >= horizon}
-        if len(self._last) > self._max_aircraft:
-            newest = sorted(self._last.items(), key=lambda item: item[1])
-            self._last = dict(newest[len(newest) - self._max_aircraft // 2:])
-        return fresh
-
-    def __len__(self) -> int:
-        return len(self._last)

@@ -16,14 +16,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flightwatch.collector import plausible
-from flightwatch.collector.aggregators.http import (
-    AuthError,
-    BadResponse,
-    Clock,
-    HttpClient,
-    NewerOnly,
-    SourceHealth,
-)
+from flightwatch.collector.aggregators.errors import AuthError, BadResponse
+from flightwatch.collector.aggregators.health import SourceHealth
+from flightwatch.collector.aggregators.http import Clock, HttpClient
+from flightwatch.collector.aggregators.newer import NewerOnly
 from flightwatch.collector.plausible import Rejected, Rejections
 from flightwatch.decoder import Observation, normalise_icao, utc_from_epoch
 

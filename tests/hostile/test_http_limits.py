@@ -14,12 +14,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from flightwatch.collector.aggregators import make_aggregator
-from flightwatch.collector.aggregators.http import (
-    BadResponse,
-    BodyTooLarge,
-    DeadlineExceeded,
-    HttpClient,
-)
+from flightwatch.collector.aggregators.errors import BadResponse, BodyTooLarge, DeadlineExceeded
+from flightwatch.collector.aggregators.http import HttpClient
 
 
 def client(**kwargs: object) -> HttpClient:

@@ -12,12 +12,8 @@ import pytest
 from flightwatch.collector.aggregators import make_aggregator
 from flightwatch.collector.aggregators.adsbx import PROVIDERS, AdsbxSource, provider_for
 from flightwatch.collector.aggregators.aircraft_json import AircraftJsonSource
-from flightwatch.collector.aggregators.http import (
-    AuthError,
-    BadResponse,
-    HttpClient,
-    SourceUnavailable,
-)
+from flightwatch.collector.aggregators.errors import AuthError, BadResponse, SourceUnavailable
+from flightwatch.collector.aggregators.http import HttpClient
 
 NOW = datetime(2024, 6, 3, 16, 0, tzinfo=UTC)  # "now": 1717430400000 ms
 

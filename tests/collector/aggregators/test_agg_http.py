@@ -12,18 +12,16 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from flightwatch.collector.aggregators.http import (
-    USER_AGENT,
+from flightwatch.collector.aggregators.errors import (
     AggregatorError,
     BackingOff,
     BadResponse,
-    HttpClient,
-    NewerOnly,
     RateLimited,
-    SourceHealth,
     SourceUnavailable,
-    retry_after_seconds,
 )
+from flightwatch.collector.aggregators.health import SourceHealth
+from flightwatch.collector.aggregators.http import USER_AGENT, HttpClient, retry_after_seconds
+from flightwatch.collector.aggregators.newer import NewerOnly
 from flightwatch.decoder import Observation
 
 
@@ -179,7 +177,7 @@ def test_health_logs_state_changes_only_and_backs_off(clock, caplog):
         calls.append(1)
         raise SourceUnavailable("down")
 
-    caplog.set_level(logging.INFO, logger="flightwatch.collector.aggregators.http")
+    caplog.set_level(logging.INFO, logger="flightwatch.collector.aggregators.health")
     for wait in (10, 20, 40, 40):
         with pytest.raises(SourceUnavailable):
             health.run(failing)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flightwatch.collector.aggregators.http import AuthError, BackingOff, HttpClient, RateLimited
+from flightwatch.collector.aggregators.errors import AuthError, BackingOff, RateLimited
+from flightwatch.collector.aggregators.http import HttpClient
 from flightwatch.collector.aggregators.opensky import (
     OpenSkySource,
     bbox_with_margin,
