@@ -74,6 +74,20 @@ def reference() -> str:
     return "\n".join(lines) + "\n"
 
 
+def source_types_section() -> str:
+    """The source types ``[[sources]]`` may name, as collector/sources/ declares them."""
+    from flightwatch.collector.registry import source_types
+
+    lines = ["## Source types", "",
+             "| `type` | kind | what it reads | its keys |", "|---|---|---|---|"]
+    for declared in source_types().values():
+        keys = ", ".join(f"`{name}`" for name in declared.keys)
+        port = f" (port {declared.default_port})" if declared.default_port else ""
+        lines.append(f"| `{declared.name}` | {declared.role} | "
+                     f"{declared.summary.replace('|', '/')}{port} | {keys} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     sys.stdout.write(reference())
     return 0

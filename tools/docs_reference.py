@@ -53,8 +53,9 @@ settings table in `flightwatch/settings.py`. How the file is read (paths, secret
 durations, the shipped fences) is on the [configuration](../configuration.md) page;
 `flightwatch check-config --config FILE` checks a file against this table.
 
-An aggregator source (`opensky`, `adsbx`, `aircraft_json`) takes more keys than the
-`[[sources]]` table lists: see [sources](../sources.md#aggregators).
+A `[[sources]]` table takes `type`, `name`, `enabled` and the keys of its type (each
+key's help names the types that take it); the types are listed at the end, and how to
+choose one is on the [sources](../sources.md) page.
 """
 
 
@@ -77,6 +78,7 @@ def configuration_page() -> str:
     parts = [CONFIG_INTRO.format(generated=GENERATED)]
     for section, section_rows in _group(rows):
         parts.append(f"## `{_heading(section)}`\n\n" + "\n".join(header + section_rows) + "\n")
+    parts.append(config_reference.source_types_section())
     return "\n".join(parts)
 
 

@@ -53,6 +53,7 @@ from flightwatch.collector.aggregators.opensky import (
     bbox_with_margin,
     estimate_daily_credits,
 )
+from flightwatch.collector.registry import source_types
 from flightwatch.decoder import Observation
 
 __all__ = [
@@ -94,12 +95,10 @@ class AggregatorSource(Protocol):
         ...
 
 
-_COMMON = frozenset({"type", "name", "interval", "timeout", "max_body_mb", "deadline"})
+#: The keys each aggregator type takes, as its declaration in collector/sources/ says.
 AGGREGATOR_KEYS: dict[str, frozenset[str]] = {
-    "opensky": _COMMON | {"base_url", "token_url", "margin_deg", "bbox", "account"},
-    "adsbx": _COMMON | {"provider", "base_url", "radius_nm", "margin_nm", "hexes", "area",
-                        "min_interval", "hex_batch", "area_path", "hex_path", "auth_headers"},
-    "aircraft_json": _COMMON | {"url", "path"},
+    declared.name: frozenset({"type", "name", *declared.keys})
+    for declared in source_types().values() if declared.role == "aggregator"
 }
 DEFAULT_INTERVAL = {"opensky": 60.0, "adsbx": 15.0, "aircraft_json": 5.0}
 
@@ -169,7 +168,7 @@ def _opensky(cfg: _Config, fences: Fences, environ: Mapping[str, str]) -> OpenSk
         if bounds is None:
             raise ValueError("opensky: no geofence to derive the box from; add a [[geofences]] "
                              "entry or set bbox = [lamin, lomin, lamax, lomax]")
-        bbox = bbox_with_margin(bounds, cfg.seconds("margin_deg", 0.5))
+        bbox = bbox_with_margin(bounds, cfg.number("margin_deg", 0.5))
     name = cfg.text("name") or "opensky"
     client_id = environ.get(ENV_CLIENT_ID) or None
     client_secret = environ.get(ENV_CLIENT_SECRET) or None
@@ -199,7 +198,7 @@ def _adsbx(cfg: _Config, fences: Fences, environ: Mapping[str, str]) -> AdsbxSou
     if "min_interval" in cfg.raw:
         overrides["min_interval"] = cfg.seconds("min_interval")
     if "hex_batch" in cfg.raw:
-        overrides["hex_batch"] = int(cfg.seconds("hex_batch"))
+        overrides["hex_batch"] = int(cfg.number("hex_batch"))
     env_headers = cfg.raw.get("auth_headers")
     if env_headers is not None:
         if not isinstance(env_headers, Mapping):
@@ -212,8 +211,8 @@ def _adsbx(cfg: _Config, fences: Fences, environ: Mapping[str, str]) -> AdsbxSou
     if cfg.raw.get("area", True):
         geometry = box(*fences) if isinstance(fences, Sequence) else fences
         if geometry is not None:
-            radius = min(cfg.seconds("radius_nm", 250.0), provider.max_radius_nm)
-            circles = covering_circles(geometry, radius, cfg.seconds("margin_nm", 25.0))
+            radius = min(cfg.number("radius_nm", 250.0), provider.max_radius_nm)
+            circles = covering_circles(geometry, radius, cfg.number("margin_nm", 25.0))
     hexes = cfg.raw.get("hexes", [])
     if not isinstance(hexes, list) or not all(isinstance(h, str) for h in hexes):
         raise ValueError("adsbx: hexes must be a list of ICAO hex strings")
@@ -251,19 +250,28 @@ class _Config:
         return value
 
     def seconds(self, key: str, default: float | None = None) -> float:
-        """A positive number (seconds, NM, degrees…); ``interval`` defaults per type."""
+        """A duration in seconds, not negative; ``interval`` defaults per type and must
+        be above 0."""
         value = self.raw.get(key)
         if value is None:
             value = DEFAULT_INTERVAL[self.kind] if key == "interval" else default
-        if (isinstance(value, bool) or not isinstance(value, int | float) or value < 0
-                or (key == "interval" and value == 0)):
-            raise ValueError(f"{self.kind}: {key} must be a number (seconds for times), "
-                             f"not {value!r}")
-        return float(value)
+        if not _non_negative(value) or (key == "interval" and value == 0):
+            raise ValueError(f"{self.kind}: {key} must be a number of seconds, not {value!r}")
+        return float(value)  # type: ignore[arg-type]
+
+    def number(self, key: str, default: float | None = None) -> float:
+        """A distance, an angle or a count, not negative (nautical miles for ``radius_nm``,
+        degrees for ``margin_deg``, MB for ``max_body_mb``)."""
+        value = self.raw.get(key, default)
+        if value is None:
+            value = default
+        if not _non_negative(value):
+            raise ValueError(f"{self.kind}: {key} must be a number, not {value!r}")
+        return float(value)  # type: ignore[arg-type]
 
     def limits(self) -> dict[str, Any]:
         """``max_body_bytes`` and ``deadline`` for the source's HttpClient."""
-        max_mb = self.seconds("max_body_mb", DEFAULT_MAX_BODY_BYTES / 2**20)
+        max_mb = self.number("max_body_mb", DEFAULT_MAX_BODY_BYTES / 2**20)
         if max_mb <= 0:
             raise ValueError(f"{self.kind}: max_body_mb must be above 0")
         return {"max_body_bytes": int(max_mb * 2**20),
@@ -278,3 +286,7 @@ class _Config:
             raise ValueError(f"{self.kind}: {key} must be a list of numbers")
         return [float(v) for v in value]
 
+
+def _non_negative(value: object) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, int | float)
+            and value >= 0)

@@ -7,7 +7,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flightwatch.cli.common import EXIT_OK, EXIT_USAGE, settings_from
 from flightwatch.settings import Settings
@@ -67,11 +67,12 @@ def _rtl_adsb(i: int, source: dict[str, Any], problems: list[str], lines: list[s
 
 
 def _opensky_credits(settings: Settings, source: dict[str, object]) -> str:
-    from flightwatch.collector.aggregators import make_aggregator, opensky_credit_line
+    from flightwatch.collector.aggregators import AggregatorSource, opensky_credit_line
+    from flightwatch.collector.registry import source_types
     from flightwatch.daemon.run import fences_union
-    from flightwatch.settings import aggregator_options
 
-    aggregator = make_aggregator(aggregator_options(source), fences_union(settings))
+    built = source_types()["opensky"].build(source, lambda: fences_union(settings))
+    aggregator = cast("AggregatorSource", built)
     return f"  {opensky_credit_line(aggregator)}"
 
 

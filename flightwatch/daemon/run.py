@@ -12,6 +12,7 @@ was lost. SIGHUP reloads the watchlist and geofences.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import signal
@@ -21,15 +22,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import cast
 
 import shapely
 from apscheduler.schedulers.background import BackgroundScheduler
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 
-from flightwatch.collector import RtlAdsbSource, Source, TcpSource
-from flightwatch.collector.aggregators import AggregatorError, AggregatorSource, make_aggregator
+from flightwatch.collector import Source
+from flightwatch.collector.aggregators import AggregatorError, AggregatorSource
+from flightwatch.collector.registry import source_types
 from flightwatch.daemon.alerting import build_alerting
 from flightwatch.daemon.jobs import DaemonThreadExecutor
 from flightwatch.daemon.pipeline import (
@@ -44,13 +46,7 @@ from flightwatch.db.engine import set_busy_timeout
 from flightwatch.db.retention import Retention
 from flightwatch.decoder import Frame, Observation
 from flightwatch.output.digest import build_digest_job
-from flightwatch.settings import (
-    AGGREGATOR_SOURCE_TYPES,
-    LOCAL_SOURCE_TYPES,
-    Settings,
-    aggregator_options,
-    secrets_readable_by_others,
-)
+from flightwatch.settings import Settings, secrets_readable_by_others
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +66,6 @@ STOPPING_BUSY_S = 0.2
 #: in memory and retries later (one log line): the decode loop never stalls longer.
 DB_BUSY_TIMEOUT_S = 2.0
 _STOP = object()
-
-
-def make_local_source(spec: dict[str, Any]) -> Source:
-    if spec["type"] == "rtl_adsb":
-        return RtlAdsbSource(spec["command"], name=spec["name"])
-    return TcpSource(spec["host"], spec["port"], spec["type"], name=spec["name"])
 
 
 def fences_union(settings: Settings) -> BaseGeometry | None:
@@ -292,10 +282,17 @@ def _contained(job: Housekeeping) -> Callable[[], None]:
 
 
 def build_daemon(settings: Settings, pipeline: Pipeline) -> Daemon:
-    local = [make_local_source(s) for s in settings.enabled_sources(LOCAL_SOURCE_TYPES)]
-    aggregator_specs = settings.enabled_sources(AGGREGATOR_SOURCE_TYPES)
-    fences = fences_union(settings) if aggregator_specs else None
-    aggregators = [make_aggregator(aggregator_options(s), fences) for s in aggregator_specs]
+    declared = source_types()
+    fences = functools.cache(lambda: fences_union(settings))  # read once, if a source asks
+    local: list[Source] = []
+    aggregators: list[AggregatorSource] = []
+    for spec in settings.enabled_sources():
+        kind = declared[spec["type"]]
+        source = kind.build(spec, fences)
+        if kind.role == "receiver":
+            local.append(cast("Source", source))
+        else:
+            aggregators.append(cast("AggregatorSource", source))
     for aggregator in aggregators:
         # Two missed polls (a 429, a timeout) before its aircraft count as lost.
         pipeline.tracker.set_source_silence(aggregator.name, 2 * aggregator.interval + 30)
