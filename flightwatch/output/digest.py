@@ -3,10 +3,10 @@
 A watched aircraft is one the watchlist matches (the database's ``watchlist``
 table, which the daemon syncs from the configured files, plus the configured
 callsign prefixes and address blocks) or one an alert was raised for. For
-each: who it is, first and last seen, time spent inside each geofence (from
-its stored positions, with gaps over :data:`MAX_GAP` not counted), and the
-airports of its ``landed``/``took_off`` alerts (a landing a ``landing_retracted`` alert
-withdrew says so).
+each: who it is, first and last seen, time spent inside each geofence (the
+flights' own figure, ``flight_geofences``: see :mod:`flightwatch.db.digest_queries`,
+which holds every query of the digest), and the airports of its ``landed``/``took_off``
+alerts (a landing a ``landing_retracted`` alert withdrew says so).
 
 The mail goes out through the alert channels' own SMTP client or mail folder
 (``alerts.email`` or ``alerts.outbox_dir``). A failed send is retried with the
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from flightwatch.alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
 from flightwatch.alerts.notify.email import (
@@ -42,11 +41,15 @@ from flightwatch.alerts.notify.email import (
 )
 from flightwatch.db.alert_queries import query_alerts
 from flightwatch.db.alert_record import Alert
+from flightwatch.db.digest_queries import (
+    FenceTime,
+    aircraft_seen,
+    fence_times,
+    positions_stored,
+    tracks,
+)
 from flightwatch.db.engine import database_size
-from flightwatch.db.models import Aircraft
-from flightwatch.db.position_reader import count as count_positions_between
-from flightwatch.db.queries import HistoryRow, history
-from flightwatch.db.reader import as_reader
+from flightwatch.db.queries import HistoryRow
 from flightwatch.decoder import shown
 from flightwatch.output.files import write_atomically
 from flightwatch.output.formats import format_size
@@ -59,7 +62,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DAY = timedelta(hours=24)
-MAX_GAP = timedelta(minutes=5)
 AIRPORT_KINDS = ("landed", "took_off")
 
 
@@ -148,15 +150,7 @@ def build_digest(
     alerts = query_alerts(engine, since=since, until=until)
     identities: dict[str, _Identity] = defaultdict(_Identity)
     seen_bounds: dict[str, tuple[datetime, datetime]] = {}
-    with engine.connect() as conn:
-        seen = conn.execute(
-            select(Aircraft.icao, Aircraft.registration, Aircraft.aircraft_type,
-                   Aircraft.operator, Aircraft.callsign, Aircraft.first_seen, Aircraft.last_seen)
-            .where(Aircraft.last_seen >= since, Aircraft.first_seen < until)
-        ).all()
-    # Whole seconds: at or after ``since``, before ``until``.
-    positions_stored = count_positions_between(
-        as_reader(engine), math.ceil(since.timestamp()), math.ceil(until.timestamp()) - 1)
+    seen = aircraft_seen(engine, since, until)
     for plane in seen:
         match = watchlist.match(plane.icao, plane.registration, plane.callsign)
         if match is None:
@@ -177,26 +171,18 @@ def build_digest(
             aircraft_type=d.get("aircraft_type"), operator=d.get("operator"),
             callsign=alert.callsign, matched_by=alert.matched_by,
         )
-    tracks = _tracks(engine, sorted(identities), since, until)
+    watched = sorted(identities)
+    positions = tracks(engine, watched, since, until)
+    inside = fence_times(engine, watched, since, until)
     digests = [
-        _aircraft_digest(icao, identities[icao], tracks.get(icao, []),
-                         alerts_by_icao.get(icao, []), fences, seen_bounds.get(icao))
+        _aircraft_digest(icao, identities[icao], positions.get(icao, []),
+                         alerts_by_icao.get(icao, []), fences, inside.get(icao, []),
+                         seen_bounds.get(icao))
         for icao in identities
     ]
     digests.sort(key=lambda a: (a.first_seen or until, a.icao))
-    return Digest(since, until, tuple(digests), int(positions_stored), len(seen),
-                  database_size(engine))
-
-
-def _tracks(
-    engine: Engine, icaos: list[str], since: datetime, until: datetime
-) -> dict[str, list[HistoryRow]]:
-    tracks: dict[str, list[HistoryRow]] = defaultdict(list)
-    if icaos:
-        for row in history(engine, icaos=icaos, since=since, until=until):
-            if row.time < until:
-                tracks[row.icao].append(row)
-    return tracks
+    return Digest(since, until, tuple(digests), positions_stored(engine, since, until),
+                  len(seen), database_size(engine))
 
 
 def _aircraft_digest(
@@ -205,6 +191,7 @@ def _aircraft_digest(
     track: list[HistoryRow],
     alerts: list[Alert],
     fences: Sequence[Geofence],
+    inside: list[FenceTime],
     seen_bounds: tuple[datetime, datetime] | None,
 ) -> AircraftDigest:
     times = [row.time for row in track] + [a.time for a in alerts]
@@ -212,7 +199,8 @@ def _aircraft_digest(
     last: datetime | None = max(times) if times else None
     if first is None and seen_bounds is not None:
         first, last = seen_bounds
-    visits = [v for v in (_visit(fence, track, alerts) for fence in fences) if v is not None]
+    visits = [v for v in (_visit(fence.name, inside, alerts) for fence in fences)
+              if v is not None]
     retracted = _retracted_landings(alerts)
     airports = tuple(
         AirportEvent(a.kind, airport_of(a), a.details.get("airport_name"), a.time, a.evidence,
@@ -243,24 +231,16 @@ def _retracted_landings(alerts: list[Alert]) -> dict[datetime, datetime]:
     return out
 
 
-def _visit(fence: Geofence, track: list[HistoryRow], alerts: list[Alert]) -> FenceVisit | None:
-    """Time inside ``fence``: consecutive positions both inside, gaps over MAX_GAP left out."""
-    inside = [row.time for row in track if fence.contains(row.lat, row.lon)]
-    if inside:
-        seconds = 0.0
-        previous: HistoryRow | None = None
-        previous_inside = False
-        for row in track:
-            now_inside = fence.contains(row.lat, row.lon)
-            if previous is not None and previous_inside and now_inside:
-                gap = row.time - previous.time
-                if gap <= MAX_GAP:
-                    seconds += gap.total_seconds()
-            previous, previous_inside = row, now_inside
-        return FenceVisit(fence.name, inside[0], inside[-1], seconds)
-    placed = [a.time for a in alerts if a.geofence == fence.name and a.kind != "approaching"]
+def _visit(fence: str, inside: list[FenceTime], alerts: list[Alert]) -> FenceVisit | None:
+    """Time inside ``fence`` as the flights keep it; where no flight has it (positions
+    thinned or never decoded), where the aircraft's alerts place it."""
+    for time_inside in inside:
+        if time_inside.fence == fence:
+            return FenceVisit(fence, time_inside.first_inside, time_inside.last_inside,
+                              time_inside.seconds_inside)
+    placed = [a.time for a in alerts if a.geofence == fence and a.kind != "approaching"]
     if placed:
-        return FenceVisit(fence.name, min(placed), max(placed), None)
+        return FenceVisit(fence, min(placed), max(placed), None)
     return None
 
 

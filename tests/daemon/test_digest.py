@@ -68,6 +68,27 @@ def test_digest_of_the_demo(demo: tuple[Path, Engine]) -> None:
     assert empty.aircraft == () and empty.positions_stored == 0
 
 
+def test_time_inside_is_the_flights_own_figure(demo: tuple[Path, Engine]) -> None:
+    """The digest and ``flights`` tell one story: the time inside a fence is the flight's
+    stored figure, and a period that cuts the flight counts the share inside it."""
+    db, engine = demo
+    settings = load_settings(write_config(db.parent, db, name="plain.toml"))
+    fences = load_fences(settings.geofences)
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT seconds FROM flight_geofences WHERE icao = '157710' "
+            "AND geofence = 'belarus'").scalar_one()
+    (whole,) = build_digest(engine, fences, SINCE, UNTIL).aircraft[0].fences
+    assert whole.seconds_inside == stored
+
+    cut = datetime(2020, 8, 19, 10, 0, tzinfo=UTC)  # 13 of the 31 minutes inside
+    (part,) = build_digest(engine, fences, SINCE, cut).aircraft[0].fences
+    assert (part.first_inside, part.last_inside) == (whole.first_inside, cut)
+    share = (cut - whole.first_inside) / (whole.last_inside - whole.first_inside)
+    assert part.seconds_inside == pytest.approx(stored * share)
+    assert abs(part.seconds_inside - (cut - ENTERED).total_seconds()) < 30
+
+
 def test_a_judged_landing_says_how_sure_in_the_digest(demo: tuple[Path, Engine]) -> None:
     db, engine = demo
     settings = load_settings(write_config(db.parent, db, name="plain.toml"))
