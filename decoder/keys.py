@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import time as dt_time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$")
 _UNIT_SECONDS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0,
@@ -205,3 +207,29 @@ def key(parse: Parser, default: Any, help_text: str) -> Key:
 def anything(value: Any, _base: Path) -> Any:
     """Any value, as TOML gave it: for keys whose owner checks them when it is built."""
     return value
+
+
+# --- a frozen dataclass as a settings section ---------------------------------------------
+
+def setting(default: Any, parse: Parser, help_text: str, *, key: str | None = None) -> Any:
+    """A dataclass field that is also a configuration key: its default is the field's,
+    ``key`` its name in the file when it differs from the field's (``turnaround`` for
+    ``turnaround_s``). The dataclass is then the section: :func:`section_keys` gives the
+    settings table its keys, :func:`from_section` builds the object from what was read."""
+    return field(default=default, metadata={"setting": Key(parse, default, help_text),
+                                            "key": key})
+
+
+def section_keys(cls: type) -> dict[str, Key]:
+    """The configuration keys a dataclass declares with :func:`setting`, in field order."""
+    return {f.metadata["key"] or f.name: f.metadata["setting"]
+            for f in fields(cls) if "setting" in f.metadata}
+
+
+def from_section(cls: type[T], section: Any, **others: Any) -> T:
+    """``cls`` from a parsed section (keys as :func:`section_keys` names them); fields that
+    are not keys come from ``others`` or keep their defaults."""
+    declared: Any = cls  # a dataclass: mypy has no type for "a dataclass class of T"
+    values = {f.name: section[f.metadata["key"] or f.name]
+              for f in fields(declared) if "setting" in f.metadata}
+    return cls(**values, **others)

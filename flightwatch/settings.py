@@ -49,7 +49,6 @@ SOURCE_TYPES = source_registry.names()
 
 ALERT_KINDS = KINDS  # declared once, in flightwatch.alerts.kinds
 
-_D = DetectionConfig()
 
 # Where a landing, a take-off or a loss happened, and how sure that is: one section,
 # read by the detector, the flights and the alert rules alike.
@@ -62,59 +61,9 @@ DETECTION_KEYS: dict[str, Key] = {
                   "your own runway CSVs (OurAirports runways.csv format), whose thresholds "
                   "tell an approach from an overflight: an airport's runways here replace "
                   "the shipped ones"),
-    "airport_radius_km": _k(parse.within(0, 50, "km"), _D.airport_radius_km,
-                            "observed landing/take-off: at most this far from an airport"),
-    "landed_below_ft": _k(parse.within(0, 5000, "ft"), _D.landed_below_ft,
-                          "observed landing without surface messages: below this height above "
-                          "the field and slower than landed_slower_kt"),
-    "landed_slower_kt": _k(parse.within(0, 250, "kt"), _D.landed_slower_kt,
-                           "observed landing without surface messages: ground speed below"),
-    "inferred_below_ft": _k(parse.within(0, 3000, "ft"), _D.inferred_below_ft,
-                            "inferred landing: a track lost below this height above the field "
-                            "on a runway's approach landed there"),
-    "approach_km": _k(parse.within(0, 50, "km"), _D.approach_km,
-                      "inferred landing/take-off: a runway's approach (or climb-out) reaches "
-                      "this far from its threshold"),
-    "approach_deg": _k(parse.within(0, 90, "degrees"), _D.approach_deg,
-                       "inferred landing/take-off: track within this of the runway heading "
-                       "(the approach widens by half of it)"),
-    "approach_slower_kt": _k(parse.within(0, 400, "kt"), _D.approach_slower_kt,
-                             "inferred landing: last ground speed below this"),
-    "overhead_below_ft": _k(parse.within(0, 3000, "ft"), _D.overhead_below_ft,
-                            "inferred landing: lost below this height above the field within "
-                            "overhead_km of it, whatever the heading"),
-    "overhead_km": _k(parse.within(0, 20, "km"), _D.overhead_km, "see overhead_below_ft"),
-    "probable_below_ft": _k(parse.within(0, 45000, "ft"), _D.probable_below_ft,
-                            "probable landing: lost descending below this height above the "
-                            "field, on a path that reaches it"),
-    "descending_fpm": _k(parse.within(0, 6000, "fpm"), _D.descending_fpm,
-                         "probable landing: descending at least this fast (averaged over the "
-                         "last minutes), unless low, slow and near a field"),
-    "climbing_fpm": _k(parse.within(0, 6000, "fpm"), _D.climbing_fpm,
-                       "probable take-off: first heard climbing at least this fast"),
-    "glide_min_deg": _k(parse.within(0, 10, "degrees"), _D.glide_min_deg,
-                        "probable landing: the shallowest plausible descent path"),
-    "glide_max_deg": _k(parse.within(0, 20, "degrees"), _D.glide_max_deg,
-                        "probable landing: the steepest plausible descent path"),
-    "detour_km": _k(parse.within(0, 200, "km"), _D.detour_km,
-                    "probable landing: the most an arrival's turns add to the direct distance"),
-    "alike": _k(parse.within(0, 2, ""), _D.alike,
-                "airports whose misfits differ by less fit alike and are all reported"),
-    "turnaround": _k(parse.duration, _D.turnaround_s,
-                     "a silence that begins descending towards an airport and ends climbing "
-                     "away from it within this is a turnaround (the landing confirmed)"),
-    "dark_after": _k(parse.duration, _D.dark_after_s,
-                     "went_dark: still silent this long after a loss inside coverage"),
-    "dark_inside": _k(parse.within(0, 1, "of the range"), _D.dark_inside,
-                      "went_dark: lost closer than this fraction of the farthest distance "
-                      "the receiver hears at that height in that direction"),
-    "coverage_edge": _k(parse.within(0, 2, "of the range"), _D.coverage_edge,
-                        "went_silent: lost beyond this fraction of that distance, it left "
-                        "coverage"),
-    "coverage_min_positions": _k(parse.whole, _D.coverage_min_positions,
-                                 "a coverage cell (10 degrees x altitude band) says nothing "
-                                 "before this many positions were heard in it"),
 }
+# The thresholds: declared once, with their defaults and help, on DetectionConfig.
+DETECTION_KEYS |= parse.section_keys(DetectionConfig)
 
 # Keys of [alerts] that moved to [detection]: still read from [alerts] when set there.
 MOVED_TO_DETECTION = (

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -38,6 +37,7 @@ from flightwatch.db.airport_table import sync_configured_airports
 from flightwatch.db.airports import AirportIndex, read_airports
 from flightwatch.db.coverage import load_cells, save_coverage
 from flightwatch.db.flights import FlightSegmenter, open_arrivals
+from flightwatch.decoder.keys import from_section
 from flightwatch.decoder.tracker import Position
 from flightwatch.settings import LOCAL_SOURCE_TYPES, Settings
 
@@ -107,12 +107,10 @@ class Detection:
 
 
 def detection_config(settings: Settings) -> DetectionConfig:
-    """``[detection]`` (and ``flights.gap``) as the detector's thresholds: each field is the
-    key of its name (durations drop the ``_s`` of their field)."""
-    section: Mapping[str, Any] = settings["detection"]
-    values = {f.name: section[f.name.removesuffix("_s")] for f in fields(DetectionConfig)
-              if f.name.removesuffix("_s") in section}
-    return DetectionConfig(**values, flights_gap_s=settings["flights"]["gap"])
+    """``[detection]`` (and ``flights.gap``) as the detector's thresholds: the keys
+    DetectionConfig declares itself."""
+    return from_section(DetectionConfig, settings["detection"],
+                        flights_gap_s=settings["flights"]["gap"])
 
 
 def fence_reloader(detection: Detection, settings: Settings) -> Callable[[], None]:
