@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from flightwatch.alerts.geofence import Geofence
-from flightwatch.alerts.rules import KINDS, AlertRules, AlertSinkLike, RuleConfig
+from flightwatch.alerts.rules import AlertRules, AlertSinkLike, RuleConfig
 from flightwatch.alerts.watchlist import (
     DEFAULT_ADDRESS_BLOCKS,
     AddressBlock,
@@ -26,6 +26,7 @@ from flightwatch.alerts.watchlist import (
 )
 from flightwatch.db.alerts import alert_near, latest_alerts
 from flightwatch.db.watchlist import entries, sync_files
+from flightwatch.decoder.keys import from_section
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +42,8 @@ class SettingsLike(Protocol):
 
 
 def rule_config(alerts: Mapping[str, Any]) -> RuleConfig:
-    """``[alerts]`` as rule tuning."""
-    return RuleConfig(
-        cooldown_s=alerts["cooldown"],
-        events=frozenset(alerts["events"]) & frozenset(KINDS),
-        approach_within_s=alerts["approach_within"],
-        squawks=tuple(alerts["squawks"]),
-        border_margin_km=alerts["border_margin_km"],
-        border_hold_s=alerts["border_hold"],
-        heard_nearby_replies=alerts["heard_nearby_replies"],
-        heard_nearby_window_s=alerts["heard_nearby_window"],
-    )
+    """``[alerts]`` as rule tuning: the keys RuleConfig declares itself."""
+    return from_section(RuleConfig, alerts)
 
 
 def address_blocks(countries: Iterable[str]) -> list[AddressBlock]:

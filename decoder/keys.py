@@ -211,12 +211,16 @@ def anything(value: Any, _base: Path) -> Any:
 
 # --- a frozen dataclass as a settings section ---------------------------------------------
 
-def setting(default: Any, parse: Parser, help_text: str, *, key: str | None = None) -> Any:
+def setting(default: Any, parse: Parser, help_text: str, *, key: str | None = None,
+            written: Any = None) -> Any:
     """A dataclass field that is also a configuration key: its default is the field's,
     ``key`` its name in the file when it differs from the field's (``turnaround`` for
     ``turnaround_s``). The dataclass is then the section: :func:`section_keys` gives the
-    settings table its keys, :func:`from_section` builds the object from what was read."""
-    return field(default=default, metadata={"setting": Key(parse, default, help_text),
+    settings table its keys, :func:`from_section` builds the object from what was read.
+    ``written`` is the default as the file would write it, where the field holds it in
+    another type (a list for a tuple or a frozenset)."""
+    shown = default if written is None else written
+    return field(default=default, metadata={"setting": Key(parse, shown, help_text),
                                             "key": key})
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from flightwatch.alerts.detect.config import DetectionConfig
 from flightwatch.alerts.kinds import KINDS
+from flightwatch.alerts.rules.config import RuleConfig
 from flightwatch.collector import registry as source_registry
 from flightwatch.decoder import keys as parse
 from flightwatch.decoder.keys import Key, Parser, parse_duration, parse_listen  # noqa: F401 (re-exported)
@@ -108,10 +109,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
                              "country ICAO address blocks to watch at low confidence: RU, BY"),
     },
     "alerts": {
-        "cooldown": _k(parse.duration, 6 * 3600.0, "same aircraft, fence and kind: alert once per"),
-        "events": _k(parse.text_list, list(ALERT_KINDS), "alert kinds to raise"),
-        "approach_within": _k(parse.duration, 15 * 60.0, "warn of a fence crossing this far ahead"),
-        "squawks": _k(parse.text_list, [], "squawk codes to alert on inside a fence (7500, 77*)"),
+        **parse.section_keys(RuleConfig),  # the rules' keys, declared on RuleConfig
         "outbox_dir": _k(parse.path, None, "write each alert mail as a file here when no SMTP"),
         "retry_first": _k(parse.duration, 30.0, "first retry of a failed notification after"),
         "retry_max": _k(parse.duration, 3600.0, "longest wait between notification retries"),
@@ -120,15 +118,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
         **{name: _k(DETECTION_KEYS[name].parse, None,
                     f"deprecated: [detection] {name} (read there when this is set)")
            for name in MOVED_TO_DETECTION},
-        "border_margin_km": _k(parse.number, 0.5,
-                               "enter/exit: count a side change at once when this far past the "
-                               "border (after two positions)"),
-        "border_hold": _k(parse.duration, 20.0,
-                          "enter/exit: otherwise count it once the new side held this long"),
-        "heard_nearby_replies": _k(parse.whole, 5,
-                                   "heard_nearby: Mode-S replies from a watched address needed "
-                                   "within heard_nearby_window"),
-        "heard_nearby_window": _k(parse.duration, 60.0, "heard_nearby: the counting window"),
         "track_url": _k(parse.text, DEFAULT_TRACK_URL,
                         "link to the track in chat and MQTT alerts; {icao} (lower-case hex) "
                         "and {date} (UTC, YYYY-MM-DD) are filled in; empty for none"),
