@@ -46,14 +46,22 @@ def dedupe_key(alert: Alert) -> str:
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """A pending notification with the alert it carries."""
+    """A pending notification with the alert it carries, or a ready-made mail (``mail``,
+    named ``mail_name`` in a mail folder) where ``alert`` is None."""
 
     id: int
-    alert_id: int
+    alert_id: int | None
     channel: str
     attempts: int
     created_at: datetime
-    alert: Alert
+    alert: Alert | None
+    mail_name: str | None = None
+    mail: bytes | None = None
+
+    @property
+    def what(self) -> str:
+        """``alert 12`` or ``mail digest-20200820T0600Z.eml``, for log lines."""
+        return f"alert {self.alert_id}" if self.alert_id is not None else f"mail {self.mail_name}"
 
 
 def record_alert(
@@ -91,6 +99,26 @@ def record_alert(
     return int(alert_id)
 
 
+def record_mail(engine: Engine, name: str, message: bytes, channels: Iterable[str], *,
+                now: datetime | None = None, replaces: str | None = None) -> None:
+    """A ready-made mail, one pending outbox row per channel, durably: delivered, retried
+    and given up on as the alerts' notifications are. Pending mails whose name starts
+    with ``replaces`` are given up on first (yesterday's digest, never delivered)."""
+    created = now or datetime.now(UTC)
+    rows = [{"alert_id": None, "channel": channel, "status": PENDING, "attempts": 0,
+             "next_attempt_at": created, "created_at": created, "mail_name": name,
+             "mail": message} for channel in dict.fromkeys(channels)]
+    with engine.connect() as conn, durably(conn), conn.begin():
+        if replaces is not None:
+            conn.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.status == PENDING, _OUTBOX.c.alert_id.is_(None),
+                       _OUTBOX.c.mail_name.startswith(replaces, autoescape=True))
+                .values(status=FAILED, last_error=f"replaced by {name}"))
+        if rows:
+            conn.execute(_OUTBOX.insert(), rows)
+
+
 def alert_picture(engine: Engine, alert_id: int) -> bytes | None:
     """The PNG stored with an alert, or None (raised before pictures, or none drawn)."""
     with engine.connect() as conn:
@@ -125,8 +153,8 @@ def due_outbox(
     """Pending notifications whose time has come, oldest first."""
     stmt = (
         select(_OUTBOX.c.id, _OUTBOX.c.alert_id, _OUTBOX.c.channel, _OUTBOX.c.attempts,
-               _OUTBOX.c.created_at, _ALERTS)
-        .join(_ALERTS, _ALERTS.c.id == _OUTBOX.c.alert_id)
+               _OUTBOX.c.created_at, _OUTBOX.c.mail_name, _OUTBOX.c.mail, _ALERTS)
+        .outerjoin(_ALERTS, _ALERTS.c.id == _OUTBOX.c.alert_id)
         .where(_OUTBOX.c.status == PENDING, _OUTBOX.c.next_attempt_at <= now)
         .order_by(_OUTBOX.c.id)
         .limit(limit)
@@ -137,7 +165,9 @@ def due_outbox(
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return [
-        OutboxItem(row[0], row[1], row[2], row[3], row[4], alert_from(row._mapping, row[1]))
+        OutboxItem(row[0], row[1], row[2], row[3], row[4],
+                   None if row[1] is None else alert_from(row._mapping, row[1]), row[5],
+                   row[6])
         for row in rows
     ]
 

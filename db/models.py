@@ -171,8 +171,9 @@ class OutboxEntry(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    alert_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("alerts.id", ondelete="CASCADE")
+    #: The alert it carries; None on a row that carries a ready-made mail instead.
+    alert_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True
     )
     channel: Mapped[str] = mapped_column(String(16))  # email | webhook | mailfile
     status: Mapped[str] = mapped_column(String(8))  # pending | sent | failed
@@ -181,6 +182,9 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A ready-made mail (the daily digest): its file name in a mail folder, its bytes.
+    mail_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    mail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("alert_id", "channel", name="uq_outbox_alert_channel"),

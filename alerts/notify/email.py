@@ -15,6 +15,8 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email import message_from_bytes
+from email import policy as mail_policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -290,6 +292,11 @@ class EmailNotifier:
     def send_with_picture(self, alert: Alert, picture: bytes) -> None:
         s = self.settings
         self.send_message(build_message(alert, s.sender, s.recipients, picture))
+
+    def send_mail(self, _name: str, message: bytes) -> None:
+        """A ready-made mail from the outbox (the daily digest), as it was stored."""
+        self.send_message(message_from_bytes(message, _class=EmailMessage,
+                                             policy=mail_policy.default))
 
     def send_message(self, message: EmailMessage) -> None:
         """Deliver a ready-made mail (an alert, the daily digest) over the configured SMTP."""

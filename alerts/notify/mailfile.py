@@ -34,13 +34,19 @@ class MailFileNotifier:
         self.send_with_picture(alert, None)
 
     def send_with_picture(self, alert: Alert, picture: bytes | None) -> None:
-        """Write atomically (temporary file, fsync, rename): a reader never sees half a mail."""
         message = build_message(alert, self.sender, self.recipients, picture)
+        self._write(self.path_for(alert), message.as_bytes())
+
+    def send_mail(self, name: str, message: bytes) -> None:
+        """A ready-made mail from the outbox (the daily digest) as ``name`` in the folder."""
+        self._write(self.folder / Path(name).name, message)
+
+    def _write(self, target: Path, data: bytes) -> None:
+        """Write atomically (temporary file, fsync, rename): a reader never sees half a mail."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.path_for(alert)
         partial = target.with_name(f".{target.name}.partial")
         with open(partial, "wb") as handle:
-            handle.write(message.as_bytes())
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, target)

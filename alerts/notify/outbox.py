@@ -17,6 +17,9 @@ right after the channel accepted it. So:
   copy: the mail has the same Message-ID, the webhook the same Idempotency-Key
   and a mail file the same file name, all derived from the alert's dedupe key.
 
+A row may carry a ready-made mail instead of an alert (the daily digest): it goes to
+the channels that carry mail (:class:`MailNotifier`) under the same guarantee.
+
 A channel that fails is held (not tried for its other rows) until its next
 retry time, so one dead SMTP server costs one connection attempt per backoff
 step, never blocks another channel, and logs one line when it starts failing
@@ -64,6 +67,16 @@ class PictureNotifier(Notifier, Protocol):
 
     def send_with_picture(self, alert: Alert, picture: bytes) -> None:
         """Deliver ``alert`` with its picture (PNG) attached; raise as ``send`` does."""
+        ...
+
+
+@runtime_checkable
+class MailNotifier(Notifier, Protocol):
+    """A channel that carries a ready-made mail (SMTP, the mail folder)."""
+
+    def send_mail(self, name: str, message: bytes) -> None:
+        """Deliver the mail (RFC 5322 bytes; ``name``: its file name in a mail folder);
+        raise as ``send`` does."""
         ...
 
 
@@ -173,8 +186,8 @@ class OutboxWorker:
             return False
         if now - item.created_at > timedelta(seconds=self.backoff.give_up_after):
             store.mark_failed(self.engine, item.id, f"gave up after {item.attempts} attempts")
-            log.warning("outbox: gave up on %s notification %d of alert %d after %d attempts",
-                        item.channel, item.id, item.alert_id, item.attempts)
+            log.warning("outbox: gave up on %s notification %d of %s after %d attempts",
+                        item.channel, item.id, item.what, item.attempts)
             return False
         retry_at = now + self.backoff.delay(item.attempts + 1)
         if not store.claim(self.engine, item, retry_at):
@@ -190,15 +203,23 @@ class OutboxWorker:
         self._rejecting.discard(item.channel)
         if item.channel in self._failing:
             self._failing.discard(item.channel)
-            log.warning("%s notifications recovered: delivered alert %d after %d attempts",
-                        item.channel, item.alert_id, item.attempts + 1)
+            log.warning("%s notifications recovered: delivered %s after %d attempts",
+                        item.channel, item.what, item.attempts + 1)
         return True
 
     def _send(self, notifier: Notifier, item: store.OutboxItem) -> None:
         """Send the alert, with the picture stored with it where the channel takes one:
-        the picture drawn when the alert was raised, so a retry sends the same."""
+        the picture drawn when the alert was raised, so a retry sends the same. A mail
+        row goes out as it was stored."""
+        if item.mail is not None:
+            if not isinstance(notifier, MailNotifier):
+                raise PermanentDeliveryError(f"{item.channel} does not carry mail")
+            notifier.send_mail(item.mail_name or "mail.eml", item.mail)
+            return
+        assert item.alert is not None  # a row carries an alert or a mail
         if isinstance(notifier, PictureNotifier) and notifier.takes_pictures:
-            picture = store.alert_picture(self.engine, item.alert_id)
+            picture = (None if item.alert_id is None
+                       else store.alert_picture(self.engine, item.alert_id))
             if picture is not None:
                 notifier.send_with_picture(item.alert, picture)
                 return
@@ -214,13 +235,13 @@ class OutboxWorker:
         if isinstance(exc, PermanentDeliveryError):
             store.mark_failed(self.engine, item.id, error)
             if item.channel in self._rejecting:
-                log.debug("%s notification of alert %d rejected for good: %s",
-                          item.channel, item.alert_id, error)
+                log.debug("%s notification of %s rejected for good: %s",
+                          item.channel, item.what, error)
             else:
                 self._rejecting.add(item.channel)
-                log.warning("%s notification of alert %d rejected for good (further "
+                log.warning("%s notification of %s rejected for good (further "
                             "rejections are logged at debug level until one is delivered): %s",
-                            item.channel, item.alert_id, error)
+                            item.channel, item.what, error)
             return
         store.mark_retry(self.engine, item.id, retry_at, error)
         self._held_until[item.channel] = retry_at

@@ -8,9 +8,9 @@ flights' own figure, ``flight_geofences``: see :mod:`flightwatch.db.digest_queri
 which holds every query of the digest), and the airports of its ``landed``/``took_off``
 alerts (a landing a ``landing_retracted`` alert withdrew says so).
 
-The mail goes out through the alert channels' own SMTP client or mail folder
-(``alerts.email`` or ``alerts.outbox_dir``). A failed send is retried with the
-alerts' backoff until the next digest replaces it. The digest is sent even
+The mail is handed to the outbox for the alert channels that carry mail (SMTP,
+``alerts.email``, or the mail folder, ``alerts.outbox_dir``), which delivers and
+retries it as it does an alert's mail, until the next digest replaces it. The digest is sent even
 when nothing was seen: it then says how many positions were stored, which tells
 the reader flightwatch is alive.
 """
@@ -25,12 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from email.message import EmailMessage
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from flightwatch.alerts.notify import Backoff, DeliveryError, EmailNotifier, PermanentDeliveryError
 from flightwatch.alerts.notify.email import (
     JUDGED,
     MAP_LINKS,
@@ -51,7 +49,6 @@ from flightwatch.db.digest_queries import (
 from flightwatch.db.engine import database_size
 from flightwatch.db.queries import HistoryRow
 from flightwatch.decoder import shown
-from flightwatch.output.files import write_atomically
 from flightwatch.output.formats import format_size
 
 if TYPE_CHECKING:
@@ -330,60 +327,21 @@ def digest_message(digest: Digest, sender: str, recipients: Sequence[str]) -> Em
     )
 
 
-# --- delivery ---------------------------------------------------------------------------
+# --- delivery: through the outbox ---------------------------------------------------------
 
-class MailChannel(Protocol):
-    name: str
-
-    def send_message(self, message: EmailMessage) -> None:
-        """Deliver; raise DeliveryError (retried) or PermanentDeliveryError."""
-        ...
+#: The outbox's name of a digest (and its file name in a mail folder): digest-<until>.eml.
+DIGEST_PREFIX = "digest-"
 
 
-class SmtpChannel:
-    """The alerts' SMTP connection (TLS, login) carrying a ready-made message."""
+def mail_channels(settings: Settings) -> list[str]:
+    """The alert channels that carry mail: SMTP and the mail folder (not the webhook,
+    chat or MQTT)."""
+    from flightwatch.alerts.notify import build_notifiers
+    from flightwatch.alerts.notify.outbox import MailNotifier
 
-    name = "email"
+    return [name for name, notifier in build_notifiers(settings).items()
+            if isinstance(notifier, MailNotifier)]
 
-    def __init__(self, notifier: EmailNotifier) -> None:
-        self.notifier = notifier
-
-    def send_message(self, message: EmailMessage) -> None:
-        self.notifier.send_message(message)
-
-
-class MailFolderChannel:
-    """``alerts.outbox_dir``: the digest as ``digest-<date>.eml`` beside the alert mails."""
-
-    name = "mailfile"
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-
-    def send_message(self, message: EmailMessage) -> None:
-        date = message["Date"].datetime.astimezone(UTC)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.folder / f"digest-{date:%Y%m%dT%H%MZ}.eml",
-                             message.as_bytes(), durable=True)
-        except OSError as exc:
-            raise DeliveryError(f"{self.folder}: {exc}") from exc
-
-
-def mail_channels(settings: Settings) -> list[MailChannel]:
-    """The alert channels that carry mail: SMTP, else the mail folder. (Not the webhook.)"""
-    from flightwatch.alerts.notify import MailFileNotifier, build_notifiers
-
-    channels: list[MailChannel] = []
-    for notifier in build_notifiers(settings).values():
-        if isinstance(notifier, EmailNotifier):
-            channels.append(SmtpChannel(notifier))
-        elif isinstance(notifier, MailFileNotifier):
-            channels.append(MailFolderChannel(notifier.folder))
-    return channels
-
-
-# --- the daily job ----------------------------------------------------------------------
 
 def next_run(at: dt_time, now: datetime) -> datetime:
     """The first ``at`` (UTC) strictly after ``now``."""
@@ -392,81 +350,40 @@ def next_run(at: dt_time, now: datetime) -> datetime:
     return candidate if candidate > now else candidate + DAY
 
 
-@dataclass
-class _Pending:
-    message: EmailMessage
-    channels: list[MailChannel]
-    attempts: int = 0
-    retry_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
 class DigestJob:
-    """Call :meth:`tick` every minute: at ``at`` it composes and sends; later ticks retry.
+    """Call :meth:`tick` every minute: at ``at`` it composes the digest and hands it to the
+    outbox, which delivers, retries and gives up on it as on any alert's mail.
 
-    A digest missed while the daemon was down is not made up at start (no
-    second mail for one day after a restart); a failed send is retried with
-    ``backoff`` until the next day's digest replaces it.
+    A digest missed while the daemon was down is not made up at start (no second mail
+    for one day after a restart); today's digest gives up on yesterday's if the outbox
+    has not delivered it yet (it says less).
     """
 
-    def __init__(
-        self,
-        at: dt_time,
-        compose: Callable[[datetime], EmailMessage],
-        channels: Iterable[MailChannel],
-        *,
-        backoff: Backoff | None = None,
-        now: datetime | None = None,
-    ) -> None:
+    def __init__(self, at: dt_time, compose: Callable[[datetime], EmailMessage],
+                 channels: Iterable[str],
+                 record: Callable[[str, bytes, list[str], datetime], None],
+                 *, now: datetime | None = None) -> None:
         self.at = at
         self.compose = compose
         self.channels = list(channels)
-        self.backoff = backoff or Backoff()
+        self.record = record
         self.next_due = next_run(at, now or datetime.now(UTC))
-        self.pending: _Pending | None = None
 
     def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
-        if now >= self.next_due:
-            until = self.next_due
-            self._start(until, now)  # if composing fails, the next tick tries again
-            self.next_due = next_run(self.at, now)
-        if self.pending is not None and now >= self.pending.retry_at:
-            self._deliver(now)
-
-    def _start(self, until: datetime, now: datetime) -> None:
-        message = self.compose(until)
+        if now < self.next_due:
+            return
+        until = self.next_due
+        message = self.compose(until)  # if composing fails, the next tick tries again
+        self.next_due = next_run(self.at, now)
         if not self.channels:
             log.warning("daily digest not sent: no mail channel (set alerts.email.host or "
                         "alerts.outbox_dir): %s", message["Subject"])
             return
-        if self.pending is not None:
-            log.warning("daily digest %r was never delivered; today's replaces it",
-                        self.pending.message["Subject"])
-        self.pending = _Pending(message, list(self.channels), retry_at=now)
-
-    def _deliver(self, now: datetime) -> None:
-        pending = self.pending
-        assert pending is not None
-        failed: list[MailChannel] = []
-        errors: list[str] = []
-        for channel in pending.channels:
-            try:
-                channel.send_message(pending.message)
-            except PermanentDeliveryError as exc:
-                log.warning("daily digest rejected by %s for good: %s", channel.name, exc)
-            except DeliveryError as exc:
-                failed.append(channel)
-                errors.append(f"{channel.name}: {exc}")
-            else:
-                log.info("daily digest sent by %s: %s", channel.name, pending.message["Subject"])
-        if not failed:
-            self.pending = None
-            return
-        pending.channels = failed
-        pending.attempts += 1
-        pending.retry_at = now + self.backoff.delay(pending.attempts)
-        log.warning("daily digest not delivered (attempt %d), retrying at %s: %s",
-                    pending.attempts, pending.retry_at.strftime("%H:%M:%S"), "; ".join(errors))
+        name = f"{DIGEST_PREFIX}{until.astimezone(UTC):%Y%m%dT%H%MZ}.eml"
+        self.record(name, message.as_bytes(), self.channels, now)
+        log.info("daily digest handed to the outbox (%s): %s", ", ".join(self.channels),
+                 message["Subject"])
 
 
 def build_digest_job(
@@ -499,6 +416,9 @@ def build_digest_job(
                               watchlist=watchlist)
         return digest_message(digest, email["sender"], email["recipients"])
 
-    alerts = settings["alerts"]
-    backoff = Backoff(first=alerts["retry_first"], cap=alerts["retry_max"])
-    return DigestJob(at, compose, mail_channels(settings), backoff=backoff, now=now)
+    from flightwatch.db.alerts import record_mail
+
+    def record(name: str, message: bytes, channels: list[str], now: datetime) -> None:
+        record_mail(engine, name, message, channels, now=now, replaces=DIGEST_PREFIX)
+
+    return DigestJob(at, compose, mail_channels(settings), record, now=now)

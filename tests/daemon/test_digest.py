@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -18,9 +20,10 @@ from sqlalchemy import Engine
 from status_helpers import free_port, replay_demo, smtp_server, write_config
 
 from flightwatch.alerts.engine import load_fences
-from flightwatch.alerts.notify import Backoff
+from flightwatch.alerts.notify import Backoff, build_notifiers
+from flightwatch.alerts.notify.outbox import OutboxWorker
 from flightwatch.db import connect
-from flightwatch.output.digest import DigestJob, body, build_digest, build_digest_job, next_run
+from flightwatch.output.digest import body, build_digest, build_digest_job, next_run
 from flightwatch.settings import Settings, load_settings
 
 SINCE = datetime(2020, 8, 19, 7, 0, tzinfo=UTC)
@@ -101,17 +104,47 @@ def test_a_judged_landing_says_how_sure_in_the_digest(demo: tuple[Path, Engine])
     assert "(inferred" not in body(digest)
 
 
-def test_mailed_at_the_configured_time(demo: tuple[Path, Engine], tmp_path: Path) -> None:
-    db, engine = demo
+@pytest.fixture
+def copy(demo: tuple[Path, Engine], tmp_path: Path) -> Iterator[tuple[Path, Engine]]:
+    """The demo's database copied for one test: its outbox is the test's own."""
+    db, _engine = demo
+    target = tmp_path / "demo.db"
+    for suffix in ("", "-wal"):
+        if Path(f"{db}{suffix}").exists():
+            shutil.copyfile(f"{db}{suffix}", f"{target}{suffix}")
+    engine = connect(f"sqlite:///{target}")
+    yield target, engine
+    engine.dispose()
+
+
+def worker(settings: Settings, engine: Engine) -> OutboxWorker:
+    """The daemon's outbox worker for these settings: what delivers the digest."""
+    alerts = settings["alerts"]
+    return OutboxWorker(engine, build_notifiers(settings),
+                        backoff=Backoff(first=alerts["retry_first"], cap=alerts["retry_max"]))
+
+
+def pending_mails(engine: Engine) -> list[tuple[str, str, str, str | None]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.exec_driver_sql(
+            "SELECT mail_name, channel, status, last_error FROM outbox "
+            "WHERE alert_id IS NULL ORDER BY id")]
+
+
+def test_mailed_at_the_configured_time(copy: tuple[Path, Engine], tmp_path: Path) -> None:
+    db, engine = copy
     with smtp_server() as (port, mailbox):
         settings = settings_for(db, tmp_path, (
             f'[alerts.email]\nhost = "127.0.0.1"\nport = {port}\n'
             'sender = "fw@pi.example"\nrecipients = ["me@example.org"]\n'))
         job = build_digest_job(settings, engine, now=BEFORE)
+        outbox = worker(settings, engine)
         assert job is not None and job.next_due == UNTIL
         job.tick(UNTIL - timedelta(seconds=1))
-        assert mailbox.envelopes == []
+        outbox.deliver_due(UNTIL - timedelta(seconds=1))
+        assert mailbox.envelopes == [] and pending_mails(engine) == []
         job.tick(UNTIL + timedelta(seconds=40))
+        outbox.deliver_due(UNTIL + timedelta(seconds=40))
         (message,) = mailbox.messages()
     assert mailbox.envelopes[0].rcpt_tos == ["me@example.org"]
     assert message["Subject"] == (
@@ -125,38 +158,43 @@ def test_mailed_at_the_configured_time(demo: tuple[Path, Engine], tmp_path: Path
     assert "Belarus:  31 min inside, 2020-08-19 09:47 to 10:18 UTC" in text
     assert "Landed:   UMMS (Minsk National Airport) at 2020-08-19 10:14 UTC" in text
     assert "DLH1447" not in text and "3C6DD4" not in text
-    assert job.next_due == UNTIL + timedelta(days=1) and job.pending is None
+    assert job.next_due == UNTIL + timedelta(days=1)
+    assert pending_mails(engine) == [("digest-20200820T0700Z.eml", "email", "sent", None)]
 
 
-def test_retried_until_the_smtp_server_answers(demo: tuple[Path, Engine], tmp_path: Path) -> None:
-    db, engine = demo
+def test_retried_by_the_outbox_until_the_smtp_server_answers(
+        copy: tuple[Path, Engine], tmp_path: Path) -> None:
+    db, engine = copy
     port = free_port()  # nothing listens yet
     settings = settings_for(db, tmp_path, (
         f'[alerts]\nretry_first = "30s"\n\n[alerts.email]\nhost = "127.0.0.1"\nport = {port}\n'
         'recipients = ["me@example.org"]\ntimeout = "2s"\n'))
     job = build_digest_job(settings, engine, now=BEFORE)
+    outbox = worker(settings, engine)
     assert job is not None
     first = UNTIL + timedelta(seconds=5)
     job.tick(first)
-    assert job.pending is not None and job.pending.attempts == 1
-    assert job.pending.retry_at == first + timedelta(seconds=30)
+    assert outbox.deliver_due(first) == (0, 1)
+    ((_name, _channel, status, error),) = pending_mails(engine)
+    assert status == "pending" and error is not None and "SMTP 127.0.0.1" in error
     with smtp_server(port) as (_port, mailbox):
-        job.tick(first + timedelta(seconds=20))  # not yet due
+        outbox.deliver_due(first + timedelta(seconds=20))  # not yet due
         assert mailbox.envelopes == []
-        job.tick(first + timedelta(seconds=31))
-        job.tick(first + timedelta(seconds=200))  # delivered once, not again
+        assert outbox.deliver_due(first + timedelta(seconds=31)) == (1, 0)
+        assert outbox.deliver_due(first + timedelta(seconds=200)) == (0, 0)  # not again
     (message,) = mailbox.messages()
     assert "RA-96016" in message["Subject"]
-    assert job.pending is None
+    assert pending_mails(engine)[0][2] == "sent"
 
 
-def test_written_to_the_mail_folder_without_smtp(demo: tuple[Path, Engine],
+def test_written_to_the_mail_folder_without_smtp(copy: tuple[Path, Engine],
                                                  tmp_path: Path) -> None:
-    db, engine = demo
+    db, engine = copy
     settings = settings_for(db, tmp_path, '[alerts]\noutbox_dir = "mail"\n')
     job = build_digest_job(settings, engine, now=BEFORE)
     assert job is not None
     job.tick(UNTIL)
+    worker(settings, engine).deliver_due(UNTIL)
     written = tmp_path / "mail" / "digest-20200820T0700Z.eml"
     message = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
     assert "RA-96016" in message["Subject"]
@@ -179,24 +217,19 @@ def test_next_run_is_strictly_after_now() -> None:
         2027, 1, 1, 7, 0, tzinfo=UTC)
 
 
-def test_a_new_day_replaces_an_undelivered_digest(caplog: pytest.LogCaptureFixture) -> None:
-    from flightwatch.alerts.notify import DeliveryError
-
-    class Down:
-        name = "email"
-
-        def send_message(self, message: email.message.EmailMessage) -> None:
-            raise DeliveryError("connection refused")
-
-    def compose(until: datetime) -> email.message.EmailMessage:
-        message = email.message.EmailMessage()
-        message["Subject"] = f"digest {until:%Y-%m-%d}"
-        return message
-
-    job = DigestJob(time(7, 0), compose, [Down()], backoff=Backoff(first=3600, cap=3600),
-                    now=BEFORE)
+def test_a_new_day_replaces_an_undelivered_digest(copy: tuple[Path, Engine],
+                                                   tmp_path: Path) -> None:
+    db, engine = copy
+    settings = settings_for(db, tmp_path, (
+        f'[alerts.email]\nhost = "127.0.0.1"\nport = {free_port()}\n'
+        'recipients = ["me@example.org"]\ntimeout = "2s"\n'))
+    job = build_digest_job(settings, engine, now=BEFORE)
+    outbox = worker(settings, engine)
+    assert job is not None
     job.tick(UNTIL)
-    assert job.pending is not None and job.pending.message["Subject"] == "digest 2020-08-20"
+    outbox.deliver_due(UNTIL)  # the server is down
     job.tick(UNTIL + timedelta(days=1))
-    assert job.pending is not None and job.pending.message["Subject"] == "digest 2020-08-21"
-    assert "'digest 2020-08-20' was never delivered" in caplog.text
+    assert [(name, status, error) for name, _channel, status, error in pending_mails(engine)
+            ] == [("digest-20200820T0700Z.eml", "failed",
+                   "replaced by digest-20200821T0700Z.eml"),
+                  ("digest-20200821T0700Z.eml", "pending", None)]
