@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flightwatch.decoder import keys as parse
 from flightwatch.decoder.geodesy import EARTH_RADIUS_NM, distance_nm
+from flightwatch.decoder.keys import setting
 from flightwatch.decoder.observation import Observation, emitter_category
 
 _NM_PER_DEGREE = math.radians(EARTH_RADIUS_NM)  # of a great circle
@@ -21,13 +23,27 @@ _LEVEL_FPM = 300.0  # below this vertical rate an aircraft counts as level
 
 @dataclass(slots=True, frozen=True)
 class TrackerConfig:
-    """Tuning knobs; the defaults suit a single receiver on a Raspberry Pi."""
+    """Tuning knobs; the defaults suit a single receiver on a Raspberry Pi.
 
-    expire_after_s: float = 60.0
-    store_interval_s: float = 5.0
-    max_speed_kt: float = 1200.0
+    The ``[tracker]`` section: each field that is a key declares it here (default,
+    parser, help), and the settings table takes its keys from this class.
+    """
+
+    expire_after_s: float = setting(60.0, parse.duration,
+                                    "forget an aircraft after this much silence",
+                                    key="expire_after")
+    store_interval_s: float = setting(5.0, parse.duration,
+                                      "store at most one position per aircraft this often",
+                                      key="store_interval")
+    #: Read by the pipeline, which leaves the velocities in between undecoded.
+    velocity_interval_s: float = setting(
+        1.0, parse.duration,
+        "decode an aircraft's velocity squitters at most this often (0: all); longer is "
+        "faster but notices turns and climbs later", key="velocity_interval")
+    max_speed_kt: float = setting(1200.0, parse.number,
+                                  "reject positions implying a faster speed")
     turn_deg: float = 10.0
-    max_aircraft: int = 10_000
+    max_aircraft: int = setting(10_000, parse.whole, "bound on aircraft tracked at once")
     reanchor_after: int = 3  # consecutive rejections that move the anchor
 
 

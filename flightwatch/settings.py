@@ -20,6 +20,7 @@ from flightwatch.alerts.rules.config import RuleConfig
 from flightwatch.collector import registry as source_registry
 from flightwatch.decoder import keys as parse
 from flightwatch.decoder.keys import Key, Parser, parse_duration, parse_listen  # noqa: F401 (re-exported)
+from flightwatch.decoder.tracker import TrackerConfig
 
 _k = parse.key
 
@@ -92,16 +93,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "lat": _k(parse.latitude, None, "receiver latitude; needed to decode surface positions"),
         "lon": _k(parse.longitude, None, "receiver longitude"),
     },
-    "tracker": {
-        "expire_after": _k(parse.duration, 60.0, "forget an aircraft after this much silence"),
-        "store_interval": _k(parse.duration, 5.0,
-                             "store at most one position per aircraft this often"),
-        "velocity_interval": _k(parse.duration, 1.0,
-                                "decode an aircraft's velocity squitters at most this often "
-                                "(0: all); longer is faster but notices turns and climbs later"),
-        "max_speed_kt": _k(parse.number, 1200.0, "reject positions implying a faster speed"),
-        "max_aircraft": _k(parse.whole, 10_000, "bound on aircraft tracked at once"),
-    },
+    "tracker": parse.section_keys(TrackerConfig),
     "watchlist": {
         "files": _k(parse.path_list, None, "watchlist CSVs (flightwatch or plane-alert-db format)"),
         "callsign_prefixes": _k(parse.text_list, None, "operator callsign prefixes to watch"),

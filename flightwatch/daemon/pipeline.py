@@ -24,6 +24,7 @@ from flightwatch.daemon.flights import (
 )
 from flightwatch.db.store import Store
 from flightwatch.decoder import Frame, Observation
+from flightwatch.decoder.keys import from_section
 from flightwatch.decoder.modes import ModeSDecoder
 from flightwatch.decoder.tracker import AircraftState, Tracker, TrackerConfig, TrackUpdate
 from flightwatch.settings import Settings
@@ -285,15 +286,8 @@ def build_pipeline(
     and flights, alerts. ``local``: what it is fed is this receiver's (run, replay); an
     import of history heard elsewhere is not (its sources carry no receiver name, and
     it teaches the coverage nothing)."""
-    tracker_cfg = settings["tracker"]
-    tracker = Tracker(
-        TrackerConfig(
-            expire_after_s=tracker_cfg["expire_after"],
-            store_interval_s=tracker_cfg["store_interval"],
-            max_speed_kt=tracker_cfg["max_speed_kt"],
-            max_aircraft=tracker_cfg["max_aircraft"],
-        )
-    )
+    tracker_cfg = from_section(TrackerConfig, settings["tracker"])
+    tracker = Tracker(tracker_cfg)
     database = settings["database"]
     receiver = settings["receiver"]
     store = Store(
@@ -308,8 +302,8 @@ def build_pipeline(
     # its aircraft is tracked or watched.
     pipeline = Pipeline(
         store, tracker, surface_ref=surface_ref,
-        velocity_every_s=tracker_cfg["velocity_interval"],
-        identification_every_s=tracker_cfg["store_interval"],
+        velocity_every_s=tracker_cfg.velocity_interval_s,
+        identification_every_s=tracker_cfg.store_interval_s,
         skip_unused=True,
     )
     airports = airports_at_start(settings, engine)  # one index: detection and alert rules
