@@ -12,12 +12,14 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import text
+from stored_positions import stored_rows
 
 from flightwatch.cli.status import StatusReport, write_table
 from flightwatch.collector.aggregators import BadResponse, OpenSkySource
@@ -189,9 +191,8 @@ def test_text_longer_than_its_column_costs_no_position(
             pipeline.feed(observation)
         httpserver.clear()
     assert pipeline.close()
+    stored = Counter(row[0] for row in stored_rows(engine))
     with engine.connect() as conn:
-        stored = dict(conn.execute(text(
-            "SELECT icao, COUNT(*) FROM positions GROUP BY icao")).all())
         aircraft = {row[0]: row[1:] for row in conn.execute(text(
             "SELECT icao, registration, aircraft_type, callsign FROM aircraft"))}
     close(engine)

@@ -8,11 +8,13 @@ dump1090's port 30003 would deliver it.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from stored_positions import stored_rows
 
 from flightwatch.cli import main
 
@@ -64,8 +66,11 @@ def test_one_callsign_too_long_for_its_column_costs_no_position(
                  str(capture)])
 
     assert code == 0, capsys.readouterr().err[-2000:]
-    counts = {f"{icao:06X}": n for icao, n in stored(  # type: ignore[str-format]
-        database_url, "SELECT icao, COUNT(*) FROM positions GROUP BY icao")}
+    engine = create_engine(database_url)
+    try:
+        counts = Counter(f"{row[0]:06X}" for row in stored_rows(engine))
+    finally:
+        engine.dispose()
     assert {icao: counts.get(icao, 0) for icao in callsigns} == {
         icao: POSITIONS for icao in callsigns}
     assert stored(database_url, f"SELECT callsign FROM aircraft WHERE icao = '{hostile}'") == [
