@@ -397,28 +397,28 @@ def synthetic_flights(
     chosen = rates or Rates(surveillance_s=5.0)
     rng = Random(seed)
     begin = start or datetime(2020, 8, 19, 12, 0, tzinfo=UTC)
-    lat_min, lat_max, lon_min, lon_max = area
     duration_s = n_frames / (n_aircraft * chosen.per_second()) * 1.5 + 60
     taken: set[str] = set()
-    flights = []
-    for _ in range(n_aircraft):
-        lat, lon = rng.uniform(lat_min, lat_max), rng.uniform(lon_min, lon_max)
-        speed = rng.uniform(250, 480)
-        altitude = rng.uniform(3000, 40000)
-        climb = rng.choice((0.0, 0.0, 1500.0, -1500.0)) * duration_s / 60
-        end_altitude = min(max(altitude + climb, 1000.0), 45000.0)
-        end_lat, end_lon = destination(lat, lon, rng.uniform(0, 360), speed * duration_s / 3600)
-        callsign = "".join(rng.choice(_LETTERS) for _ in range(3)) + str(rng.randrange(1, 9999))
-        flights.append(
-            Flight(
-                random_address(rng, taken),
-                callsign,
-                [(lat, lon, altitude, speed), (end_lat, end_lon, end_altitude, speed)],
-                begin,
-                squawk=f"{rng.randrange(0o10000):04o}",
-            )
-        )
-    return flights
+    return [random_flight(rng, taken, area, begin, duration_s) for _ in range(n_aircraft)]
+
+
+def random_flight(rng: Random, taken: set[str], area: tuple[float, float, float, float],
+                  start: datetime, duration_s: float) -> Flight:
+    """One flight over ``area`` from ``start`` for ``duration_s``: a random place, speed
+    and height, straight and level or climbing or descending, with an address not in
+    ``taken`` (added to it), a callsign and a squawk. The draws keep their order, so a
+    seed gives the same traffic as before."""
+    lat_min, lat_max, lon_min, lon_max = area
+    lat, lon = rng.uniform(lat_min, lat_max), rng.uniform(lon_min, lon_max)
+    speed = rng.uniform(250, 480)
+    altitude = rng.uniform(3000, 40000)
+    climb = rng.choice((0.0, 0.0, 1500.0, -1500.0)) * duration_s / 60
+    end_altitude = min(max(altitude + climb, 1000.0), 45000.0)
+    end_lat, end_lon = destination(lat, lon, rng.uniform(0, 360), speed * duration_s / 3600)
+    callsign = "".join(rng.choice(_LETTERS) for _ in range(3)) + str(rng.randrange(1, 9999))
+    return Flight(random_address(rng, taken), callsign,
+                  [(lat, lon, altitude, speed), (end_lat, end_lon, end_altitude, speed)],
+                  start, squawk=f"{rng.randrange(0o10000):04o}")
 
 
 def synthetic_traffic(
@@ -457,24 +457,13 @@ def turnover_flights(
     its own address and callsign, straight and level or climbing or descending."""
     rng = Random(seed)
     begin = start or datetime(2020, 8, 19, 12, 0, tzinfo=UTC)
-    lat_min, lat_max, lon_min, lon_max = area
     taken: set[str] = set()
     flights = []
     for _ in range(round(n_concurrent * (seconds + flight_s) / flight_s)):
         offset = rng.uniform(-flight_s, seconds)
         duration = rng.uniform(0.7, 1.3) * flight_s
-        lat, lon = rng.uniform(lat_min, lat_max), rng.uniform(lon_min, lon_max)
-        speed = rng.uniform(250, 480)
-        altitude = rng.uniform(3000, 40000)
-        climb = rng.choice((0.0, 0.0, 1500.0, -1500.0)) * duration / 60
-        end_altitude = min(max(altitude + climb, 1000.0), 45000.0)
-        end_lat, end_lon = destination(lat, lon, rng.uniform(0, 360), speed * duration / 3600)
-        callsign = "".join(rng.choice(_LETTERS) for _ in range(3)) + str(rng.randrange(1, 9999))
-        flights.append(Flight(
-            random_address(rng, taken), callsign,
-            [(lat, lon, altitude, speed), (end_lat, end_lon, end_altitude, speed)],
-            datetime.fromtimestamp(begin.timestamp() + offset, UTC),
-            squawk=f"{rng.randrange(0o10000):04o}"))
+        flights.append(random_flight(
+            rng, taken, area, datetime.fromtimestamp(begin.timestamp() + offset, UTC), duration))
     return flights
 
 

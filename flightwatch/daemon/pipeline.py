@@ -251,7 +251,11 @@ class Pipeline:
         ok = self.store.flush(all_aircraft=True)
         for flush in self.flushers:
             ok = flush() and ok
-        return ok and (not settle or self.store.merge())
+        if ok and settle:
+            # Committed positions are stored whether or not they are merged yet: a merge
+            # that fails (a full disk) says so in the log and the next one folds them in.
+            self.store.merge()
+        return ok
 
     @property
     def positions_not_stored(self) -> int:

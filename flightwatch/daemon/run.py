@@ -263,10 +263,11 @@ class Daemon:
             f"; {left:,} items read but not decoded in time" if left else "",
             "" if self.saved else f"; {not_stored_line(lost)}",
         )
-        detection = self.pipeline.detection
-        if not ok and detection is not None and detection.segmenter.pending:
-            log.error("%d flight updates could NOT be written either",
-                      detection.segmenter.pending)
+        if not ok:
+            detection = self.pipeline.detection
+            log.error("the last batch could NOT be written (the database refused it): "
+                      "%d positions and %d flight updates are lost", lost,
+                      0 if detection is None else detection.segmenter.pending)
 
 
 def _contained(job: Housekeeping) -> Callable[[], None]:

@@ -111,6 +111,10 @@ def serve_forever(settings: Settings, engine: Engine, live: LiveView, listen: st
         try:
             server.run()
         except SystemExit:  # uvicorn exits when it cannot bind (its log says why)
+            # ...in its words: say ours, as a newcomer who left `serve` or `run` going
+            # in another terminal needs to read it (both take 127.0.0.1:8080).
+            log.error("web: could not serve on %s: is another flightwatch serve or run "
+                      "using it? Stop it, or choose another address with --listen", listen)
             return False
     return bool(server.started)
 

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from random import Random
 
 import pytest
 from cli.cli_helpers import run
@@ -33,16 +34,22 @@ AIRCRAFT = ["4B1801", "4B1802", "4B1803", "4B1804", "4B1805"]
 
 
 def sbs_capture(path: Path, positions: int, first: datetime = FIRST) -> int:
-    """Five aircraft, ``positions`` each 10 s apart (every one stored); how many in all
-    (20,000 take about a megabyte in the database, more than the disk has left)."""
+    """Five aircraft, ``positions`` each 10 s apart (every one stored); how many in all.
+
+    Positions are stored compressed as deltas, so a steady track would take almost
+    nothing: each position wanders (a seeded random walk of altitude, speed and
+    longitude), and 20,000 take about 400 KB, more than the disk has left."""
+    rng = Random(20240501)
     with path.open("w", encoding="utf-8") as out:
         for i in range(positions):
             when = first + timedelta(seconds=10 * i)
             day, clock = when.strftime("%Y/%m/%d"), when.strftime("%H:%M:%S.000")
             for n, icao in enumerate(AIRCRAFT):
                 out.write(",".join(["MSG", "3", "1", "1", icao, "1", day, clock, day, clock,
-                                    f"SWR{n}", "30000", "450", "90",
-                                    f"{53 + n + i / 1000:.5f}", "27.50000", "0", "", "", "",
+                                    f"SWR{n}", str(30000 + 25 * rng.randrange(-40, 40)),
+                                    str(rng.randrange(400, 500)), str(rng.randrange(0, 360)),
+                                    f"{53 + n + i / 1000:.5f}",
+                                    f"{27.5 + rng.uniform(-0.01, 0.01):.5f}", "0", "", "", "",
                                     "", "0"]) + "\n")
     return positions * len(AIRCRAFT)
 
@@ -66,7 +73,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
-def fill(disk: Path, leave: int = 256 * 1024) -> Path:
+def fill(disk: Path, leave: int = 32 * 1024) -> Path:
     """Take every free byte of ``disk`` but ``leave`` (what opening the database and
     reading its schema needs, not what a batch of positions needs); the file that does it
     (delete it to free them)."""

@@ -130,6 +130,9 @@ def test_serve_on_a_taken_port_fails(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert "address already in use" in result.stderr.lower()
+    # what to do about it, for someone who left `run` or `serve` going elsewhere
+    assert f"could not serve on 127.0.0.1:{port}: is another flightwatch" in result.stderr
+    assert "--listen" in result.stderr
 
 
 @pytest.fixture(scope="module")
