@@ -89,6 +89,10 @@ class RetrospectiveSink:
             self.stored += 1
         return alert_id
 
+    def flush(self) -> int:
+        """Write the alerts held back (the wrapped sink's own flush); how many are left."""
+        return self.sink.flush()
+
 
 @dataclass
 class ImportSummary:
@@ -431,7 +435,7 @@ class Importer:
             return
         ok = self.pipeline.flush()
         if self.sink is not None:
-            ok = self.sink.sink.flush() == 0 and ok
+            ok = self.sink.flush() == 0 and ok
         # Positions dropped from an overfull buffer are lost: no member counts as done.
         if not ok or self.pipeline.store.stats.positions_dropped:
             return  # kept: recorded at the next checkpoint that commits
