@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from integration.daemon_helpers import (
+    FIRST,
     PacedFeed,
     count,
     daemon,
@@ -30,7 +31,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
 
-FIRST = 1714554000.0
 MB = 1 << 20
 ENDLESS = b"A" * 65536  # AVR: no newline, ever
 HUGE_LINE = b"MSG,3," + b"9" * (2 * MB) + b"\n"  # SBS: a 2 MB line, then another

@@ -54,6 +54,10 @@ REPO = Path(__file__).resolve().parents[2]
 TimedFrame = tuple[float, str]
 
 WATCHED = "157710"  # RA-96016 in the shipped config/watchlist.csv
+#: 2024-05-01T09:00:00Z: the first whole second of the synthetic traffic the tests feed.
+FIRST = 1714554000.0
+#: How soon after SIGTERM the daemon must have exited (the README promises 5 s).
+EXIT_WITHIN_S = 5.0
 #: Frames of whole capture seconds are sent this far into a wall-clock second.
 PHASE = 0.1
 WARM_UP = 4  # positions 0.2 s apart before the first whole second

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from integration.daemon_helpers import (
+    FIRST,
     PacedFeed,
     SmtpSink,
     alerts_config,
@@ -29,7 +30,6 @@ from tools.simulate import Flight
 
 pytestmark = pytest.mark.integration
 
-FIRST = 1714554000.0  # 2024-05-01T09:00:00Z
 EVENTS = '["first_seen_inside", "landed", "took_off", "went_silent"]'
 
 

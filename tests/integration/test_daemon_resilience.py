@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from integration.daemon_helpers import (
+    FIRST,
     PacedFeed,
     Receiver,
     SmtpSink,
@@ -40,7 +41,6 @@ from integration.dump1090 import Dump1090Ports
 
 pytestmark = pytest.mark.integration
 
-FIRST = 1714554000.0  # 2024-05-01T09:00:00Z
 COMMIT_OFTEN = 'batch_seconds = "0.3s"\nbatch_rows = 4\n'
 WARM_UP_S = 3.0  # positions from the first second on, and some more
 

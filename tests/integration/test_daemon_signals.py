@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 from integration.daemon_helpers import (
+    EXIT_WITHIN_S,
+    FIRST,
     REPO,
     WATCHED,
     PacedFeed,
@@ -54,8 +56,6 @@ from integration.dump1090 import Dump1090Ports
 
 pytestmark = pytest.mark.integration
 
-FIRST = 1714554000.0  # 2024-05-01T09:00:00Z: the synthetic traffic's first whole second
-EXIT_WITHIN_S = 5.0
 PAGE = 4096
 #: A frame pushed this long before the signal has surely been read by the daemon
 #: (dump1090 forwards within milliseconds; the daemon decodes ~100 frames/s here).

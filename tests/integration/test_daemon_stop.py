@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from integration.daemon_helpers import (
+    EXIT_WITHIN_S,
+    FIRST,
     DaemonProcess,
     PacedFeed,
     SmtpSink,
@@ -39,9 +41,6 @@ from flightwatch.daemon.jobs import DaemonThreadExecutor
 
 pytestmark = pytest.mark.integration
 
-FIRST = 1714554000.0  # 2024-05-01T09:00:00Z: the synthetic traffic's first whole second
-
-EXIT_WITHIN_S = 5.0
 NEVER_COMMIT = 'batch_seconds = "1h"\nbatch_rows = 1000000\n'
 #: An HTTP answer whose body never ends: 100 kB announced, a byte every 2 s.
 TRICKLE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
